@@ -1,0 +1,356 @@
+//! NumPy `.npy` files, read with `ndarray-npy`.
+//!
+//! The header is parsed first (with `ndarray-npy`'s own parser) because the
+//! element type is not known up front: its `descr` picks the Rust type to
+//! read, and its shape lets the data length be checked against the file
+//! before anything is allocated, so a corrupt header cannot trigger a huge
+//! allocation. Axis 0 counts samples. Fortran-ordered arrays are returned in
+//! row-major order like all others.
+
+use ndarray::ArrayD;
+use ndarray_npy::npy::header::{Header, ReadHeaderError};
+use ndarray_npy::{ReadNpyExt, ReadableElement};
+
+use super::{DataError, Element, Raw, Source};
+
+/// The first bytes of every `.npy` file.
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// Whether `bytes` starts like a `.npy` file.
+pub(super) fn has_magic(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// Element type and size for a NumPy type descriptor such as `'<f4'`.
+/// Both byte orders are accepted; `ndarray-npy` converts.
+fn element_of(descr: &str) -> Option<(Element, usize)> {
+    Some(match descr {
+        "|u1" | "u1" | "B" => (Element::U8, 1),
+        "|i1" | "i1" | "b" => (Element::I8, 1),
+        "<i2" | ">i2" => (Element::I16, 2),
+        "<i4" | ">i4" => (Element::I32, 4),
+        "<i8" | ">i8" => (Element::I64, 8),
+        "<f4" | ">f4" => (Element::F32, 4),
+        "<f8" | ">f8" => (Element::F64, 8),
+        _ => return None,
+    })
+}
+
+/// Parses a whole `.npy` file held in `bytes`.
+pub(super) fn parse(src: &Source, bytes: &[u8]) -> Result<Raw, DataError> {
+    let mut rest = bytes;
+    let header = Header::from_reader(&mut rest).map_err(|e| {
+        let why = match e {
+            ReadHeaderError::Io(_) => "its header is cut short".to_owned(),
+            ReadHeaderError::Parse(e) => format!("its header is invalid ({e})"),
+        };
+        src.error(format!("not a valid .npy file: {why}"))
+    })?;
+    let descr = header.type_descriptor.as_string().map(String::as_str);
+    let Some((element, size)) = descr.and_then(element_of) else {
+        return Err(src.error(format!(
+            "unsupported .npy element type {}; supported are uint8, int8, int16, int32, int64, \
+             float32 and float64 (convert with e.g. array.astype(numpy.float32))",
+            header.type_descriptor
+        )));
+    };
+    let shape = header.shape;
+    if shape.is_empty() {
+        return Err(
+            src.error("the array is a single number (shape ()), but the first axis must count samples".to_owned())
+        );
+    }
+    let needed = shape
+        .iter()
+        .try_fold(size, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| src.error(format!("the header declares shape {shape:?}, which is impossibly large")))?;
+    if rest.len() != needed {
+        let problem = if rest.len() < needed { "truncated .npy file" } else { ".npy file longer than its header says" };
+        return Err(src.error(format!(
+            "{problem}: shape {shape:?} of {element} needs {needed} bytes of data after the header \
+             but {} has {}",
+            src.bytes_noun(),
+            rest.len()
+        )));
+    }
+    let values = match element {
+        Element::U8 => read::<u8>(src, bytes, f64::from)?,
+        Element::I8 => read::<i8>(src, bytes, f64::from)?,
+        Element::I16 => read::<i16>(src, bytes, f64::from)?,
+        Element::I32 => read::<i32>(src, bytes, f64::from)?,
+        // Exact up to 2^53; beyond that rounding is accepted (such values are
+        // not plausible pixel data, and labels that large are rejected later).
+        Element::I64 => read::<i64>(src, bytes, |v| v as f64)?,
+        Element::F32 => read::<f32>(src, bytes, f64::from)?,
+        Element::F64 => read::<f64>(src, bytes, |v| v)?,
+        Element::Text => unreachable!("element_of never yields Text"),
+    };
+    Ok(Raw { shape, values, element, lines: None })
+}
+
+/// Reads the whole file as an array of `T` and flattens it in row-major
+/// order (`iter` walks logical order, so Fortran-ordered files come out the
+/// same as C-ordered ones).
+fn read<T: ReadableElement + Copy>(
+    src: &Source,
+    bytes: &[u8],
+    to_f64: impl Fn(T) -> f64,
+) -> Result<Vec<f64>, DataError> {
+    // The header and length were validated by the caller, so this is not
+    // expected to fail; map the error anyway rather than unwrap.
+    let array = ArrayD::<T>::read_npy(bytes).map_err(|e| src.error(format!("not a valid .npy file: {e}")))?;
+    Ok(array.iter().map(|&v| to_f64(v)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{gzip, message, write};
+    use super::super::{DataError, Element, load_data, load_labels};
+    use ndarray::{Array, ArrayD, IxDyn, ShapeBuilder, arr1, arr2};
+    use ndarray_npy::{WritableElement, WriteNpyExt};
+
+    /// The `.npy` encoding of `array`.
+    fn npy<T: WritableElement, D: ndarray::Dimension>(array: &Array<T, D>) -> Vec<u8> {
+        let mut out = Vec::new();
+        array.write_npy(&mut out).unwrap();
+        out
+    }
+
+    fn load(name: &str, bytes: &[u8]) -> Result<super::super::Data, DataError> {
+        let dir = tempfile::tempdir().unwrap();
+        load_data(&write(dir.path(), name, bytes))
+    }
+
+    fn labels(name: &str, bytes: &[u8]) -> Result<Vec<usize>, DataError> {
+        let dir = tempfile::tempdir().unwrap();
+        load_labels(&write(dir.path(), name, bytes))
+    }
+
+    fn format_err(name: &str, bytes: &[u8]) -> String {
+        let err = load(name, bytes).unwrap_err();
+        assert!(matches!(err, DataError::Format { .. }), "{err}");
+        message(&err)
+    }
+
+    fn labels_err(name: &str, bytes: &[u8]) -> String {
+        let err = labels(name, bytes).unwrap_err();
+        assert!(matches!(err, DataError::Labels { .. }), "{err}");
+        message(&err)
+    }
+
+    #[test]
+    fn u8_images_round_trip() {
+        let a = ArrayD::from_shape_vec(IxDyn(&[2, 1, 2, 2]), (0u8..8).collect()).unwrap();
+        let d = load("x.npy", &npy(&a)).unwrap();
+        assert_eq!(d.element, Element::U8);
+        assert_eq!((d.count, d.sample_shape.clone()), (2, vec![1, 2, 2]));
+        assert_eq!(d.sample(1), &[4.0, 5.0, 6.0, 7.0]);
+    }
+
+    #[test]
+    fn f32_round_trip() {
+        let a = arr2(&[[0.5f32, -1.5, 2.0], [1e-3, 0.0, -0.0]]);
+        let d = load("x.npy", &npy(&a)).unwrap();
+        assert_eq!(d.element, Element::F32);
+        assert_eq!((d.count, d.sample_shape.clone()), (2, vec![3]));
+        assert_eq!(d.values, a.iter().map(|&v| f64::from(v)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn f64_round_trip() {
+        let a = arr2(&[[0.1f64, 0.2], [0.3, 0.4]]);
+        let d = load("x.npy", &npy(&a)).unwrap();
+        assert_eq!(d.element, Element::F64);
+        assert_eq!(d.values, vec![0.1, 0.2, 0.3, 0.4]);
+    }
+
+    #[test]
+    fn i32_and_i64_round_trip() {
+        let d = load("a.npy", &npy(&arr2(&[[-5i32, 7]]))).unwrap();
+        assert_eq!((d.element, d.values), (Element::I32, vec![-5.0, 7.0]));
+        let d = load("b.npy", &npy(&arr2(&[[-5i64], [1 << 40]]))).unwrap();
+        assert_eq!((d.element, d.values), (Element::I64, vec![-5.0, (1u64 << 40) as f64]));
+    }
+
+    #[test]
+    fn i8_and_i16_round_trip() {
+        let d = load("a.npy", &npy(&arr1(&[-128i8, 127]))).unwrap();
+        assert_eq!((d.element, d.values), (Element::I8, vec![-128.0, 127.0]));
+        let d = load("b.npy", &npy(&arr1(&[-300i16, 300]))).unwrap();
+        assert_eq!((d.element, d.values), (Element::I16, vec![-300.0, 300.0]));
+    }
+
+    #[test]
+    fn one_dimensional_data_has_sample_shape_1() {
+        let d = load("x.npy", &npy(&arr1(&[1.0f32, 2.0, 3.0]))).unwrap();
+        assert_eq!((d.count, d.sample_shape.clone()), (3, vec![1]));
+    }
+
+    #[test]
+    fn fortran_order_is_returned_row_major() {
+        let a = Array::from_shape_vec((2, 3).f(), vec![1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0]).unwrap();
+        let bytes = npy(&a);
+        assert!(
+            String::from_utf8_lossy(&bytes).contains("'fortran_order': True"),
+            "test must exercise a Fortran-ordered file"
+        );
+        let d = load("x.npy", &bytes).unwrap();
+        assert_eq!(d.sample(0), &[1.0, 2.0, 3.0]);
+        assert_eq!(d.sample(1), &[4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn big_endian_round_trip() {
+        // ndarray-npy writes native (little-endian) files; turn one into the
+        // big-endian file a big-endian machine would write.
+        let a = arr2(&[[1.5f32, -2.0]]);
+        let mut bytes = npy(&a);
+        let at = bytes.windows(3).position(|w| w == b"<f4").unwrap();
+        bytes[at] = b'>';
+        let data_start = bytes.len() - 8;
+        for word in bytes[data_start..].chunks_exact_mut(4) {
+            word.reverse();
+        }
+        let d = load("x.npy", &bytes).unwrap();
+        assert_eq!(d.values, vec![1.5, -2.0]);
+    }
+
+    #[test]
+    fn recognised_by_content_whatever_the_name() {
+        let d = load("features.dat", &npy(&arr2(&[[1u8, 2]]))).unwrap();
+        assert_eq!(d.values, vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn gzipped_round_trip() {
+        let a = arr2(&[[1.0f32, 2.0], [3.0, 4.0]]);
+        let d = load("x.npy.gz", &gzip(&npy(&a))).unwrap();
+        assert_eq!((d.count, d.values), (2, vec![1.0, 2.0, 3.0, 4.0]));
+    }
+
+    #[test]
+    fn labels_integer_types() {
+        assert_eq!(labels("y.npy", &npy(&arr1(&[3u8, 0, 9]))).unwrap(), vec![3, 0, 9]);
+        assert_eq!(labels("y.npy", &npy(&arr1(&[3i32, 1]))).unwrap(), vec![3, 1]);
+        assert_eq!(labels("y.npy", &npy(&arr1(&[7i64]))).unwrap(), vec![7]);
+        assert_eq!(labels("y.npy.gz", &gzip(&npy(&arr1(&[2i64, 4])))).unwrap(), vec![2, 4]);
+    }
+
+    #[test]
+    fn labels_integral_floats_and_column_vectors() {
+        assert_eq!(labels("y.npy", &npy(&arr1(&[3.0f32, 0.0]))).unwrap(), vec![3, 0]);
+        assert_eq!(labels("y.npy", &npy(&arr2(&[[1.0f64], [2.0]]))).unwrap(), vec![1, 2]);
+    }
+
+    #[test]
+    fn fractional_label() {
+        assert_eq!(
+            labels_err("y.npy", &npy(&arr1(&[1.0f32, 2.0, 3.5]))),
+            "label 2 (counting from 0) is 3.5, but labels must be whole numbers (class indices 0, 1, 2, ...)"
+        );
+    }
+
+    #[test]
+    fn nan_label() {
+        assert_eq!(
+            labels_err("y.npy", &npy(&arr1(&[f64::NAN]))),
+            "label 0 (counting from 0) is NaN, but labels must be whole numbers (class indices 0, 1, 2, ...)"
+        );
+    }
+
+    #[test]
+    fn negative_label() {
+        assert_eq!(
+            labels_err("y.npy", &npy(&arr1(&[4i32, -1]))),
+            "label 1 (counting from 0) is -1, but labels must not be negative (class indices 0, 1, 2, ...)"
+        );
+    }
+
+    #[test]
+    fn huge_label() {
+        assert_eq!(
+            labels_err("y.npy", &npy(&arr1(&[1i64 << 53]))),
+            "label 0 (counting from 0) is 9007199254740992, which is too large to be a class index"
+        );
+        assert_eq!(labels("y.npy", &npy(&arr1(&[(1i64 << 53) - 1]))).unwrap(), vec![(1usize << 53) - 1]);
+    }
+
+    #[test]
+    fn one_hot_labels_are_rejected_with_a_hint() {
+        assert_eq!(
+            labels_err("y.npy", &npy(&arr2(&[[0u8, 1], [1, 0]]))),
+            "a labels file needs one label per sample (shape [N]), but this array has shape [2, 2]; \
+             if the labels are one-hot rows, convert them to class indices first \
+             (e.g. numpy.argmax(labels, axis=1))"
+        );
+    }
+
+    #[test]
+    fn unsupported_element_type() {
+        assert_eq!(
+            format_err("x.npy", &npy(&arr1(&[1u32, 2]))),
+            "unsupported .npy element type '<u4'; supported are uint8, int8, int16, int32, int64, \
+             float32 and float64 (convert with e.g. array.astype(numpy.float32))"
+        );
+        assert!(format_err("x.npy", &npy(&arr1(&[true]))).starts_with("unsupported .npy element type '|b1'"));
+    }
+
+    #[test]
+    fn truncated_data() {
+        let mut bytes = npy(&arr2(&[[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]));
+        bytes.truncate(bytes.len() - 5);
+        assert_eq!(
+            format_err("x.npy", &bytes),
+            "truncated .npy file: shape [2, 3] of f32 needs 24 bytes of data after the header but the file has 19"
+        );
+    }
+
+    #[test]
+    fn trailing_bytes() {
+        let mut bytes = npy(&arr1(&[1u8, 2]));
+        bytes.push(0);
+        assert_eq!(
+            format_err("x.npy", &bytes),
+            ".npy file longer than its header says: shape [2] of u8 needs 2 bytes of data after the header but the file has 3"
+        );
+    }
+
+    #[test]
+    fn truncated_header() {
+        let bytes = npy(&arr1(&[1u8, 2]));
+        assert_eq!(format_err("x.npy", &bytes[..20]), "not a valid .npy file: its header is cut short");
+    }
+
+    #[test]
+    fn npy_name_without_npy_content() {
+        let msg = format_err("x.npy", b"1,2,3\n");
+        assert!(msg.starts_with("not a valid .npy file: its header is invalid ("), "{msg}");
+    }
+
+    #[test]
+    fn scalar_array() {
+        let a = ArrayD::from_shape_vec(IxDyn(&[]), vec![1.0f32]).unwrap();
+        assert_eq!(
+            format_err("x.npy", &npy(&a)),
+            "the array is a single number (shape ()), but the first axis must count samples"
+        );
+    }
+
+    #[test]
+    fn zero_samples_and_zero_sized_samples() {
+        let a = ArrayD::<f32>::zeros(IxDyn(&[0, 3]));
+        assert!(matches!(load("x.npy", &npy(&a)), Err(DataError::Empty { .. })));
+        assert!(matches!(labels("x.npy", &npy(&a)), Err(DataError::Empty { .. })));
+        let a = ArrayD::<f32>::zeros(IxDyn(&[4, 0]));
+        assert_eq!(format_err("x.npy", &npy(&a)), "each sample has no values (sample shape [0])");
+    }
+
+    #[test]
+    fn infinity_in_data_names_sample_and_index() {
+        let a = arr2(&[[0.0f64, 1.0], [f64::NEG_INFINITY, 2.0]]);
+        assert_eq!(
+            format_err("x.npy", &npy(&a)),
+            "sample 1 (counting from 0) has -infinity at index [0]; data must not contain NaN or infinite values"
+        );
+    }
+}

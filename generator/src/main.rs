@@ -1,0 +1,137 @@
+//! `ttfs`: the ttfs-hdl command-line tool. Parses arguments and dispatches
+//! to [`ttfs_gen::cmd`]; all logic lives in the library.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use ttfs_gen::cmd;
+use ttfs_gen::convert::Options;
+use ttfs_ir::NeuronModel;
+
+#[derive(Parser)]
+#[command(name = "ttfs", version, about = "Turn trained ReLU networks into time-to-first-spike hardware")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Neuron {
+    /// Paper 2's constant-slope neuron (silent zeros; hardware-ready).
+    B1,
+    /// Paper 1's α/J neuron (every neuron spikes; continuous simulation only).
+    Alpha,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Map an ONNX (or JSON-form) ReLU model to a TTFS network description.
+    Convert {
+        /// The model: .onnx, or .json in the documented model form.
+        model: PathBuf,
+        /// Representative data for the time windows (IDX, .npy or CSV; .gz allowed).
+        #[arg(long)]
+        calib: PathBuf,
+        /// Use only the first N calibration samples.
+        #[arg(long)]
+        calib_count: Option<usize>,
+        /// Where to write the network description.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Neuron model.
+        #[arg(long, value_enum, default_value = "b1")]
+        neuron: Neuron,
+        /// Time bits: one value, or one per spiking layer (input, hidden...).
+        #[arg(long, value_delimiter = ',', default_value = "8")]
+        time_bits: Vec<u32>,
+        /// Weight bits: one value, or one per weight layer.
+        #[arg(long, value_delimiter = ',', default_value = "8")]
+        weight_bits: Vec<u32>,
+        /// Window margin ζ: each window is (1 + ζ)·X_n.
+        #[arg(long, default_value_t = 0.5)]
+        margin: f64,
+        /// Raw input range P,R mapped onto the input window (default: 0,255
+        /// for byte data, else the calibration data's min and max).
+        #[arg(long, value_delimiter = ',', num_args = 2, allow_negative_numbers = true)]
+        input_range: Option<Vec<f64>>,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Simulate a network description on a data set (ReLU, continuous and discrete).
+    Sim {
+        /// The network description.
+        network: PathBuf,
+        /// Input data (IDX, .npy or CSV; .gz allowed).
+        #[arg(long)]
+        data: PathBuf,
+        /// Labels for accuracy.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Use only the first N samples.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the layers, windows, widths and memory of a network description.
+    Inspect {
+        /// The network description.
+        network: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn run(cli: Cli) -> Result<String> {
+    match cli.command {
+        Command::Convert {
+            model,
+            calib,
+            calib_count,
+            output,
+            neuron,
+            time_bits,
+            weight_bits,
+            margin,
+            input_range,
+            force,
+        } => {
+            let options = Options {
+                neuron: match neuron {
+                    Neuron::B1 => NeuronModel::B1,
+                    Neuron::Alpha => NeuronModel::Alpha,
+                },
+                margin,
+                time_bits,
+                weight_bits,
+                input_range: input_range.map(|r| [r[0], r[1]]),
+            };
+            cmd::convert::run(&cmd::convert::Args { model, calib, calib_count, output, options, force })
+        }
+        Command::Sim { network, data, labels, count, json } => {
+            let report = cmd::sim::run(&cmd::sim::Args { network, data, labels, count })?;
+            Ok(if json { serde_json::to_string_pretty(&report)? + "\n" } else { cmd::sim::render(&report) })
+        }
+        Command::Inspect { network, json } => {
+            let summary = cmd::inspect::run(&network)?;
+            Ok(if json { serde_json::to_string_pretty(&summary)? + "\n" } else { cmd::inspect::render(&summary) })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
