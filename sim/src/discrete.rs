@@ -55,56 +55,26 @@ pub fn run(model: &Prepared, q0: &[i64], check: bool) -> DiscreteTrace {
         let mut potentials = Vec::new();
         let mut extremes = (0, 0);
         match stage {
-            Stage::Weights { layer, synapses, output } => {
-                let quant = model.net.layers[*layer].params().and_then(|p| p.quant.as_ref()).expect("integer layer");
-                let n = synapses.outputs();
-                let mut v: Vec<i64> = (0..n).map(|o| bias_of(synapses, quant, o)).collect();
-                scratch.bucket(&ticks, ticks_in);
-                let mut current = vec![0i64; n];
-                let columns = model.dense_columns[*layer].as_deref();
-                for tick in 0..ticks_in as usize {
-                    for &j in scratch.spiking_at(tick) {
-                        trace.synaptic_events +=
-                            add_fanout(synapses, &quant.weights, columns, j as usize, &mut current);
+            Stage::Weights { layer, .. } => {
+                let step = weight_layer(model, k, &ticks, ticks_in, check, &mut scratch);
+                trace.synaptic_events += step.synaptic_events;
+                extremes = step.extremes;
+                potentials = step.potentials;
+                match step.ticks {
+                    None => {
+                        trace.logits = potentials.clone();
+                        ticks = Vec::new();
                     }
-                    for (vo, io) in v.iter_mut().zip(&current) {
-                        *vo += io;
+                    Some(out) => {
+                        let fire =
+                            model.net.layers[*layer].params().and_then(|p| p.quant.as_ref()).and_then(|q| q.fire);
+                        let fire = fire.expect("hidden layer fires");
+                        trace.clipped +=
+                            potentials.iter().filter(|&&v| v.div_euclid(fire.beta) > i64::from(fire.ticks)).count();
+                        trace.hidden_spikes += out.iter().filter(|&&t| t != NO_SPIKE).count();
+                        ticks = out;
+                        ticks_in = fire.ticks;
                     }
-                    if check {
-                        extremes.0 = extremes.0.max(max_abs(&current));
-                        extremes.1 = extremes.1.max(max_abs(&v));
-                    }
-                }
-                if check {
-                    extremes.1 = extremes.1.max(max_abs(&v));
-                }
-                if *output {
-                    trace.logits = v.clone();
-                    potentials = v;
-                    ticks = Vec::new();
-                } else {
-                    let fire = quant.fire.expect("hidden layer fires");
-                    let threshold = i64::from(fire.ticks) * fire.beta;
-                    let mut out = vec![NO_SPIKE; n];
-                    let mut p = v.clone();
-                    for tick in 0..fire.ticks {
-                        for (po, to) in p.iter_mut().zip(out.iter_mut()) {
-                            let waiting = *to == NO_SPIKE;
-                            if waiting && *po >= threshold {
-                                *to = tick;
-                            } else if waiting {
-                                *po += fire.beta;
-                            }
-                        }
-                        if check {
-                            extremes.1 = extremes.1.max(max_abs(&p));
-                        }
-                    }
-                    trace.clipped += v.iter().filter(|&&vo| vo.div_euclid(fire.beta) > i64::from(fire.ticks)).count();
-                    trace.hidden_spikes += out.iter().filter(|&&t| t != NO_SPIKE).count();
-                    potentials = v;
-                    ticks = out;
-                    ticks_in = fire.ticks;
                 }
             }
             Stage::Pool(pool) => {
@@ -125,6 +95,88 @@ pub fn run(model: &Prepared, q0: &[i64], check: bool) -> DiscreteTrace {
         }
     }
     trace
+}
+
+/// What one weight layer did for one sample.
+#[derive(Clone, Debug, Default)]
+pub struct LayerStep {
+    /// Potentials at the end of phase 1.
+    pub potentials: Vec<i64>,
+    /// Spike ticks of the layer's neurons (`None` for the output layer).
+    pub ticks: Option<Vec<u32>>,
+    /// Synapses reached by input spikes.
+    pub synaptic_events: usize,
+    /// Largest |I| and |V| (only with `check`).
+    pub extremes: (i64, i64),
+}
+
+/// Runs stage `stage` (a weight layer) tick by tick on input spike ticks
+/// `ticks` of a `ticks_in`-tick window. Any tick pattern may be given, so
+/// tests can drive a layer with its worst-case inputs.
+///
+/// Assumes every tick is below `ticks_in` or [`NO_SPIKE`], and `ticks.len()`
+/// is the layer's input size.
+pub fn run_weight_layer(model: &Prepared, stage: usize, ticks: &[u32], ticks_in: u32, check: bool) -> LayerStep {
+    weight_layer(model, stage, ticks, ticks_in, check, &mut Scratch::default())
+}
+
+fn weight_layer(
+    model: &Prepared,
+    stage: usize,
+    ticks: &[u32],
+    ticks_in: u32,
+    check: bool,
+    scratch: &mut Scratch,
+) -> LayerStep {
+    let Stage::Weights { layer, synapses, output } = &model.stages[stage] else {
+        panic!("stage {stage} is not a weight layer");
+    };
+    let quant = model.net.layers[*layer].params().and_then(|p| p.quant.as_ref()).expect("integer layer");
+    let n = synapses.outputs();
+    let mut step = LayerStep::default();
+    let mut v: Vec<i64> = (0..n).map(|o| bias_of(synapses, quant, o)).collect();
+    scratch.bucket(ticks, ticks_in);
+    let mut current = vec![0i64; n];
+    let columns = model.dense_columns[*layer].as_deref();
+    // Phase 1: at each tick, add the weights of that tick's spikes to I, then V += I.
+    for tick in 0..ticks_in as usize {
+        for &j in scratch.spiking_at(tick) {
+            step.synaptic_events += add_fanout(synapses, &quant.weights, columns, j as usize, &mut current);
+        }
+        for (vo, io) in v.iter_mut().zip(&current) {
+            *vo += io;
+        }
+        if check {
+            step.extremes.0 = step.extremes.0.max(max_abs(&current));
+            step.extremes.1 = step.extremes.1.max(max_abs(&v));
+        }
+    }
+    if check {
+        step.extremes.1 = step.extremes.1.max(max_abs(&v));
+    }
+    if !output {
+        // Phase 2: the potential at tick k is V + k·β (compare first, then rise).
+        let fire = quant.fire.expect("hidden layer fires");
+        let threshold = i64::from(fire.ticks) * fire.beta;
+        let mut out = vec![NO_SPIKE; n];
+        let mut p = v.clone();
+        for tick in 0..fire.ticks {
+            for (po, to) in p.iter_mut().zip(out.iter_mut()) {
+                let waiting = *to == NO_SPIKE;
+                if waiting && *po >= threshold {
+                    *to = tick;
+                } else if waiting {
+                    *po += fire.beta;
+                }
+            }
+            if check {
+                step.extremes.1 = step.extremes.1.max(max_abs(&p));
+            }
+        }
+        step.ticks = Some(out);
+    }
+    step.potentials = v;
+    step
 }
 
 /// Adds input `j`'s weights to the currents of its fan-out; returns the

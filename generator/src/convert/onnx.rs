@@ -269,7 +269,9 @@ impl<'a> Walker<'a> {
                 detail: String::new(),
             });
         }
-        let identity_like = matches!(op, "Identity" | "Dropout" | "Cast");
+        // Element-wise ops do not fix a layout: a layout change right after
+        // them can still redefine the canonical input layout.
+        let keeps_input_layout = matches!(op, "Identity" | "Dropout" | "Cast" | "Add" | "Sub" | "Mul" | "Div");
         let result = match op {
             "Identity" => Ok(()),
             "Dropout" => {
@@ -319,7 +321,7 @@ impl<'a> Walker<'a> {
                 detail: String::new(),
             }),
         };
-        if !identity_like && op != "Transpose" {
+        if !keeps_input_layout && op != "Transpose" && op != "Reshape" {
             self.at_input = false;
         }
         result
@@ -595,6 +597,15 @@ impl<'a> Walker<'a> {
         } else {
             None
         };
+        if let (true, Some(t)) = (self.at_input, target.as_deref()) {
+            if let Some(p) = unit_axis_permutation(&self.shape, t) {
+                // Only size-1 axes move (NHWC with one channel to NCHW): the
+                // element order is unchanged, so this is a layout change.
+                self.relayout_input(&p);
+                return Ok(());
+            }
+        }
+        self.at_input = false;
         let flat = match target.as_deref() {
             // A shape computed at run time (Shape → Gather → Concat): only a
             // flatten of the batch's rows is meaningful for a chain.
@@ -641,15 +652,47 @@ impl<'a> Walker<'a> {
         }
         let p: Vec<usize> = perm[1..].iter().map(|&a| a - 1).collect();
         if self.at_input {
-            // The data arrive in the model's layout; the canonical layout is the transposed one.
-            self.data_permutation = p.iter().map(|&a| self.data_permutation[a]).collect();
-            self.shape = p.iter().map(|&a| self.shape[a]).collect();
-            self.layout = (0..self.shape.len()).collect();
+            self.relayout_input(&p);
         } else {
             self.layout = p.iter().map(|&a| self.layout[a]).collect();
             self.shape = p.iter().map(|&a| self.shape[a]).collect();
         }
         Ok(())
+    }
+
+    /// Redefines the canonical input layout as the current one transposed by
+    /// `p` (canonical axis i = current axis p[i]): the data arrive in the
+    /// model's layout and are reordered on load. Element-wise ops already
+    /// read are reordered to match.
+    fn relayout_input(&mut self, p: &[usize]) {
+        let old_shape = self.shape.clone();
+        let new_shape: Vec<usize> = p.iter().map(|&a| old_shape[a]).collect();
+        let mut old_strides = vec![1usize; old_shape.len()];
+        for a in (0..old_shape.len().saturating_sub(1)).rev() {
+            old_strides[a] = old_strides[a + 1] * old_shape[a + 1];
+        }
+        let n: usize = old_shape.iter().product();
+        let mut new_to_old = Vec::with_capacity(n);
+        let mut index = vec![0usize; new_shape.len()];
+        for _ in 0..n {
+            new_to_old.push((0..p.len()).map(|i| index[i] * old_strides[p[i]]).sum::<usize>());
+            for a in (0..new_shape.len()).rev() {
+                index[a] += 1;
+                if index[a] < new_shape[a] {
+                    break;
+                }
+                index[a] = 0;
+            }
+        }
+        for op in &mut self.ops {
+            if let Op::Affine { scale, offset, .. } = op {
+                *scale = new_to_old.iter().map(|&o| scale[o]).collect();
+                *offset = new_to_old.iter().map(|&o| offset[o]).collect();
+            }
+        }
+        self.data_permutation = p.iter().map(|&a| self.data_permutation[a]).collect();
+        self.shape = new_shape;
+        self.layout = (0..self.shape.len()).collect();
     }
 
     /// For each element of the current tensor in ONNX order, its index in
@@ -690,6 +733,33 @@ impl<'a> Walker<'a> {
         }
         out
     }
+}
+
+/// The permutation that turns `from` into the reshape target `target`
+/// (with its batch axis) when the reshape only moves size-1 axes.
+fn unit_axis_permutation(from: &[usize], target: &[i64]) -> Option<Vec<usize>> {
+    let n: usize = from.iter().product();
+    let rest = target.get(1..)?;
+    let known: i64 = rest.iter().filter(|&&d| d > 0).product();
+    let to: Vec<usize> = rest
+        .iter()
+        .map(|&d| match d {
+            d if d > 0 => Some(d as usize),
+            -1 if known > 0 && n as i64 % known == 0 => Some(n / known as usize),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    if to.len() != from.len() || to.iter().product::<usize>() != n || to == from {
+        return None;
+    }
+    let non_unit = |s: &[usize]| s.iter().copied().enumerate().filter(|(_, d)| *d != 1).collect::<Vec<_>>();
+    let (nf, nt) = (non_unit(from), non_unit(&to));
+    if nf.len() != nt.len() || nf.iter().zip(&nt).any(|(a, b)| a.1 != b.1) {
+        return None;
+    }
+    let mut units = from.iter().enumerate().filter(|(_, d)| **d == 1).map(|(a, _)| a);
+    let mut next_non_unit = nf.iter().map(|(a, _)| *a);
+    to.iter().map(|&d| if d == 1 { units.next() } else { next_non_unit.next() }).collect()
 }
 
 fn unsupported(node: &NodeProto, message: String) -> ConvertError {
