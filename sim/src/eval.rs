@@ -284,3 +284,39 @@ pub fn matches_closed_form(model: &Prepared, q0: &[i64]) -> bool {
     }
     sim.logits == closed.logits()
 }
+
+/// Clipping on a data set: inputs outside `[p, r]`, hidden activations that
+/// left their continuous window, and (b1) integer activations above `T_n`.
+/// Cheaper than [`evaluate`]: it runs only what it counts.
+pub fn clipping(model: &Prepared, samples: Samples) -> (usize, usize, Option<usize>) {
+    let n = samples.count();
+    let (inputs, continuous) = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (x0, clipped_inputs) = encode::continuous(model.net, samples.sample(i));
+            (clipped_inputs, continuous::run(model, &x0).clipped)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let discrete = model.is_discrete().then(|| {
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let q0 = encode::discrete(model.net, samples.sample(i));
+                let trace = quantized::forward(model, &q0);
+                model
+                    .stages
+                    .iter()
+                    .zip(&trace.potentials)
+                    .filter_map(|(stage, v)| match stage {
+                        Stage::Weights { layer, output: false, .. } => {
+                            let fire = model.net.layers[*layer].params()?.quant.as_ref()?.fire?;
+                            Some(v.iter().filter(|&&v| v.div_euclid(fire.beta) > i64::from(fire.ticks)).count())
+                        }
+                        _ => None,
+                    })
+                    .sum::<usize>()
+            })
+            .sum()
+    });
+    (inputs, continuous, discrete)
+}

@@ -139,13 +139,13 @@ pub fn convert(graph: &Graph, calib: &CalibrationData, options: &Options) -> Res
     net.validate().map_err(|e| ConvertError::Structure {
         message: format!("internal error: the converted network is invalid: {e}"),
     })?;
-    let report = ttfs_sim::eval::evaluate(
+    let (inputs, continuous, discrete) = ttfs_sim::eval::clipping(
         &Prepared::new(&net),
         ttfs_sim::eval::Samples { values: &canonical, sample_len: input_len, labels: None },
     );
-    net.calibration.clipped_inputs = report.clipped_inputs;
-    net.calibration.clipped_continuous = report.clipped_activations;
-    net.calibration.clipped_discrete = report.clipped_activations_discrete;
+    net.calibration.clipped_inputs = inputs;
+    net.calibration.clipped_continuous = continuous;
+    net.calibration.clipped_discrete = discrete;
     Ok(net)
 }
 
