@@ -211,6 +211,12 @@ fn check_no_overflow(net: &Network) {
         }
         for ticks in &patterns {
             let step = run_weight_layer(&model, k, ticks, ticks_in, true);
+            let fast = run_weight_layer(&model, k, ticks, ticks_in, false);
+            assert_eq!(
+                (&step.potentials, &step.ticks),
+                (&fast.potentials, &fast.ticks),
+                "checked and fast paths agree"
+            );
             let (current, potential) = step.extremes;
             assert!(
                 current <= widths.max_abs_current && fits_signed(current, widths.current),

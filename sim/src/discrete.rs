@@ -132,78 +132,284 @@ fn weight_layer(
         panic!("stage {stage} is not a weight layer");
     };
     let quant = model.net.layers[*layer].params().and_then(|p| p.quant.as_ref()).expect("integer layer");
+    let columns = model.dense_columns[*layer].as_ref();
+    let fire = if *output { None } else { Some(quant.fire.expect("hidden layer fires")) };
+    scratch.bucket(ticks, ticks_in);
+    // The widths bound every register value, so 32-bit arithmetic is exact
+    // whenever they fit; it runs twice as many lanes per vector instruction.
+    if quant.widths.potential <= 32 && quant.widths.current <= 32 {
+        layer_ticks::<i32>(synapses, quant, columns, fire, ticks_in, check, scratch)
+    } else {
+        layer_ticks::<i64>(synapses, quant, columns, fire, ticks_in, check, scratch)
+    }
+}
+
+/// Register arithmetic of the simulator: `i32` when the widths allow, else `i64`.
+trait Register: Copy + Default + Ord + std::ops::AddAssign + std::ops::Mul<Output = Self> + From<i32> + Into<i64> {
+    fn from_i64(v: i64) -> Self;
+}
+
+impl Register for i32 {
+    fn from_i64(v: i64) -> Self {
+        i32::try_from(v).expect("value within the derived register width")
+    }
+}
+
+impl Register for i64 {
+    fn from_i64(v: i64) -> Self {
+        v
+    }
+}
+
+/// Neurons simulated together in wide layers: their registers stay in
+/// vector registers across all ticks of a phase instead of being loaded and
+/// stored every tick.
+pub const LANES: usize = 64;
+/// Neurons simulated together in narrow layers (less padding).
+pub const NARROW_LANES: usize = 16;
+
+/// A dense layer's integer weights in blocks of `lanes` neurons: for block b
+/// and input j, the weights from j to the block's neurons are contiguous
+/// (zero for the padding past the last neuron).
+#[derive(Clone, Debug)]
+pub struct DenseBlocks {
+    inputs: usize,
+    lanes: usize,
+    /// Weights fit 16 bits (validated); narrow storage keeps the columns in cache.
+    weights: Vec<i16>,
+}
+
+impl DenseBlocks {
+    /// Lays out row-major `[outputs][inputs]` weights in blocks.
+    pub fn new(weights: &[i32], inputs: usize, outputs: usize) -> Self {
+        let lanes = lanes_for(outputs);
+        let blocks = outputs.div_ceil(lanes);
+        let mut laid = vec![0i16; blocks * inputs * lanes];
+        for o in 0..outputs {
+            let (b, l) = (o / lanes, o % lanes);
+            for j in 0..inputs {
+                laid[(b * inputs + j) * lanes + l] =
+                    i16::try_from(weights[o * inputs + j]).expect("weights fit 16 bits");
+            }
+        }
+        DenseBlocks { inputs, lanes, weights: laid }
+    }
+
+    #[inline(always)]
+    fn column<const L: usize>(&self, block: usize, j: usize) -> &[i16; L] {
+        let start = (block * self.inputs + j) * L;
+        self.weights[start..start + L].try_into().expect("a block column has L weights")
+    }
+}
+
+/// Block width for a layer of `n` neurons.
+fn lanes_for(n: usize) -> usize {
+    if n <= NARROW_LANES { NARROW_LANES } else { LANES }
+}
+
+fn layer_ticks<R: Register>(
+    synapses: &Synapses,
+    quant: &ttfs_ir::Quant,
+    columns: Option<&DenseBlocks>,
+    fire: Option<ttfs_ir::Fire>,
+    ticks_in: u32,
+    check: bool,
+    scratch: &Scratch,
+) -> LayerStep {
     let n = synapses.outputs();
     let mut step = LayerStep::default();
-    let mut v: Vec<i64> = (0..n).map(|o| bias_of(synapses, quant, o)).collect();
-    scratch.bucket(ticks, ticks_in);
-    let mut current = vec![0i64; n];
-    let columns = model.dense_columns[*layer].as_deref();
-    // Phase 1: at each tick, add the weights of that tick's spikes to I, then V += I.
-    for tick in 0..ticks_in as usize {
-        for &j in scratch.spiking_at(tick) {
-            step.synaptic_events += add_fanout(synapses, &quant.weights, columns, j as usize, &mut current);
+    let mut v: Vec<R> = (0..n).map(|o| R::from_i64(bias_of(synapses, quant, o))).collect();
+    let mut extremes = (0i64, max_abs(&v));
+    match columns {
+        Some(blocks) if !check => {
+            v.resize(n.next_multiple_of(blocks.lanes), R::default());
+            kernels::phase1_blocked(blocks, &mut v, ticks_in, scratch);
+            v.truncate(n);
+            step.synaptic_events = n * scratch.spikes(ticks_in);
         }
-        for (vo, io) in v.iter_mut().zip(&current) {
-            *vo += io;
-        }
-        if check {
-            step.extremes.0 = step.extremes.0.max(max_abs(&current));
-            step.extremes.1 = step.extremes.1.max(max_abs(&v));
-        }
-    }
-    if check {
-        step.extremes.1 = step.extremes.1.max(max_abs(&v));
-    }
-    if !output {
-        // Phase 2: the potential at tick k is V + k·β (compare first, then rise).
-        let fire = quant.fire.expect("hidden layer fires");
-        let threshold = i64::from(fire.ticks) * fire.beta;
-        let mut out = vec![NO_SPIKE; n];
-        let mut p = v.clone();
-        for tick in 0..fire.ticks {
-            for (po, to) in p.iter_mut().zip(out.iter_mut()) {
-                let waiting = *to == NO_SPIKE;
-                if waiting && *po >= threshold {
-                    *to = tick;
-                } else if waiting {
-                    *po += fire.beta;
+        _ => {
+            // Phase 1: at each tick, add the weights of that tick's spikes to I, then V += I.
+            let mut current = vec![R::default(); n];
+            for tick in 0..ticks_in as usize {
+                for &j in scratch.spiking_at(tick) {
+                    step.synaptic_events += add_fanout(synapses, &quant.weights, j as usize, &mut current);
+                }
+                for (vo, &io) in v.iter_mut().zip(&current) {
+                    *vo += io;
+                }
+                if check {
+                    extremes.0 = extremes.0.max(max_abs(&current));
+                    extremes.1 = extremes.1.max(max_abs(&v));
                 }
             }
-            if check {
-                step.extremes.1 = step.extremes.1.max(max_abs(&p));
+        }
+    }
+    if let Some(fire) = fire {
+        let out = kernels::phase2(&v, fire);
+        if check {
+            // The rising potential V + k·β peaks at the tick it fires, or one
+            // rise past the last tick if it never does.
+            for (&vo, &t) in v.iter().zip(&out) {
+                let k = if t == NO_SPIKE { i64::from(fire.ticks) } else { i64::from(t) };
+                extremes.1 = extremes.1.max((vo.into() + k * fire.beta).abs());
             }
         }
         step.ticks = Some(out);
     }
-    step.potentials = v;
+    if check {
+        step.extremes = extremes;
+    }
+    step.potentials = v.into_iter().map(Into::into).collect();
     step
+}
+
+/// The hot loops, compiled for the baseline instruction set and, on
+/// x86-64, for AVX2 and AVX-512 (two and four times the lanes per
+/// instruction), chosen at run time. The arithmetic is the same integer
+/// arithmetic in every variant.
+mod kernels {
+    use super::{DenseBlocks, LANES, NARROW_LANES, Register, Scratch, lanes_for};
+    use ttfs_ir::Fire;
+
+    /// The widest instruction set this CPU offers.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Isa {
+        Baseline,
+        #[cfg(target_arch = "x86_64")]
+        Avx2,
+        #[cfg(target_arch = "x86_64")]
+        Avx512,
+    }
+
+    fn isa() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bw") {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    }
+
+    macro_rules! variants {
+        ($name:ident, $avx2:ident, $avx512:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr) => {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn $avx2<R: Register, const L: usize>($($arg: $ty),*) -> $ret {
+                $body
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512bw")]
+            fn $avx512<R: Register, const L: usize>($($arg: $ty),*) -> $ret {
+                $body
+            }
+
+            fn $name<R: Register, const L: usize>($($arg: $ty),*) -> $ret {
+                match isa() {
+                    // SAFETY: isa() reported that this CPU has the feature.
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => unsafe { $avx512::<R, L>($($arg),*) },
+                    // SAFETY: as above.
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => unsafe { $avx2::<R, L>($($arg),*) },
+                    Isa::Baseline => $body,
+                }
+            }
+        };
+    }
+
+    variants!(phase1_lanes, phase1_avx2, phase1_avx512,
+        (blocks: &DenseBlocks, v: &mut [R], ticks_in: u32, scratch: &Scratch) -> (),
+        super::phase1_blocked::<R, L>(blocks, v, ticks_in, scratch));
+
+    variants!(phase2_lanes, phase2_avx2, phase2_avx512,
+        (v: &[R], fire: Fire) -> Vec<u32>,
+        super::phase2::<R, L>(v, fire));
+
+    /// Phase 1 of a dense layer in blocks ([`super::phase1_blocked`]).
+    pub(super) fn phase1_blocked<R: Register>(blocks: &DenseBlocks, v: &mut [R], ticks_in: u32, scratch: &Scratch) {
+        if blocks.lanes == NARROW_LANES {
+            phase1_lanes::<R, NARROW_LANES>(blocks, v, ticks_in, scratch)
+        } else {
+            phase1_lanes::<R, LANES>(blocks, v, ticks_in, scratch)
+        }
+    }
+
+    /// Phase 2 ([`super::phase2`]).
+    pub(super) fn phase2<R: Register>(v: &[R], fire: Fire) -> Vec<u32> {
+        if lanes_for(v.len()) == NARROW_LANES {
+            phase2_lanes::<R, NARROW_LANES>(v, fire)
+        } else {
+            phase2_lanes::<R, LANES>(v, fire)
+        }
+    }
+}
+
+/// Phase 1 of a dense layer, [`LANES`] neurons at a time, each tick in order:
+/// the block's I and V live in registers through the whole window.
+#[inline(always)]
+fn phase1_blocked<R: Register, const L: usize>(blocks: &DenseBlocks, v: &mut [R], ticks_in: u32, scratch: &Scratch) {
+    for (b, chunk) in v.chunks_exact_mut(L).enumerate() {
+        let chunk: &mut [R; L] = chunk.try_into().expect("v is padded to whole blocks");
+        let mut potential = *chunk;
+        let mut current = [R::default(); L];
+        for tick in 0..ticks_in as usize {
+            for &j in scratch.spiking_at(tick) {
+                let column = blocks.column::<L>(b, j as usize);
+                for l in 0..L {
+                    current[l] += R::from(i32::from(column[l]));
+                }
+            }
+            for l in 0..L {
+                potential[l] += current[l];
+            }
+        }
+        *chunk = potential;
+    }
+}
+
+/// Phase 2, tick k: the comparator asks whether V + k·β ≥ T·β, i.e.
+/// V ≥ (T − k)·β. Once true it stays true, so the spike tick is the number
+/// of ticks at which it still said no ([`NO_SPIKE`] if it never said yes).
+#[inline(always)]
+fn phase2<R: Register, const L: usize>(v: &[R], fire: ttfs_ir::Fire) -> Vec<u32> {
+    let beta = R::from_i64(fire.beta);
+    let thresholds: Vec<R> = (0..fire.ticks).map(|k| R::from_i64(i64::from(fire.ticks - k)) * beta).collect();
+    let mut out = Vec::with_capacity(v.len().next_multiple_of(L));
+    let mut padded = v.to_vec();
+    padded.resize(v.len().next_multiple_of(L), R::default());
+    for chunk in padded.chunks_exact(L) {
+        let potential: [R; L] = chunk.try_into().expect("padded to whole blocks");
+        let mut waited = [0i32; L];
+        for &threshold in &thresholds {
+            for l in 0..L {
+                waited[l] += i32::from(potential[l] < threshold);
+            }
+        }
+        out.extend(waited.iter().map(|&w| if (w as u32) < fire.ticks { w as u32 } else { NO_SPIKE }));
+    }
+    out.truncate(v.len());
+    out
 }
 
 /// Adds input `j`'s weights to the currents of its fan-out; returns the
 /// number of synapses reached.
 #[inline]
-fn add_fanout(synapses: &Synapses, weights: &[i32], columns: Option<&[i32]>, j: usize, current: &mut [i64]) -> usize {
-    match (synapses, columns) {
-        (Synapses::Dense { outputs, .. }, Some(columns)) => {
-            let column = &columns[j * outputs..(j + 1) * outputs];
-            for (i, &w) in current.iter_mut().zip(column) {
-                *i += i64::from(w);
-            }
-            *outputs
-        }
-        _ => {
-            let mut n = 0;
-            synapses.for_each_fanout(j, |o, w| {
-                current[o] += i64::from(weights[w]);
-                n += 1;
-            });
-            n
-        }
-    }
+fn add_fanout<R: Register>(synapses: &Synapses, weights: &[i32], j: usize, current: &mut [R]) -> usize {
+    let mut n = 0;
+    synapses.for_each_fanout(j, |o, w| {
+        current[o] += R::from(weights[w]);
+        n += 1;
+    });
+    n
 }
 
-fn max_abs(values: &[i64]) -> i64 {
-    values.iter().map(|v| v.abs()).max().unwrap_or(0)
+fn max_abs<R: Register>(values: &[R]) -> i64 {
+    values.iter().map(|&v| Into::<i64>::into(v).abs()).max().unwrap_or(0)
 }
 
 /// Inputs grouped by spike tick (a counting sort, reused across layers).
@@ -214,6 +420,9 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// Groups the spiking inputs by tick (a counting sort). Silent inputs
+    /// come in long runs (image background, silent neurons), so the branch
+    /// that skips them predicts well.
     fn bucket(&mut self, ticks: &[u32], window: u32) {
         self.starts.clear();
         self.starts.resize(window as usize + 2, 0);
@@ -225,9 +434,8 @@ impl Scratch {
         for i in 2..self.starts.len() {
             self.starts[i] += self.starts[i - 1];
         }
-        let spikes = self.starts[self.starts.len() - 1] as usize;
         self.order.clear();
-        self.order.resize(spikes, 0);
+        self.order.resize(self.starts[window as usize + 1] as usize, 0);
         for (j, &t) in ticks.iter().enumerate() {
             if t != NO_SPIKE {
                 let slot = &mut self.starts[t as usize + 1];
@@ -235,6 +443,11 @@ impl Scratch {
                 *slot += 1;
             }
         }
+    }
+
+    /// Number of inputs that spike.
+    fn spikes(&self, window: u32) -> usize {
+        self.starts[window as usize] as usize
     }
 
     fn spiking_at(&self, tick: usize) -> &[u32] {

@@ -78,12 +78,12 @@ impl ConvGeometry {
         let px = x + self.pad[1];
         for ky in 0..kh.min(py + 1) {
             let num = py - ky;
-            if num % sh != 0 || num / sh >= oh {
+            if !num.is_multiple_of(sh) || num / sh >= oh {
                 continue;
             }
             for kx in 0..kw.min(px + 1) {
                 let numx = px - kx;
-                if numx % sw != 0 || numx / sw >= ow {
+                if !numx.is_multiple_of(sw) || numx / sw >= ow {
                     continue;
                 }
                 f(num / sh, numx / sw, ky * kw + kx);

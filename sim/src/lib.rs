@@ -43,9 +43,9 @@ pub struct Prepared<'a> {
     pub net: &'a Network,
     /// One stage per layer.
     pub stages: Vec<Stage>,
-    /// Dense b1 layers: integer weights transposed to `[input][output]`, so an
-    /// input spike reads one contiguous column.
-    pub dense_columns: Vec<Option<Vec<i32>>>,
+    /// Dense b1 layers: integer weights laid out for the tick-by-tick
+    /// simulator's blocks of neurons.
+    pub dense_columns: Vec<Option<discrete::DenseBlocks>>,
     /// α/J layers: the mapping constants.
     pub alpha: Vec<Option<AlphaLayer>>,
 }
@@ -60,13 +60,7 @@ impl<'a> Prepared<'a> {
             let Stage::Weights { layer, synapses, output } = stage else { continue };
             let params = net.layers[*layer].params().expect("weight layer");
             if let (Synapses::Dense { inputs, outputs }, Some(q)) = (synapses, &params.quant) {
-                let mut cols = vec![0i32; inputs * outputs];
-                for o in 0..*outputs {
-                    for j in 0..*inputs {
-                        cols[j * outputs + o] = q.weights[o * inputs + j];
-                    }
-                }
-                dense_columns[*layer] = Some(cols);
+                dense_columns[*layer] = Some(discrete::DenseBlocks::new(&q.weights, *inputs, *outputs));
             }
             if net.neuron == NeuronModel::Alpha && !output {
                 let (_, row_len) = net.layers[*layer].weight_rows().expect("weight layer");

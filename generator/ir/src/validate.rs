@@ -100,10 +100,10 @@ impl Network {
             } else if k == last {
                 return Err(invalid(&path, "the last layer must be a dense output layer"));
             }
-            if let Layer::Conv2d(_) = layer {
-                if k == last {
-                    return Err(invalid(&path, "the output layer must be dense"));
-                }
+            if let Layer::Conv2d(_) = layer
+                && k == last
+            {
+                return Err(invalid(&path, "the output layer must be dense"));
             }
             if let Some(params) = layer.params() {
                 let (channels, row_len) = layer.weight_rows().expect("weight layer");
@@ -120,11 +120,7 @@ impl Network {
 
     fn validate_input(&self) -> Result<(), IrError> {
         let input = &self.input;
-        if input.shape.is_empty()
-            || input.shape.iter().any(|&d| d == 0)
-            || input.shape.len() == 2
-            || input.shape.len() > 3
-        {
+        if input.shape.is_empty() || input.shape.contains(&0) || input.shape.len() == 2 || input.shape.len() > 3 {
             return Err(invalid(
                 "input.shape",
                 format!("{:?} must be [features] or [C, H, W] with no zero axis", input.shape),

@@ -338,9 +338,9 @@ impl<'a> Walker<'a> {
     }
 
     fn require_chw(&self, node: &NodeProto) -> Result<[usize; 3]> {
-        match self.shape.as_slice() {
-            &[c, h, w] if self.layout == [0, 1, 2] => Ok([c, h, w]),
-            &[_, _, _] => Err(unsupported(
+        match *self.shape.as_slice() {
+            [c, h, w] if self.layout == [0, 1, 2] => Ok([c, h, w]),
+            [_, _, _] => Err(unsupported(
                 node,
                 "reads a tensor whose axes are not in channel-first order (a Transpose before it); only NCHW is supported here".into(),
             )),
@@ -478,16 +478,16 @@ impl<'a> Walker<'a> {
         let per_channel = self.len() / channels.max(1);
         let mut scale = Vec::with_capacity(self.len());
         let mut offset = Vec::with_capacity(self.len());
-        for c in 0..channels {
-            let var = params[3][c];
+        let [gamma, beta, mean, variance] = [&params[0], &params[1], &params[2], &params[3]];
+        for (c, &var) in variance.iter().enumerate() {
             if var + eps <= 0.0 {
                 return Err(unsupported(
                     node,
                     format!("variance {var} + epsilon {eps} of channel {c} is not positive"),
                 ));
             }
-            let kappa = params[0][c] / (var + eps).sqrt();
-            let shift = params[1][c] - params[2][c] * kappa;
+            let kappa = gamma[c] / (var + eps).sqrt();
+            let shift = beta[c] - mean[c] * kappa;
             scale.extend(std::iter::repeat_n(kappa, per_channel));
             offset.extend(std::iter::repeat_n(shift, per_channel));
         }
@@ -597,13 +597,13 @@ impl<'a> Walker<'a> {
         } else {
             None
         };
-        if let (true, Some(t)) = (self.at_input, target.as_deref()) {
-            if let Some(p) = unit_axis_permutation(&self.shape, t) {
-                // Only size-1 axes move (NHWC with one channel to NCHW): the
-                // element order is unchanged, so this is a layout change.
-                self.relayout_input(&p);
-                return Ok(());
-            }
+        if let (true, Some(t)) = (self.at_input, target.as_deref())
+            && let Some(p) = unit_axis_permutation(&self.shape, t)
+        {
+            // Only size-1 axes move (NHWC with one channel to NCHW): the
+            // element order is unchanged, so this is a layout change.
+            self.relayout_input(&p);
+            return Ok(());
         }
         self.at_input = false;
         let flat = match target.as_deref() {
