@@ -24,6 +24,15 @@ enum Neuron {
     Alpha,
 }
 
+impl From<Neuron> for NeuronModel {
+    fn from(n: Neuron) -> Self {
+        match n {
+            Neuron::B1 => NeuronModel::B1,
+            Neuron::Alpha => NeuronModel::Alpha,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Map an ONNX (or JSON-form) ReLU model to a TTFS network description.
@@ -76,6 +85,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the pipeline end to end (with no model: the bundled digits MLP).
+    Flow {
+        /// The model (.onnx or JSON form); default: the bundled digits MLP.
+        model: Option<PathBuf>,
+        /// Evaluation data (required with a model).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Evaluation labels.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Calibration data (default: the evaluation data).
+        #[arg(long)]
+        calib: Option<PathBuf>,
+        /// Output directory.
+        #[arg(short, long, default_value = "ttfs-out")]
+        output: PathBuf,
+        /// Neuron model.
+        #[arg(long, value_enum, default_value = "b1")]
+        neuron: Neuron,
+    },
     /// Show the layers, windows, widths and memory of a network description.
     Inspect {
         /// The network description.
@@ -101,16 +130,17 @@ fn run(cli: Cli) -> Result<String> {
             force,
         } => {
             let options = Options {
-                neuron: match neuron {
-                    Neuron::B1 => NeuronModel::B1,
-                    Neuron::Alpha => NeuronModel::Alpha,
-                },
+                neuron: neuron.into(),
                 margin,
                 time_bits,
                 weight_bits,
                 input_range: input_range.map(|r| [r[0], r[1]]),
             };
             cmd::convert::run(&cmd::convert::Args { model, calib, calib_count, output, options, force })
+        }
+        Command::Flow { model, data, labels, calib, output, neuron } => {
+            let options = Options { neuron: neuron.into(), ..Options::default() };
+            cmd::flow::run(&cmd::flow::Args { model, calib, data, labels, output, options })
         }
         Command::Sim { network, data, labels, count, json } => {
             let report = cmd::sim::run(&cmd::sim::Args { network, data, labels, count })?;
