@@ -156,3 +156,27 @@ fn average_pool_folded_into_dense() {
 fn nhwc_transposes_around_a_convolution() {
     edge_case("transpose_nhwc", false);
 }
+
+/// Paper 1's mapping on a CNN: weight-sum rescaling across max-pooling and
+/// flatten, zero-padding taps spiking at t_min, border biases; exact.
+#[test]
+fn mnist_cnn_alpha_neuron() {
+    let options = Options { neuron: NeuronModel::Alpha, ..Options::default() };
+    let net = convert_fixture("mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(300), &options);
+    assert!(net.notes.iter().any(|n| n.contains("rescaled")), "{:?}", net.notes);
+    let r = report(&net, "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz", Some(100));
+    assert_eq!(r.clipped_activations, 0, "{r:#?}");
+    assert_eq!(r.agreement_continuous, 1.0, "{r:#?}");
+    assert!(r.max_rel_error_continuous <= 1e-9, "{r:#?}");
+    assert_eq!(r.spikes_per_neuron_continuous, 1.0);
+}
+
+/// The same model and data give a byte-identical description.
+#[test]
+fn conversion_is_deterministic() {
+    let a = convert_fixture("mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(200), &Options::default());
+    let b = convert_fixture("mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(200), &Options::default());
+    let text = a.to_json();
+    assert_eq!(text, b.to_json());
+    assert_eq!(Network::from_json(&text).expect("the description reads back"), a);
+}

@@ -5,6 +5,7 @@ use crate::convert::{self, CalibrationData, Graph, Options};
 use crate::data::{self, Element};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use ttfs_ir::NeuronModel;
 
 /// Arguments of `ttfs convert`.
 pub struct Args {
@@ -72,6 +73,12 @@ pub fn run(args: &Args) -> Result<String> {
         c.clipped_continuous,
         c.clipped_discrete.map_or(String::new(), |d| format!(", {d} clipped (discrete)"))
     ));
-    out.push_str("register widths are derived from worst-case bounds: no overflow is possible for any input\n");
+    if net.neuron == NeuronModel::B1 {
+        out.push_str("register widths are derived from worst-case bounds: no overflow is possible for any input\n");
+    } else {
+        out.push_str(
+            "α/J network: continuous simulation only (hardware uses the b1 neuron; convert with --neuron b1)\n",
+        );
+    }
     Ok(out)
 }

@@ -49,7 +49,8 @@ fn prepare(dir: &Path) -> Result<()> {
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(dir.join(MARKER), "written by ttfs flow\n").with_context(|| format!("cannot write in {}", dir.display()))
+    std::fs::write(dir.join(MARKER), "written by ttfs flow\n")
+        .with_context(|| format!("cannot write in {}", dir.display()))
 }
 
 fn unpack(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
