@@ -151,3 +151,37 @@ fn per_layer_bits_of_the_wrong_length() {
     };
     insta::assert_snapshot!(format!("{:#}", cmd::convert::run(&args).unwrap_err()));
 }
+
+#[test]
+fn a_json_model_with_arrays_of_the_wrong_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("short.json");
+    std::fs::write(
+        &model,
+        r#"{"name": "short", "producer": "hand", "data_shape": [3], "data_permutation": [0],
+            "ops": [{"op": "dense", "name": "fc", "inputs": 3, "outputs": 2, "weights": [1, 2, 3, 4, 5, 6], "bias": [0.5]},
+                    {"op": "relu", "name": "r"},
+                    {"op": "dense", "name": "out", "inputs": 2, "outputs": 1, "weights": [1, -1], "bias": [0]}]}"#,
+    )
+    .unwrap();
+    let data = dir.path().join("calib.csv");
+    std::fs::write(&data, "1,2,3\n4,5,6\n").unwrap();
+    let args = cmd::convert::Args {
+        model,
+        calib: data,
+        calib_count: None,
+        output: dir.path().join("net.json"),
+        options: Options::default(),
+        force: false,
+    };
+    insta::assert_snapshot!(format!("{:#}", cmd::convert::run(&args).unwrap_err()));
+}
+
+#[test]
+fn a_description_of_another_version_asks_to_convert_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.json");
+    std::fs::write(&path, r#"{"format": "ttfs-net", "version": 0, "layers": []}"#).unwrap();
+    let text = format!("{:#}", cmd::inspect::run(&path).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
+    insta::assert_snapshot!(text);
+}

@@ -62,8 +62,8 @@ enum Command {
         margin: f64,
         /// Raw input range P,R mapped onto the input window (default: 0,255
         /// for byte data, else the calibration data's min and max).
-        #[arg(long, value_delimiter = ',', num_args = 2, allow_negative_numbers = true)]
-        input_range: Option<Vec<f64>>,
+        #[arg(long, value_name = "P,R", value_parser = parse_range, allow_hyphen_values = true)]
+        input_range: Option<[f64; 2]>,
         /// Overwrite the output file if it exists.
         #[arg(long)]
         force: bool,
@@ -115,6 +115,16 @@ enum Command {
     },
 }
 
+/// Parses `P,R` into an input range.
+fn parse_range(text: &str) -> std::result::Result<[f64; 2], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [p, r] = parts.as_slice() else {
+        return Err(format!("expected two numbers P,R (e.g. 0,255), got {text:?}"));
+    };
+    let number = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
+    Ok([number(p)?, number(r)?])
+}
+
 fn run(cli: Cli) -> Result<String> {
     match cli.command {
         Command::Convert {
@@ -129,13 +139,7 @@ fn run(cli: Cli) -> Result<String> {
             input_range,
             force,
         } => {
-            let options = Options {
-                neuron: neuron.into(),
-                margin,
-                time_bits,
-                weight_bits,
-                input_range: input_range.map(|r| [r[0], r[1]]),
-            };
+            let options = Options { neuron: neuron.into(), margin, time_bits, weight_bits, input_range };
             cmd::convert::run(&cmd::convert::Args { model, calib, calib_count, output, options, force })
         }
         Command::Flow { model, data, labels, calib, output, neuron } => {

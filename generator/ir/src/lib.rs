@@ -237,7 +237,9 @@ pub struct Params {
 pub struct Quant {
     /// b: weights lie in `±(2^(b−1) − 1)`.
     pub weight_bits: u32,
-    /// σ_n: the float pre-activation is `σ_n · V` (for the output layer: the logit scale).
+    /// σ_n: the float pre-activation is `σ_n · (V − floor(β_n/2))` for hidden
+    /// layers (the rounding offset is in the bias) and `σ_n · V` for the
+    /// output layer (the logit scale).
     pub potential_scale: f64,
     /// Integer weights, same layout as the float weights.
     pub weights: Vec<i32>,
@@ -307,7 +309,7 @@ pub struct Calibration {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    /// Model file name.
+    /// Model name (the model file's stem, or the JSON model form's `name`).
     pub model: String,
     /// The tool that produced the model, as recorded in the file (e.g. "skl2onnx 1.20.0").
     pub producer: String,
@@ -409,7 +411,18 @@ impl Network {
     ///
     /// Guarantees: on `Ok`, every invariant of [`Network::validate`] holds.
     pub fn from_json(text: &str) -> Result<Network, IrError> {
-        let net: Network = serde_json::from_str(text).map_err(|e| IrError::Parse(e.to_string()))?;
+        // Format and version first, so that a file of another version gets
+        // "convert again" rather than a message about some field.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| IrError::Parse(e.to_string()))?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(FORMAT) => {}
+            found => return Err(IrError::Format { found: found.unwrap_or("(none)").to_string() }),
+        }
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(VERSION) => {}
+            found => return Err(IrError::Version { found: found.map_or(0, |v| v.min(u64::from(u32::MAX)) as u32) }),
+        }
+        let net: Network = serde_json::from_value(value).map_err(|e| IrError::Parse(e.to_string()))?;
         net.validate()?;
         Ok(net)
     }

@@ -574,9 +574,23 @@ fn set_bias(params: &mut Params, map: Vec<f64>, channels: usize) {
         }
         None => {
             let per = map.len() / channels;
-            // The per-channel bias stays as the interior value for reference.
-            params.bias = map.chunks(per).map(|c| c[c.len() / 2]).collect();
+            // The map replaces the per-channel bias; keep the most common
+            // value of each channel (the interior one) for people reading the file.
+            params.bias = map.chunks(per).map(most_common).collect();
             params.bias_map = Some(map);
         }
     }
+}
+
+/// The value that occurs most often (the smallest of them on ties).
+fn most_common(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut best = (sorted[0], 0);
+    for run in sorted.chunk_by(|a, b| a == b) {
+        if run.len() > best.1 {
+            best = (run[0], run.len());
+        }
+    }
+    best.0
 }

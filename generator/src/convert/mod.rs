@@ -62,6 +62,9 @@ pub struct CalibrationData<'a> {
 /// `(1 + ζ)·X_n` back to back from `t = 1`; for b1 networks the integer
 /// parameters and register widths follow `docs/net-json.md`.
 pub fn convert(graph: &Graph, calib: &CalibrationData, options: &Options) -> Result<Network> {
+    graph
+        .validate()
+        .map_err(|message| ConvertError::Structure { message: format!("model {}: {message}", graph.name) })?;
     let input_len: usize = graph.data_shape.iter().product();
     if calib.count == 0 || calib.values.len() != calib.count * input_len {
         return Err(ConvertError::Calibration(format!(
