@@ -48,37 +48,53 @@ pub struct DiscreteTrace {
 pub fn run(model: &Prepared, q0: &[i64], check: bool) -> DiscreteTrace {
     let t0 = model.net.input.code.expect("integer input coding").ticks;
     let mut ticks: Vec<u32> = q0.iter().map(|&q| if q > 0 { t0 - q as u32 } else { NO_SPIKE }).collect();
-    let mut ticks_in = t0;
     let mut trace = DiscreteTrace::default();
-    let mut scratch = Scratch::default();
+    // One scratch per thread, reused across samples (no allocation per sample).
+    SCRATCH.with_borrow_mut(|scratch| run_stages(model, &mut ticks, t0, check, &mut trace, scratch));
+    trace
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+fn run_stages(
+    model: &Prepared,
+    ticks: &mut Vec<u32>,
+    mut ticks_in: u32,
+    check: bool,
+    trace: &mut DiscreteTrace,
+    scratch: &mut Scratch,
+) {
     for (k, stage) in model.stages.iter().enumerate() {
         let mut potentials = Vec::new();
         let mut extremes = (0, 0);
         match stage {
             Stage::Weights { layer, .. } => {
-                let step = weight_layer(model, k, &ticks, ticks_in, check, &mut scratch);
+                let step = weight_layer(model, k, ticks, ticks_in, check, scratch);
                 trace.synaptic_events += step.synaptic_events;
                 extremes = step.extremes;
                 potentials = step.potentials;
                 match step.ticks {
                     None => {
                         trace.logits = potentials.clone();
-                        ticks = Vec::new();
+                        *ticks = Vec::new();
                     }
                     Some(out) => {
                         let fire =
                             model.net.layers[*layer].params().and_then(|p| p.quant.as_ref()).and_then(|q| q.fire);
                         let fire = fire.expect("hidden layer fires");
-                        trace.clipped +=
-                            potentials.iter().filter(|&&v| v.div_euclid(fire.beta) > i64::from(fire.ticks)).count();
+                        // floor(V/β) > T, without a division per neuron.
+                        let limit = (i64::from(fire.ticks) + 1) * fire.beta;
+                        trace.clipped += potentials.iter().filter(|&&v| v >= limit).count();
                         trace.hidden_spikes += out.iter().filter(|&&t| t != NO_SPIKE).count();
-                        ticks = out;
+                        *ticks = out;
                         ticks_in = fire.ticks;
                     }
                 }
             }
             Stage::Pool(pool) => {
-                ticks = (0..pool.outputs())
+                *ticks = (0..pool.outputs())
                     .map(|o| {
                         let mut first = NO_SPIKE;
                         pool.for_each_input(o, |j| first = first.min(ticks[j]));
@@ -94,7 +110,6 @@ pub fn run(model: &Prepared, q0: &[i64], check: bool) -> DiscreteTrace {
             trace.ticks.push(ticks.clone());
         }
     }
-    trace
 }
 
 /// What one weight layer did for one sample.
@@ -415,33 +430,33 @@ fn max_abs<R: Register>(values: &[R]) -> i64 {
 /// Inputs grouped by spike tick (a counting sort, reused across layers).
 #[derive(Default)]
 struct Scratch {
+    spiking: Vec<(u32, u32)>,
     starts: Vec<u32>,
     order: Vec<u32>,
 }
 
 impl Scratch {
-    /// Groups the spiking inputs by tick (a counting sort). Silent inputs
-    /// come in long runs (image background, silent neurons), so the branch
-    /// that skips them predicts well.
+    /// Groups the spiking inputs by tick: first picks out the inputs that
+    /// spike (silent ones come in long runs, image background and silent
+    /// neurons, so that branch predicts well), then counting-sorts only
+    /// those by tick.
     fn bucket(&mut self, ticks: &[u32], window: u32) {
+        self.spiking.clear();
+        self.spiking.extend(ticks.iter().enumerate().filter(|(_, t)| **t != NO_SPIKE).map(|(j, &t)| (t, j as u32)));
         self.starts.clear();
         self.starts.resize(window as usize + 2, 0);
-        for &t in ticks {
-            if t != NO_SPIKE {
-                self.starts[t as usize + 2] += 1;
-            }
+        for &(t, _) in &self.spiking {
+            self.starts[t as usize + 2] += 1;
         }
         for i in 2..self.starts.len() {
             self.starts[i] += self.starts[i - 1];
         }
         self.order.clear();
-        self.order.resize(self.starts[window as usize + 1] as usize, 0);
-        for (j, &t) in ticks.iter().enumerate() {
-            if t != NO_SPIKE {
-                let slot = &mut self.starts[t as usize + 1];
-                self.order[*slot as usize] = j as u32;
-                *slot += 1;
-            }
+        self.order.resize(self.spiking.len(), 0);
+        for &(t, j) in &self.spiking {
+            let slot = &mut self.starts[t as usize + 1];
+            self.order[*slot as usize] = j;
+            *slot += 1;
         }
     }
 

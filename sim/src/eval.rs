@@ -310,7 +310,8 @@ pub fn clipping(model: &Prepared, samples: Samples) -> (usize, usize, Option<usi
                     .filter_map(|(stage, v)| match stage {
                         Stage::Weights { layer, output: false, .. } => {
                             let fire = model.net.layers[*layer].params()?.quant.as_ref()?.fire?;
-                            Some(v.iter().filter(|&&v| v.div_euclid(fire.beta) > i64::from(fire.ticks)).count())
+                            let limit = (i64::from(fire.ticks) + 1) * fire.beta;
+                            Some(v.iter().filter(|&&v| v >= limit).count())
                         }
                         _ => None,
                     })
