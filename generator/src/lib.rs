@@ -2,9 +2,13 @@
 //!
 //! - [`convert`]: ONNX (or the JSON model form) → folded float layers →
 //!   calibrated time windows → integer network → `net.json`;
+//! - [`generate`]: hardware for a network description;
 //! - [`data`]: data sets (IDX, `.npy`, CSV, gzipped or not);
-//! - [`cmd`]: the `ttfs` subcommands.
+//! - [`cmd`]: the `ttfs` subcommands;
+//! - [`tools`]: running Verilator, Icarus, Yosys and nextpnr.
 
 pub mod cmd;
 pub mod convert;
 pub mod data;
+pub mod generate;
+pub mod tools;

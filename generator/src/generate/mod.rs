@@ -1,0 +1,4 @@
+//! `ttfs generate`: Verilog for a network description (issue 3, in progress).
+
+pub mod rom;
+pub mod target;

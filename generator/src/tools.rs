@@ -1,0 +1,149 @@
+//! External tools (Verilator, Icarus, Yosys, nextpnr): finding them, with an
+//! environment override each, and running them so that a failure carries
+//! the command line and the tool's whole output.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use thiserror::Error;
+
+/// An external tool the flow may need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// Verilator (lint, co-simulation).
+    Verilator,
+    /// Icarus Verilog compiler.
+    Iverilog,
+    /// Icarus Verilog runtime.
+    Vvp,
+    /// Yosys.
+    Yosys,
+    /// nextpnr for iCE40.
+    NextpnrIce40,
+    /// IceStorm's bitstream packer.
+    Icepack,
+}
+
+impl Tool {
+    /// Program name on PATH.
+    pub fn program(self) -> &'static str {
+        match self {
+            Tool::Verilator => "verilator",
+            Tool::Iverilog => "iverilog",
+            Tool::Vvp => "vvp",
+            Tool::Yosys => "yosys",
+            Tool::NextpnrIce40 => "nextpnr-ice40",
+            Tool::Icepack => "icepack",
+        }
+    }
+
+    /// Environment variable that overrides the program's path.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Tool::Verilator => "VERILATOR",
+            Tool::Iverilog => "IVERILOG",
+            Tool::Vvp => "VVP",
+            Tool::Yosys => "YOSYS",
+            Tool::NextpnrIce40 => "NEXTPNR_ICE40",
+            Tool::Icepack => "ICEPACK",
+        }
+    }
+
+    /// The Debian package that provides it.
+    pub fn package(self) -> &'static str {
+        match self {
+            Tool::Verilator => "verilator",
+            Tool::Iverilog | Tool::Vvp => "iverilog",
+            Tool::Yosys => "yosys",
+            Tool::NextpnrIce40 => "nextpnr-ice40",
+            Tool::Icepack => "fpga-icestorm",
+        }
+    }
+
+    /// Finds the tool: `$ENV_VAR` if set, else the program on PATH.
+    pub fn locate(self) -> Result<PathBuf, ToolError> {
+        if let Some(path) = std::env::var_os(self.env_var()) {
+            return Ok(PathBuf::from(path));
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(self.program()))
+            .find(|candidate| candidate.is_file())
+            .ok_or(ToolError::Missing { tool: self })
+    }
+
+    /// A command for the tool, located as [`Tool::locate`] does.
+    pub fn command(self) -> Result<Command, ToolError> {
+        Ok(Command::new(self.locate()?))
+    }
+}
+
+/// A tool that could not be used.
+#[derive(Debug, Error)]
+pub enum ToolError {
+    /// Not installed (or not on PATH).
+    #[error(
+        "{} is not installed: install it with `apt-get install {}` (Debian/Ubuntu), or point ${} at it",
+        tool.program(), tool.package(), tool.env_var()
+    )]
+    Missing {
+        /// Which tool.
+        tool: Tool,
+    },
+    /// It ran and failed.
+    #[error("command failed ({status}): {command}\n{output}")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// Exit status.
+        status: String,
+        /// Its whole standard output and error.
+        output: String,
+    },
+    /// It could not be started.
+    #[error("cannot run {command}: {source}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The command line as a person would type it.
+pub fn describe(command: &Command) -> String {
+    let mut line = String::new();
+    if let Some(dir) = command.get_current_dir() {
+        let _ = write!(line, "(in {}) ", dir.display());
+    }
+    line.push_str(&command.get_program().to_string_lossy());
+    for arg in command.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}
+
+/// Runs a command to completion; a non-zero exit is an error carrying the
+/// command line and everything it printed.
+pub fn run(command: &mut Command) -> Result<Output, ToolError> {
+    let line = describe(command);
+    let output = command.output().map_err(|source| ToolError::Spawn { command: line.clone(), source })?;
+    if output.status.success() {
+        return Ok(output);
+    }
+    Err(ToolError::Failed { command: line, status: output.status.to_string(), output: combined(&output) })
+}
+
+/// Standard output then standard error, as text.
+pub fn combined(output: &Output) -> String {
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let err = String::from_utf8_lossy(&output.stderr);
+    if !err.is_empty() {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&err);
+    }
+    text
+}
