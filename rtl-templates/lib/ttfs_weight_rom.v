@@ -1,0 +1,38 @@
+`default_nettype none
+// ttfs_weight_rom: read-only memory (weights or biases) in block RAM.
+//
+// DEPTH words of DATA_W bits, loaded from INIT_FILE with $readmemh (one hex
+// word per line, as generator/src/generate/rom.rs writes them); an empty
+// INIT_FILE leaves the memory uninitialised (used by lint runs and test
+// benches that fill `mem` themselves).
+//
+// Read: registered, 1-cycle latency. With rd_en high at a rising edge,
+// rd_data shows mem[rd_addr] after that edge; with rd_en low rd_data holds.
+// There is no reset on rd_data (the iCE40 block RAM output has none).
+// Addresses >= DEPTH read undefined data.
+//
+// Yosys infers SB_RAM40_4K (synth_ice40): rd_en maps to RCLKE.
+module ttfs_weight_rom #(
+    parameter integer ADDR_W = 8,
+    parameter integer DATA_W = 16,
+    parameter integer DEPTH = 256,
+    parameter INIT_FILE = ""
+) (
+    input  wire              clk,
+    input  wire              rd_en,
+    input  wire [ADDR_W-1:0] rd_addr,
+    output reg  [DATA_W-1:0] rd_data
+);
+
+    reg [DATA_W-1:0] mem [0:DEPTH-1];
+
+    initial begin
+        if (INIT_FILE != "") $readmemh(INIT_FILE, mem);
+    end
+
+    always @(posedge clk) begin
+        if (rd_en) rd_data <= mem[rd_addr];
+    end
+
+endmodule
+`default_nettype wire
