@@ -1,0 +1,280 @@
+//! The hardware plan of a network: lanes and blocks per layer, register
+//! widths, where each layer's weights live, and whether it all fits the
+//! target. A pure function of the network description and the options;
+//! nothing is written before the plan says the design fits.
+
+use super::target::{Resources, Target, bram_blocks, spram_blocks};
+use serde::Serialize;
+use thiserror::Error;
+use ttfs_ir::{Layer, Network, NeuronModel, Role, bounds::signed_bits};
+
+/// Why a network cannot be turned into hardware (as asked).
+#[derive(Debug, Error, PartialEq)]
+pub enum PlanError {
+    /// The network uses something the generator does not build yet.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A knob has a value that cannot work.
+    #[error("{0}")]
+    Option(String),
+    /// The design does not fit the device.
+    #[error("the design does not fit the {target}: {details}")]
+    DoesNotFit {
+        /// The device.
+        target: Target,
+        /// Needs, haves and what to change.
+        details: String,
+    },
+}
+
+/// Where a layer's weights live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightStore {
+    /// Block RAM initialised by the bitstream (`$readmemh`).
+    BlockRam,
+    /// UP5K SPRAM, filled by the loader at power-up.
+    Spram,
+}
+
+/// One dense layer in hardware.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerPlan {
+    /// Index in the network's layers.
+    pub layer: usize,
+    /// Layer name.
+    pub name: String,
+    /// True for hidden (firing) layers, false for the output layer.
+    pub hidden: bool,
+    /// Inputs.
+    pub inputs: usize,
+    /// Neurons.
+    pub outputs: usize,
+    /// Neurons processed in parallel.
+    pub lanes: usize,
+    /// Blocks of lanes: ⌈outputs / lanes⌉.
+    pub blocks: usize,
+    /// Weight bits.
+    pub weight_bits: u32,
+    /// Bias register bits.
+    pub bias_bits: u32,
+    /// Input value bits (B of the previous spiking layer).
+    pub input_value_bits: u32,
+    /// Output value bits (hidden layers).
+    pub output_value_bits: Option<u32>,
+    /// β (hidden layers).
+    pub beta: Option<i64>,
+    /// Potential register bits.
+    pub potential_bits: u32,
+    /// Input index bits.
+    pub input_index_bits: u32,
+    /// Output index bits.
+    pub output_index_bits: u32,
+    /// Weight memory words (`inputs · blocks`).
+    pub weight_words: u64,
+    /// Weight memory word width (`lanes · weight_bits`).
+    pub weight_word_bits: u64,
+    /// Where the weights live.
+    pub weight_store: WeightStore,
+    /// Whether the lanes' multipliers map to DSP blocks.
+    pub dsp_lanes: usize,
+}
+
+/// The whole design.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    /// Target device.
+    pub target: Target,
+    /// Input values per image.
+    pub inputs: usize,
+    /// Input value bits (B_0).
+    pub input_value_bits: u32,
+    /// Dense layers in order.
+    pub layers: Vec<LayerPlan>,
+    /// Memory blocks the design needs.
+    pub needs: Resources,
+}
+
+/// Bits to index `n` items (at least 1).
+pub fn index_bits(n: usize) -> u32 {
+    (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
+}
+
+/// Lanes per layer: `lanes` gives one value for all layers or one per
+/// layer (0 = all neurons in parallel); empty picks the target's default.
+pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, PlanError> {
+    if net.neuron == NeuronModel::Alpha {
+        return Err(PlanError::Unsupported(
+            "this is an α/J network (paper 1's neuron, every neuron spikes and its slope depends on all inputs); \
+             hardware uses the constant-slope neuron: convert again with --neuron b1"
+                .into(),
+        ));
+    }
+    if let Some(layer) = net.layers.iter().find(|l| !matches!(l, Layer::Dense(_))) {
+        return Err(PlanError::Unsupported(format!(
+            "layer '{}' is a {} layer; the generator builds dense networks for now (convolution and pooling hardware comes in a later release)",
+            layer.name(),
+            layer.kind()
+        )));
+    }
+    let dense: Vec<(usize, &ttfs_ir::Dense)> = net
+        .layers
+        .iter()
+        .enumerate()
+        .filter_map(|(k, l)| match l {
+            Layer::Dense(d) => Some((k, d)),
+            _ => None,
+        })
+        .collect();
+    let lanes_of = |i: usize, outputs: usize| -> Result<usize, PlanError> {
+        let asked = match lanes.len() {
+            0 => return Ok(outputs.min(default_lanes(target))),
+            1 => lanes[0],
+            n if n == dense.len() => lanes[i],
+            n => {
+                return Err(PlanError::Option(format!(
+                    "--lanes-per-layer has {n} values for {} layers; give one per layer",
+                    dense.len()
+                )));
+            }
+        };
+        Ok(if asked == 0 { outputs } else { asked.min(outputs) })
+    };
+    let code = net.input.code.expect("b1 networks have an input code");
+    let mut value_bits = code.time_bits;
+    let mut index_in = index_bits(net.input.shape.iter().product());
+    let mut dsp_left = target.resources().dsp_blocks;
+    let mut layers = Vec::new();
+    for (i, (k, d)) in dense.iter().enumerate() {
+        let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
+        let lanes = lanes_of(i, d.outputs)?;
+        let blocks = d.outputs.div_ceil(lanes);
+        let fire = quant.fire;
+        let dsp_lanes = if dsp_left >= lanes as u64 { lanes } else { 0 };
+        dsp_left -= dsp_lanes as u64;
+        let output_index_bits = index_bits(d.outputs);
+        layers.push(LayerPlan {
+            layer: *k,
+            name: d.name.clone(),
+            hidden: d.role == Role::Hidden,
+            inputs: d.inputs,
+            outputs: d.outputs,
+            lanes,
+            blocks,
+            weight_bits: quant.weight_bits,
+            bias_bits: quant.widths.bias.max(signed_bits(0)),
+            input_value_bits: value_bits,
+            output_value_bits: fire.map(|f| f.time_bits),
+            beta: fire.map(|f| f.beta),
+            potential_bits: quant.widths.potential,
+            input_index_bits: index_in,
+            output_index_bits,
+            weight_words: (d.inputs * blocks) as u64,
+            weight_word_bits: (lanes as u32 * quant.weight_bits) as u64,
+            weight_store: WeightStore::BlockRam,
+            dsp_lanes,
+        });
+        if let Some(f) = fire {
+            value_bits = f.time_bits;
+        }
+        index_in = output_index_bits;
+    }
+    let mut plan = Plan {
+        target,
+        inputs: net.input.shape.iter().product(),
+        input_value_bits: code.time_bits,
+        layers,
+        needs: Resources { logic_cells: 0, bram_blocks: 0, spram_blocks: 0, dsp_blocks: 0 },
+    };
+    place_weights(&mut plan)?;
+    Ok(plan)
+}
+
+/// The default lanes of a target: the UP5K's 8 DSPs (and its 64-bit SPRAM
+/// word) suit 8 lanes; the HX8K has no DSPs, so fewer lanes keep the LUT
+/// multipliers small.
+fn default_lanes(target: Target) -> usize {
+    match target {
+        Target::Ice40Up5k | Target::Generic => 8,
+        Target::Ice40Hx8k => 4,
+    }
+}
+
+/// Memories with fewer words than this are read from LUTs.
+const SMALL_ROM_WORDS: usize = 64;
+
+/// Block RAMs for the event FIFOs between stages (two images of events).
+fn fifo_blocks(plan: &Plan) -> u64 {
+    let mut total = 0;
+    let mut events = plan.inputs as u64;
+    let mut width = u64::from(plan.input_value_bits) + u64::from(index_bits(plan.inputs)) + 1;
+    for layer in &plan.layers {
+        total += bram_blocks(2 * (events + 1), width);
+        events = layer.outputs as u64;
+        width = u64::from(layer.output_value_bits.unwrap_or(0)) + u64::from(layer.output_index_bits) + 1;
+    }
+    total
+}
+
+/// Puts each layer's weights in block RAM while it fits, the rest in SPRAM
+/// (UP5K), and checks the totals against the device.
+fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
+    let have = plan.target.resources();
+    let fifos = fifo_blocks(plan);
+    // Bias memories of a few words become LUT ROMs, not block RAM.
+    let bias: u64 = plan
+        .layers
+        .iter()
+        .filter(|l| l.blocks >= SMALL_ROM_WORDS)
+        .map(|l| bram_blocks(l.blocks as u64, (l.lanes as u32 * l.bias_bits) as u64))
+        .sum();
+    let mut bram = fifos + bias;
+    let mut spram = 0;
+    // Largest layers first into SPRAM when block RAM runs out.
+    let mut order: Vec<usize> = (0..plan.layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plan.layers[i].weight_words * plan.layers[i].weight_word_bits));
+    let mut remaining_bram: u64 =
+        plan.layers.iter().map(|l| bram_blocks(l.weight_words, l.weight_word_bits)).sum::<u64>() + bram;
+    for i in order {
+        let layer = &mut plan.layers[i];
+        let in_bram = bram_blocks(layer.weight_words, layer.weight_word_bits);
+        let in_spram = spram_blocks(layer.weight_words, layer.weight_word_bits);
+        if remaining_bram > have.bram_blocks && have.spram_blocks > 0 && spram + in_spram <= have.spram_blocks {
+            layer.weight_store = WeightStore::Spram;
+            spram += in_spram;
+            remaining_bram -= in_bram;
+        } else {
+            bram += in_bram;
+        }
+    }
+    let dsp = plan.layers.iter().map(|l| l.dsp_lanes as u64).sum();
+    plan.needs = Resources { logic_cells: 0, bram_blocks: bram, spram_blocks: spram, dsp_blocks: dsp };
+    if bram > have.bram_blocks || spram > have.spram_blocks {
+        let weights: Vec<String> = plan
+            .layers
+            .iter()
+            .map(|l| {
+                let store = match l.weight_store {
+                    WeightStore::BlockRam => "block RAM",
+                    WeightStore::Spram => "SPRAM",
+                };
+                format!("'{}' {} words × {} bits in {store}", l.name, l.weight_words, l.weight_word_bits)
+            })
+            .collect();
+        return Err(PlanError::DoesNotFit {
+            target: plan.target,
+            details: format!(
+                "it needs {bram} block RAMs ({fifos} for spike queues, {bias} for biases, the rest for weights: {}) and {spram} SPRAMs; \
+                 the device has {} block RAMs and {} SPRAMs ({} block RAMs and {} SPRAMs too many). Try fewer weight bits (convert with --weight-bits 4), \
+                 a target with more memory (--target ice40-up5k keeps large weights in SPRAM, --target generic has no limit), \
+                 or a smaller network",
+                weights.join(", "),
+                have.bram_blocks,
+                have.spram_blocks,
+                bram.saturating_sub(have.bram_blocks),
+                spram.saturating_sub(have.spram_blocks)
+            ),
+        });
+    }
+    Ok(())
+}
