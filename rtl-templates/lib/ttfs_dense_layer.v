@@ -1,0 +1,591 @@
+`default_nettype none
+// ttfs_dense_layer: one fully connected layer of the event-driven TTFS
+// accelerator (docs/hardware.md): bias load, accumulate input events, fire.
+//
+// Semantics (docs/net-json.md, discrete): V_i = b_i + sum_j W_ij * q_j, then
+//   hidden layer (HIDDEN = 1): q_i = clamp(floor(V_i / BETA), 0, 2^QOUT_W - 1),
+//     one output event (i, q_i) per neuron with q_i > 0, increasing i;
+//   output layer (HIDDEN = 0): one beat (i, V_i) per neuron, increasing i
+//     (the logits);
+//   then one beat with out_last = 1 (idx/q/v meaningless) ends the image.
+//
+// Organisation: the N_OUT neurons are G = ceil(N_OUT / P) blocks of P lanes;
+// lane l of block g is neuron g*P + l (lanes past N_OUT in the last block are
+// computed but never emitted). Per image the controller issues one
+// operation per block and cycle into an in-order pipeline:
+//   LOAD  G ops      V[g] = bias word g
+//   ACC   G ops per input event (j, q): V[g] += W[j*G + g] * q, lane-wise
+//         (signed WB-bit weight times unsigned QIN_W-bit q, P multipliers);
+//         the event is acknowledged (in_ready) with its last block; the
+//         input's idx/q are used in place while the event is held (stream
+//         rule: data hold while valid && !ready). Events may come in any
+//         order; q = 0 events are harmless.
+//   FIRE  G ops, issued from the cycle in which the input `last` beat is
+//         acknowledged: block g's potentials go to the serializer.
+//   WAIT  until the output `last` beat is taken, then LOAD the next image.
+// Pipeline: issue (weight address) -> R (weight word and q in registers;
+// products computed; bias ROM and potential RAM addressed) -> M (registered
+// products, bias word, old potentials; new potentials written) ->
+// serializer -> emit register -> [one ttfs_fire, LAT_FIRE cycles, hidden
+// only] -> out_*.
+// The serializer takes a block of P potentials (one cycle), then emits its
+// selected lanes one per cycle, lowest first: hidden layers the lanes with
+// V >= BETA (exactly those with q > 0), output layers every lane; lanes past
+// N_OUT never (whatever the memories hold there). While it holds a block the
+// accumulate/fire pipeline and the issue stall, so no buffer is needed. A
+// single ttfs_fire computes q for the emitted beats only (index and `last`
+// ride in its tag). The serializer, the emit register and the fire pipeline
+// stall together while the output beat waits (out_* are registers, held
+// while out_valid && !out_ready).
+// Potential storage (POT_RAM):
+//   0: a ring of G blocks of P*VW flip-flops that rotates by one block per
+//      operation (no read multiplexer; the block at the head is the one the
+//      operation in M works on). N_OUT=128, P=8, VW=24: 3072 FFs.
+//   1: a G x P*VW RAM (block RAM: ceil(P*VW/16) SB_RAM40_4K on iCE40), read
+//      in R, written in M. Consecutive operations on one block are G >= 2
+//      operations apart, so a read never meets a pending write (no
+//      forwarding, and (* no_rw_check *) spares Yosys's collision logic);
+//      for G = 1 the ring (P*VW FFs) is used instead.
+//   The potentials are undefined after the fire pass.
+// Weight memory (WEIGHT_EXT):
+//   0: internal ROM of N_IN*G words of P*WB bits from WEIGHT_FILE
+//      ($readmemh, registered read: block RAM). Word j*G + g holds the P
+//      weights from input j to block g, lane l at [l*WB +: WB], two's
+//      complement (lanes past N_OUT are ignored). w_rd_en/w_rd_addr show the
+//      reads, w_rd_data is ignored.
+//   1: external memory (e.g. ttfs_weight_spram) on w_rd_en/w_rd_addr/
+//      w_rd_data: w_rd_data must show the word addressed at an edge with
+//      w_rd_en = 1 in the cycle after that edge (no hold needed).
+// Bias ROM: G words of P*BW bits from BIAS_FILE, lane l at [l*BW +: BW],
+// registered read (small; yosys decides block RAM or logic).
+// An empty file name leaves a memory uninitialised (lint, or a test bench
+// that fills it).
+//
+// Cycle count (no output back-pressure, the next input beat always valid when
+// the layer asks for it): from the first bias-load cycle to the cycle of the
+// `last` output beat, both included,
+//
+//     CYCLES = G*(S + 2) + E + LAT_FIRE + 4
+//
+// with S = input events (not counting the `last` beat), E = output beats
+// before `last` (hidden: neurons with q > 0; output layer: N_OUT), and
+// LAT_FIRE = ceil(QOUT_W / FIRE_SPS) + 1 (ttfs_fire's LATENCY) for a hidden
+// layer, 0 for the output layer. The first bias-load cycle is the first cycle
+// after reset, then the cycle after the output `last` beat is taken.
+// (G load + S*G accumulate + 2 pipeline + G serializer loads + E emits +
+// 1 `last` beat + 1 emit register + LAT_FIRE.)
+//
+// Ports: input event stream in_* (in_idx < N_IN, in_q unsigned QIN_W bits);
+// output stream out_*: out_idx = neuron, out_q = q (HIDDEN = 1; 0 otherwise),
+// out_v = V as a signed VW-bit logit (HIDDEN = 0; 0 otherwise). Streams are
+// valid/ready (docs/hardware.md). in_ready depends combinationally on
+// in_valid/in_last; out_* are registers. Reset: synchronous, active high.
+//
+// Parameters: N_IN, N_OUT (>= 1), P lanes (1..N_OUT), WB weight bits, BW
+// bias bits, QIN_W input value bits, IDX_IN_W / IDX_OUT_W index widths
+// (2^IDX_IN_W >= N_IN, 2^IDX_OUT_W >= N_OUT), VW potential bits (the final
+// V of every neuron must fit, the generator's bound; partial sums, products
+// and biases may wrap, the arithmetic is modulo 2^VW), HIDDEN, QOUT_W and BETA (hidden only), FIRE_SPS (ttfs_fire's SPS:
+// division steps per pipeline stage), POT_RAM, WEIGHT_EXT, WEIGHT_FILE,
+// BIAS_FILE.
+module ttfs_dense_layer #(
+    parameter integer N_IN = 4,
+    parameter integer N_OUT = 4,
+    parameter integer P = 2,
+    parameter integer WB = 8,
+    parameter integer BW = 16,
+    parameter integer QIN_W = 8,
+    parameter integer IDX_IN_W = 2,
+    parameter integer IDX_OUT_W = 2,
+    parameter integer VW = 24,
+    parameter integer HIDDEN = 1,
+    parameter integer QOUT_W = 8,
+    parameter integer BETA = 1,
+    parameter integer FIRE_SPS = 1,
+    parameter integer POT_RAM = 0,
+    parameter integer WEIGHT_EXT = 0,
+    parameter WEIGHT_FILE = "",
+    parameter BIAS_FILE = ""
+) (
+    input  wire                        clk,
+    input  wire                        rst,
+    // input event stream
+    input  wire                        in_valid,
+    output reg                         in_ready,
+    input  wire                        in_last,
+    input  wire [IDX_IN_W-1:0]         in_idx,
+    input  wire [QIN_W-1:0]            in_q,
+    // output stream
+    output wire                        out_valid,
+    input  wire                        out_ready,
+    output wire                        out_last,
+    output wire [IDX_OUT_W-1:0]        out_idx,
+    output wire [QOUT_W-1:0]           out_q,
+    output wire signed [VW-1:0]        out_v,
+    // weight memory read port (see WEIGHT_EXT)
+    output wire                        w_rd_en,
+    output wire [((N_IN * ((N_OUT + P - 1) / P) > 1) ?
+                  $clog2(N_IN * ((N_OUT + P - 1) / P)) : 1) - 1:0] w_rd_addr,
+    input  wire [P*WB-1:0]             w_rd_data
+);
+
+    // ---- derived constants -------------------------------------------------
+    localparam integer G = (N_OUT + P - 1) / P;
+    localparam integer GW = (G > 1) ? $clog2(G) : 1;
+    localparam integer WDEPTH = N_IN * G;
+    localparam integer WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+    localparam integer PW = WB + QIN_W + 1;          // signed product width
+    localparam integer RB = $clog2(BETA + 1);        // bits of BETA
+    localparam integer CW = ((VW > RB) ? VW : RB) + 1;
+    localparam integer LAST_LANES = N_OUT - (G - 1) * P;
+    localparam integer USE_RAM = ((POT_RAM != 0) && (G >= 2)) ? 1 : 0;
+
+    localparam [1:0] K_BIAS = 2'd0;
+    localparam [1:0] K_ACC = 2'd1;
+    localparam [1:0] K_FIRE = 2'd2;
+
+    localparam [1:0] S_LOAD = 2'd0;
+    localparam [1:0] S_ACC = 2'd1;
+    localparam [1:0] S_FIRE = 2'd2;
+    localparam [1:0] S_WAIT = 2'd3;
+
+    // Non-negative integer (< 2^31) to a vector of the given width.
+    function [GW-1:0] to_gw;
+        input integer x;
+        integer i;
+        begin
+            to_gw = {GW{1'b0}};
+            for (i = 0; i < GW && i < 31; i = i + 1) to_gw[i] = x[i];
+        end
+    endfunction
+
+    function [WAW-1:0] to_waw;
+        input integer x;
+        integer i;
+        begin
+            to_waw = {WAW{1'b0}};
+            for (i = 0; i < WAW && i < 31; i = i + 1) to_waw[i] = x[i];
+        end
+    endfunction
+
+    function [IDX_OUT_W-1:0] to_idx;
+        input integer x;
+        integer i;
+        begin
+            to_idx = {IDX_OUT_W{1'b0}};
+            for (i = 0; i < IDX_OUT_W && i < 31; i = i + 1) to_idx[i] = x[i];
+        end
+    endfunction
+
+    // Lanes of the last block that hold neurons.
+    function [P-1:0] last_mask;
+        input integer n;
+        integer i;
+        begin
+            for (i = 0; i < P; i = i + 1) last_mask[i] = (i < n);
+        end
+    endfunction
+
+    // Zero-extend / truncate an input index and a block number to WAW bits.
+    function [WAW-1:0] idx_to_waw;
+        input [IDX_IN_W-1:0] x;
+        integer i;
+        begin
+            idx_to_waw = {WAW{1'b0}};
+            for (i = 0; i < WAW && i < IDX_IN_W; i = i + 1) idx_to_waw[i] = x[i];
+        end
+    endfunction
+
+    function [WAW-1:0] g_to_waw;
+        input [GW-1:0] x;
+        integer i;
+        begin
+            g_to_waw = {WAW{1'b0}};
+            for (i = 0; i < WAW && i < GW; i = i + 1) g_to_waw[i] = x[i];
+        end
+    endfunction
+
+    // Sign extension (or truncation) to VW bits. Truncating a product or a
+    // bias is exact: V is accumulated modulo 2^VW and its final value fits.
+    function [VW-1:0] sext_p;
+        input [PW-1:0] x;
+        integer i;
+        begin
+            for (i = 0; i < VW; i = i + 1) sext_p[i] = (i < PW) ? x[i] : x[PW-1];
+        end
+    endfunction
+
+    function [VW-1:0] sext_b;
+        input [BW-1:0] x;
+        integer i;
+        begin
+            for (i = 0; i < VW; i = i + 1) sext_b[i] = (i < BW) ? x[i] : x[BW-1];
+        end
+    endfunction
+
+    // Sign / zero extension of the multiplier operands to PW bits.
+    function [PW-1:0] sext_w;
+        input [WB-1:0] x;
+        integer i;
+        begin
+            for (i = 0; i < PW; i = i + 1) sext_w[i] = (i < WB) ? x[i] : x[WB-1];
+        end
+    endfunction
+
+    function [PW-1:0] zext_q;
+        input [QIN_W-1:0] x;
+        integer i;
+        begin
+            for (i = 0; i < PW; i = i + 1) zext_q[i] = (i < QIN_W) ? x[i] : 1'b0;
+        end
+    endfunction
+
+    function [CW-1:0] to_cw;
+        input integer x;
+        integer i;
+        begin
+            to_cw = {CW{1'b0}};
+            for (i = 0; i < CW && i < 31; i = i + 1) to_cw[i] = x[i];
+        end
+    endfunction
+
+    localparam [CW-1:0] BETA_CW = to_cw(BETA);
+    localparam [GW-1:0] G_LAST = to_gw(G - 1);
+    localparam [WAW-1:0] G_WAW = to_waw(G);
+    localparam [IDX_OUT_W-1:0] P_IDX = to_idx(P);
+    localparam [P-1:0] LAST_MASK = last_mask(LAST_LANES);
+
+    generate
+        if (P < 1 || P > N_OUT || N_IN < 1
+            || (1 << IDX_OUT_W) < N_OUT || (1 << IDX_IN_W) < N_IN) begin : g_bad
+            // Deliberately undefined module: parameters out of range (see the
+            // header: 1 <= P <= N_OUT, index widths large enough).
+            ttfs_dense_layer_bad_parameters bad ();
+        end
+    endgenerate
+
+    // ---- serializer state (drives the global advance) ----------------------
+    reg [P-1:0] smask;   // lanes of the held block still to emit
+    reg         spend;   // `last` beat pending after the held block
+    // adv: every pipeline stage moves (the serializer is free to take a block).
+    wire adv = (smask == {P{1'b0}}) && !spend;
+
+    // ---- controller --------------------------------------------------------
+    reg [1:0]    state;
+    reg [GW-1:0] gcnt;
+    wire         g_end = (gcnt == G_LAST);
+
+    reg          iss_valid;
+    reg [1:0]    iss_kind;
+    reg          iss_last;
+
+    always @(*) begin
+        iss_valid = 1'b0;
+        iss_kind = K_BIAS;
+        iss_last = 1'b0;
+        in_ready = 1'b0;
+        case (state)
+            S_LOAD: iss_valid = 1'b1;
+            S_ACC: begin
+                if (in_valid) begin
+                    iss_valid = 1'b1;
+                    if (in_last) begin
+                        iss_kind = K_FIRE;
+                        iss_last = (G == 1);
+                        in_ready = adv;
+                    end else begin
+                        iss_kind = K_ACC;
+                        in_ready = adv && g_end;
+                    end
+                end
+            end
+            S_FIRE: begin
+                iss_valid = 1'b1;
+                iss_kind = K_FIRE;
+                iss_last = g_end;
+            end
+            default: ;
+        endcase
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state <= S_LOAD;
+            gcnt <= {GW{1'b0}};
+        end else begin
+            case (state)
+                S_LOAD: begin
+                    if (adv) begin
+                        if (g_end) begin
+                            gcnt <= {GW{1'b0}};
+                            state <= S_ACC;
+                        end else begin
+                            gcnt <= gcnt + 1'b1;
+                        end
+                    end
+                end
+                S_ACC: begin
+                    if (adv && in_valid) begin
+                        if (in_last) begin
+                            if (G == 1) begin
+                                state <= S_WAIT;
+                            end else begin
+                                gcnt <= gcnt + 1'b1;
+                                state <= S_FIRE;
+                            end
+                        end else if (g_end) begin
+                            gcnt <= {GW{1'b0}};
+                        end else begin
+                            gcnt <= gcnt + 1'b1;
+                        end
+                    end
+                end
+                S_FIRE: begin
+                    if (adv) begin
+                        if (g_end) begin
+                            gcnt <= {GW{1'b0}};
+                            state <= S_WAIT;
+                        end else begin
+                            gcnt <= gcnt + 1'b1;
+                        end
+                    end
+                end
+                default: begin
+                    if (out_valid && out_ready && out_last) state <= S_LOAD;
+                end
+            endcase
+        end
+    end
+
+    // ---- weight memory (the boundary: w_en, w_addr -> w_data next cycle) ---
+    wire           w_en = adv && iss_valid && (iss_kind == K_ACC);
+    wire [WAW-1:0] w_addr = idx_to_waw(in_idx) * G_WAW + g_to_waw(gcnt);
+    wire [P*WB-1:0] w_data;
+
+    assign w_rd_en = w_en;
+    assign w_rd_addr = w_addr;
+
+    generate
+        if (WEIGHT_EXT != 0) begin : g_wext
+            assign w_data = w_rd_data;
+        end else begin : g_wrom
+            reg [P*WB-1:0] wmem [0:WDEPTH-1];
+            reg [P*WB-1:0] wq;
+            initial begin
+                if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wmem);
+            end
+            always @(posedge clk) begin
+                if (w_en) wq <= wmem[w_addr];
+            end
+            assign w_data = wq;
+            wire unused_w_rd_data = ^w_rd_data;
+        end
+    endgenerate
+
+    // ---- stage R -----------------------------------------------------------
+    reg              vR;
+    reg [1:0]        kR;
+    reg [GW-1:0]     gR;
+    reg              lastR;
+    reg [QIN_W-1:0]  qR;
+
+    always @(posedge clk) begin
+        if (rst) vR <= 1'b0;
+        else if (adv) vR <= iss_valid;
+    end
+    always @(posedge clk) begin
+        if (adv) begin
+            kR <= iss_kind;
+            gR <= gcnt;
+            lastR <= iss_last;
+            qR <= in_q;
+        end
+    end
+
+    // Bias ROM, read in R so that the word lines up with the op in M.
+    reg [P*BW-1:0] bmem [0:G-1];
+    reg [P*BW-1:0] bq;
+    initial begin
+        if (BIAS_FILE != "") $readmemh(BIAS_FILE, bmem);
+    end
+    always @(posedge clk) begin
+        if (adv && vR && (kR == K_BIAS)) bq <= bmem[gR];
+    end
+
+    // ---- stage M -----------------------------------------------------------
+    reg          vM;
+    reg [1:0]    kM;
+    reg          lastM;
+    reg [GW-1:0] gM;
+
+    always @(posedge clk) begin
+        if (rst) vM <= 1'b0;
+        else if (adv) vM <= vR;
+    end
+    always @(posedge clk) begin
+        if (adv) begin
+            kM <= kR;
+            lastM <= lastR;
+            gM <= gR;
+        end
+    end
+
+    wire [P*VW-1:0] vold;   // block g's potentials before the op in M
+    wire [P*VW-1:0] vnew;   // after it (BIAS: bias; otherwise old + product)
+
+    genvar l;
+    generate
+        for (l = 0; l < P; l = l + 1) begin : g_lane
+            reg [PW-1:0] prod;
+            always @(posedge clk) begin
+                if (adv)
+                    prod <= $signed(sext_w(w_data[l*WB +: WB])) * $signed(zext_q(qR));
+            end
+            assign vnew[l*VW +: VW] = (kM == K_BIAS) ? sext_b(bq[l*BW +: BW])
+                                                     : vold[l*VW +: VW] + sext_p(prod);
+        end
+    endgenerate
+
+    generate
+        if (USE_RAM != 0) begin : g_pram
+            // A read never meets a write to the same word (see the header),
+            // so Yosys need not build read-during-write bypass logic.
+            (* no_rw_check *)
+            reg [P*VW-1:0] pmem [0:G-1];
+            reg [P*VW-1:0] pq;
+            always @(posedge clk) begin
+                if (adv && vM && (kM != K_FIRE)) pmem[gM] <= vnew;
+            end
+            always @(posedge clk) begin
+                if (adv) pq <= pmem[gR];
+            end
+            assign vold = pq;
+        end else begin : g_ring
+            reg [G*P*VW-1:0] ring;
+            if (G == 1) begin : g_one
+                always @(posedge clk) begin
+                    if (adv && vM) ring <= vnew;
+                end
+            end else begin : g_many
+                always @(posedge clk) begin
+                    if (adv && vM) ring <= {vnew, ring[G*P*VW-1:P*VW]};
+                end
+            end
+            assign vold = ring[P*VW-1:0];
+            wire unused_gM = ^gM;
+        end
+    endgenerate
+
+    // ---- serializer --------------------------------------------------------
+    // Holds one block of potentials; emits its selected lanes (hidden: V >=
+    // BETA, i.e. q > 0; output layer: every lane) lowest first, then, after
+    // the image's last block, the `last` beat. Takes a block from M in a
+    // cycle in which it holds nothing (adv).
+    reg [P*VW-1:0]      sdata;
+    reg [IDX_OUT_W-1:0] sbase;   // neuron index of lane 0 of the held block
+    reg [IDX_OUT_W-1:0] snext;   // ... of the next block
+    wire                ser_take;  // the beat on ser_* is taken this cycle
+
+    wire         blk_valid = vM && (kM == K_FIRE);
+    wire [P-1:0] blk_sel;        // lanes of the block in M to emit
+
+    generate
+        for (l = 0; l < P; l = l + 1) begin : g_sel
+            if (HIDDEN != 0) begin : g_hid
+                // q > 0  <=>  V >= BETA; compared in CW > VW bits.
+                wire signed [CW-1:0] v_ext = {{(CW - VW){vold[l*VW + VW - 1]}}, vold[l*VW +: VW]};
+                assign blk_sel[l] = (v_ext >= $signed(BETA_CW));
+            end else begin : g_all
+                assign blk_sel[l] = 1'b1;
+            end
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            smask <= {P{1'b0}};
+            spend <= 1'b0;
+            snext <= {IDX_OUT_W{1'b0}};
+        end else if (adv) begin
+            if (blk_valid) begin
+                smask <= blk_sel & (lastM ? LAST_MASK : {P{1'b1}});
+                spend <= lastM;
+                snext <= lastM ? {IDX_OUT_W{1'b0}} : snext + P_IDX;
+            end
+        end else if (ser_take) begin
+            if (smask != {P{1'b0}}) smask <= smask & (smask - 1'b1);
+            else spend <= 1'b0;
+        end
+    end
+    always @(posedge clk) begin
+        if (adv && blk_valid) begin
+            sdata <= vold;
+            sbase <= snext;
+        end
+    end
+
+    // Lowest pending lane.
+    reg [IDX_OUT_W-1:0] sel_lane;
+    reg [VW-1:0]        sel_val;
+    integer li;
+    always @(*) begin
+        sel_lane = {IDX_OUT_W{1'b0}};
+        sel_val = sdata[VW-1:0];
+        for (li = P - 1; li >= 0; li = li - 1) begin
+            if (smask[li]) begin
+                sel_lane = to_idx(li);
+                sel_val = sdata[li*VW +: VW];
+            end
+        end
+    end
+
+    wire                 ser_valid = !adv;
+    wire                 ser_last = (smask == {P{1'b0}});
+    wire [IDX_OUT_W-1:0] ser_idx = sbase + sel_lane;
+
+    // ---- emit register, then fire (hidden) or out_* (output layer) ---------
+    // The output path (serializer, emit register, fire pipeline) moves when
+    // the output register is empty or being taken; it stalls as a whole while
+    // the output beat waits.
+    wire pce = !out_valid || out_ready;
+    assign ser_take = pce;
+
+    reg                 e_valid;
+    reg                 e_last;
+    reg [IDX_OUT_W-1:0] e_idx;
+    reg [VW-1:0]        e_v;
+    always @(posedge clk) begin
+        if (rst) e_valid <= 1'b0;
+        else if (pce) e_valid <= ser_valid;
+    end
+    always @(posedge clk) begin
+        if (pce) begin
+            e_last <= ser_last;
+            e_idx <= ser_idx;
+            e_v <= sel_val;
+        end
+    end
+
+    generate
+        if (HIDDEN != 0) begin : g_fire
+            // One ttfs_fire for the emitted beats; index and `last` ride in
+            // its tag.
+            ttfs_fire #(
+                .VW(VW), .QW(QOUT_W), .BETA(BETA), .SPS(FIRE_SPS),
+                .TAG_W(IDX_OUT_W + 1)
+            ) u_fire (
+                .clk(clk), .rst(rst), .ce(pce),
+                .in_valid(e_valid), .in_v(e_v), .in_tag({e_last, e_idx}),
+                .out_valid(out_valid), .out_q(out_q), .out_tag({out_last, out_idx}));
+            assign out_v = {VW{1'b0}};
+        end else begin : g_out
+            assign out_valid = e_valid;
+            assign out_last = e_last;
+            assign out_idx = e_idx;
+            assign out_v = e_v;
+            assign out_q = {QOUT_W{1'b0}};
+        end
+    endgenerate
+
+endmodule
+`default_nettype wire
