@@ -200,6 +200,14 @@ fn default_lanes(target: Target) -> usize {
     }
 }
 
+/// Whether a layer keeps its potentials in block RAM rather than flip-flops.
+pub fn potentials_in_ram(layer: &LayerPlan) -> bool {
+    layer.blocks >= 2 && (layer.outputs as u64) * u64::from(layer.potential_bits) > POTENTIAL_FLIP_FLOPS
+}
+
+/// Potential bits above which block RAM beats flip-flops.
+const POTENTIAL_FLIP_FLOPS: u64 = 1024;
+
 /// Memories with fewer words than this are read from LUTs.
 const SMALL_ROM_WORDS: usize = 64;
 
@@ -228,7 +236,15 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
         .filter(|l| l.blocks >= SMALL_ROM_WORDS)
         .map(|l| bram_blocks(l.blocks as u64, (l.lanes as u32 * l.bias_bits) as u64))
         .sum();
-    let mut bram = fifos + bias;
+    // Potentials live in block RAM when they would take many flip-flops
+    // (ttfs_dense_layer POT_RAM = 1, which needs two or more blocks).
+    let potentials: u64 = plan
+        .layers
+        .iter()
+        .filter(|l| potentials_in_ram(l))
+        .map(|l| bram_blocks(l.blocks as u64, u64::from(l.lanes as u32 * l.potential_bits)))
+        .sum();
+    let mut bram = fifos + bias + potentials;
     let mut spram = 0;
     // Largest layers first into SPRAM when block RAM runs out.
     let mut order: Vec<usize> = (0..plan.layers.len()).collect();
@@ -264,7 +280,7 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
         return Err(PlanError::DoesNotFit {
             target: plan.target,
             details: format!(
-                "it needs {bram} block RAMs ({fifos} for spike queues, {bias} for biases, the rest for weights: {}) and {spram} SPRAMs; \
+                "it needs {bram} block RAMs ({fifos} for spike queues, {bias} for biases, {potentials} for potentials, the rest for weights: {}) and {spram} SPRAMs; \
                  the device has {} block RAMs and {} SPRAMs ({} block RAMs and {} SPRAMs too many). Try fewer weight bits (convert with --weight-bits 4), \
                  a target with more memory (--target ice40-up5k keeps large weights in SPRAM, --target generic has no limit), \
                  or a smaller network",
