@@ -56,3 +56,35 @@ fn lanes_per_layer_must_match_the_layers() {
     let err = plan(&net, Target::Generic, &[4, 4, 4]).unwrap_err();
     assert_eq!(err.to_string(), "--lanes-per-layer has 3 values for 2 layers; give one per layer");
 }
+
+/// The cycle model on the MNIST MLP's real spike counts: within 1.2× of the
+/// weight-bandwidth bound on average over the data.
+#[test]
+fn cycle_model_is_near_the_bandwidth_bound_on_mnist() {
+    use ttfs_sim::kernel::Stage;
+    let net = mnist_mlp();
+    let p = plan(&net, Target::Ice40Up5k, &[]).unwrap();
+    let (values, n) = common::canonical_samples(&net, "mnist/t10k-images-idx3-ubyte.gz", Some(500));
+    let model = ttfs_sim::Prepared::new(&net);
+    let (mut cycles, mut bound) = (0u64, 0u64);
+    for raw in values.chunks(784) {
+        let q0 = ttfs_sim::encode::discrete(&net, raw);
+        let trace = ttfs_sim::discrete::run(&model, &q0, false);
+        let mut spikes_in = q0.iter().filter(|&&q| q > 0).count() as u64;
+        for (layer, stage) in p.layers.iter().zip(model.stages.iter().filter(|s| matches!(s, Stage::Weights { .. }))) {
+            let Stage::Weights { layer: k, output, .. } = stage else { unreachable!() };
+            let emitted = if *output {
+                layer.outputs as u64
+            } else {
+                trace.ticks[*k].iter().filter(|&&t| t != ttfs_sim::discrete::NO_SPIKE).count() as u64
+            };
+            cycles += layer.cycles(spikes_in, emitted);
+            bound += layer.bandwidth_bound(spikes_in);
+            spikes_in = emitted;
+        }
+    }
+    let ratio = cycles as f64 / bound as f64;
+    eprintln!("mean cycles {:.0}, bound {:.0}, ratio {ratio:.3}", cycles as f64 / n as f64, bound as f64 / n as f64);
+    assert!(ratio <= 1.2, "cycle model {ratio:.3}× the bandwidth bound");
+    assert_eq!(p.layers[0].worst_case_cycles(), 16 * (784 + 2) + 128 + 9 + 4);
+}

@@ -80,6 +80,35 @@ pub struct LayerPlan {
     pub dsp_lanes: usize,
 }
 
+/// Division steps per pipeline stage of a layer's fire unit
+/// (`ttfs_dense_layer`'s FIRE_SPS): one step per stage keeps the clock fast.
+pub const FIRE_STEPS_PER_STAGE: u32 = 1;
+
+impl LayerPlan {
+    /// Cycles of `ttfs_dense_layer` for one image with `inputs_spiking`
+    /// input events and `emitted` output events (hidden layers; logits for
+    /// the output layer), from its first bias-load cycle to its `last`
+    /// output beat, without back-pressure:
+    /// `G·(S + 2) + E + LAT_FIRE + 4` (the block's header comment; its test
+    /// bench checks it image by image).
+    pub fn cycles(&self, inputs_spiking: u64, emitted: u64) -> u64 {
+        let g = self.blocks as u64;
+        let fire_latency = self.output_value_bits.map_or(0, |bits| u64::from(bits.div_ceil(FIRE_STEPS_PER_STAGE)) + 1);
+        g * (inputs_spiking + 2) + emitted + fire_latency + 4
+    }
+
+    /// The worst case: every input spikes and every neuron emits.
+    pub fn worst_case_cycles(&self) -> u64 {
+        self.cycles(self.inputs as u64, self.outputs as u64)
+    }
+
+    /// The weight-bandwidth bound for `inputs_spiking` events: each event
+    /// reads its fan-out's weights once, one block of P weights per cycle.
+    pub fn bandwidth_bound(&self, inputs_spiking: u64) -> u64 {
+        inputs_spiking * self.blocks as u64
+    }
+}
+
 /// The whole design.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Plan {
