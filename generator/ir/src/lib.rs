@@ -396,6 +396,11 @@ impl Layer {
         }
     }
 
+    /// The layer's output shape for `input`, or why the two do not fit.
+    pub fn output_shape(&self, input: &Shape) -> Result<Shape, String> {
+        geometry::output_shape(self, input)
+    }
+
     /// The role of a weight layer.
     pub fn role(&self) -> Option<Role> {
         match self {

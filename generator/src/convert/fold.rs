@@ -416,13 +416,13 @@ impl State {
             )));
         }
         let pool = MaxPool { name: name.to_string(), in_shape: [c, h, w], kernel, stride, pads };
-        let out = layer_output(&Layer::MaxPool(pool.clone()), &self.shape);
+        let out = Layer::MaxPool(pool.clone())
+            .output_shape(&self.shape)
+            .map_err(|m| Self::structure(format!("max-pool '{name}': {m}")))?;
         if out == self.shape && kernel == [1, 1] && stride == [1, 1] {
             return Ok(());
         }
-        let Some([_, oh, ow]) = out.chw() else {
-            return Err(Self::structure(format!("max-pool '{name}' does not fit its input {}", self.shape)));
-        };
+        let [_, oh, ow] = out.chw().expect("pooling keeps [C, H, W]");
         let sources = std::mem::take(&mut self.pending.sources);
         self.layers.push(Layer::MaxPool(pool));
         let per = oh * ow;
@@ -539,24 +539,6 @@ impl State {
         }
         self.shape = Shape(vec![n]);
         Ok(())
-    }
-}
-
-/// Output shape of a layer whose geometry is known to fit.
-fn layer_output(layer: &Layer, input: &Shape) -> Shape {
-    match layer {
-        Layer::Dense(d) => Shape(vec![d.outputs]),
-        Layer::Conv2d(c) => Shape(vec![
-            c.out_channels,
-            conv_out_dim(c.in_shape[1], c.kernel[0], c.stride[0], c.pads[0], c.pads[2]).unwrap_or(0),
-            conv_out_dim(c.in_shape[2], c.kernel[1], c.stride[1], c.pads[1], c.pads[3]).unwrap_or(0),
-        ]),
-        Layer::MaxPool(p) => Shape(vec![
-            p.in_shape[0],
-            conv_out_dim(p.in_shape[1], p.kernel[0], p.stride[0], p.pads[0], p.pads[2]).unwrap_or(0),
-            conv_out_dim(p.in_shape[2], p.kernel[1], p.stride[1], p.pads[1], p.pads[3]).unwrap_or(0),
-        ]),
-        Layer::Flatten(_) => Shape(vec![input.len()]),
     }
 }
 

@@ -267,11 +267,8 @@ pub fn rescale_for_alpha(layers: &mut [Layer]) -> usize {
         for next in layers.iter_mut().skip(k + 1) {
             match next {
                 Layer::MaxPool(p) => {
-                    let oh = ttfs_ir::conv_out_dim(p.in_shape[1], p.kernel[0], p.stride[0], p.pads[0], p.pads[2])
-                        .unwrap_or(1);
-                    let ow = ttfs_ir::conv_out_dim(p.in_shape[2], p.kernel[1], p.stride[1], p.pads[1], p.pads[3])
-                        .unwrap_or(1);
-                    spatial = oh * ow;
+                    let (input, channels) = (ttfs_ir::Shape(p.in_shape.to_vec()), p.in_shape[0].max(1));
+                    spatial = next.output_shape(&input).map_or(1, |out| out.len() / channels);
                 }
                 Layer::Flatten(f) => spatial = f.in_shape[1] * f.in_shape[2],
                 Layer::Dense(d) => {
