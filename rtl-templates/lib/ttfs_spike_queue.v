@@ -1,0 +1,69 @@
+`default_nettype none
+// ttfs_spike_queue: the spike queue between two stages, image-granular
+// (store and forward). It holds event beats {last, idx, q} in a
+// ttfs_event_fifo and shows the oldest beat on out_* only while a whole
+// image (its `last` beat included) is inside. So the consumer, once it sees
+// an image's first event, gets every event of that image on consecutive
+// cycles, and its cycle count depends on the image's spike counts only;
+// meanwhile the producer already fills in the next image (double buffering
+// when the queue holds two images).
+//
+// Capacity: 2^ADDR_W + 1 beats. It must hold at least one whole image
+// (its events plus the `last` beat), or the producer stalls forever on an
+// image the consumer never sees; the generator sizes it for two images of
+// the worst case.
+// Streams: valid/ready (docs/hardware.md). in_ready = the FIFO's (a
+// register); out_valid = FIFO head valid && a complete image inside.
+// images: complete images inside (`last` beats pushed minus popped).
+// Latency: an image's first event shows on out_* 1 cycle after its `last`
+// beat is pushed (2 if the queue was empty: the FIFO's own latency).
+// Reset: synchronous, active high; empties the queue.
+module ttfs_spike_queue #(
+    parameter integer IDX_W = 8,
+    parameter integer Q_W = 8,
+    parameter integer ADDR_W = 9
+) (
+    input  wire             clk,
+    input  wire             rst,
+    input  wire             in_valid,
+    output wire             in_ready,
+    input  wire             in_last,
+    input  wire [IDX_W-1:0] in_idx,
+    input  wire [Q_W-1:0]   in_q,
+    output wire             out_valid,
+    input  wire             out_ready,
+    output wire             out_last,
+    output wire [IDX_W-1:0] out_idx,
+    output wire [Q_W-1:0]   out_q,
+    output reg  [ADDR_W:0]  images
+);
+
+    localparam integer WIDTH = 1 + IDX_W + Q_W;
+
+    wire             head_valid;
+    wire [WIDTH-1:0] head;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [ADDR_W:0]  count; // beats held; only `images` matters here
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    wire complete = images != {(ADDR_W + 1){1'b0}};
+    assign out_valid = head_valid && complete;
+    assign {out_last, out_idx, out_q} = head;
+
+    wire pushed_last = in_valid && in_ready && in_last;
+    wire popped_last = out_valid && out_ready && out_last;
+
+    ttfs_event_fifo #(.WIDTH(WIDTH), .ADDR_W(ADDR_W)) u_fifo (
+        .clk(clk), .rst(rst),
+        .in_valid(in_valid), .in_ready(in_ready), .in_data({in_last, in_idx, in_q}),
+        .out_valid(head_valid), .out_ready(out_ready && complete), .out_data(head),
+        .count(count));
+
+    always @(posedge clk) begin
+        if (rst) images <= {(ADDR_W + 1){1'b0}};
+        else if (pushed_last && !popped_last) images <= images + 1'b1;
+        else if (popped_last && !pushed_last) images <= images - 1'b1;
+    end
+
+endmodule
+`default_nettype wire
