@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use ttfs_gen::cmd;
 use ttfs_gen::convert::Options;
+use ttfs_gen::generate::target::Target;
 use ttfs_ir::NeuronModel;
 
 #[derive(Parser)]
@@ -85,6 +86,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the Verilog accelerator for a network description into DIR.
+    Generate {
+        /// The network description (from `ttfs convert`).
+        network: PathBuf,
+        /// Output directory (refused when it exists and is not empty, unless --force).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Target device.
+        #[arg(long, value_parser = parse_target, default_value = "ice40-up5k")]
+        target: Target,
+        /// Neurons processed in parallel in every layer (0 = all).
+        #[arg(long, conflicts_with = "lanes_per_layer")]
+        lanes: Option<usize>,
+        /// Lanes of each dense layer, in order (0 = all).
+        #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+        lanes_per_layer: Option<Vec<usize>>,
+        /// Data for the cycle model's mean (IDX, .npy or CSV; .gz allowed).
+        #[arg(long)]
+        calib: Option<PathBuf>,
+        /// Use only the first N samples of --calib.
+        #[arg(long)]
+        calib_count: Option<usize>,
+        /// Write into DIR even if it is not empty.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the pipeline end to end (with no model: the bundled digits MLP).
     Flow {
         /// The model (.onnx or JSON form); default: the bundled digits MLP.
@@ -115,6 +142,11 @@ enum Command {
     },
 }
 
+/// Parses a `--target` value.
+fn parse_target(text: &str) -> std::result::Result<Target, String> {
+    Target::parse(text).ok_or_else(|| format!("unknown target {text:?}; use ice40-up5k, ice40-hx8k or generic"))
+}
+
 /// Parses `P,R` into an input range.
 fn parse_range(text: &str) -> std::result::Result<[f64; 2], String> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
@@ -141,6 +173,10 @@ fn run(cli: Cli) -> Result<String> {
         } => {
             let options = Options { neuron: neuron.into(), margin, time_bits, weight_bits, input_range };
             cmd::convert::run(&cmd::convert::Args { model, calib, calib_count, output, options, force })
+        }
+        Command::Generate { network, output, target, lanes, lanes_per_layer, calib, calib_count, force } => {
+            let lanes = lanes.map(|n| vec![n]).or(lanes_per_layer).unwrap_or_default();
+            cmd::generate::run(&cmd::generate::Args { network, output, target, lanes, calib, calib_count, force })
         }
         Command::Flow { model, data, labels, calib, output, neuron } => {
             let options = Options { neuron: neuron.into(), ..Options::default() };

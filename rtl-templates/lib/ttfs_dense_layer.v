@@ -186,60 +186,6 @@ module ttfs_dense_layer #(
         end
     endfunction
 
-    // Zero-extend / truncate an input index and a block number to WAW bits.
-    function [WAW-1:0] idx_to_waw;
-        input [IDX_IN_W-1:0] x;
-        integer i;
-        begin
-            idx_to_waw = {WAW{1'b0}};
-            for (i = 0; i < WAW && i < IDX_IN_W; i = i + 1) idx_to_waw[i] = x[i];
-        end
-    endfunction
-
-    function [WAW-1:0] g_to_waw;
-        input [GW-1:0] x;
-        integer i;
-        begin
-            g_to_waw = {WAW{1'b0}};
-            for (i = 0; i < WAW && i < GW; i = i + 1) g_to_waw[i] = x[i];
-        end
-    endfunction
-
-    // Sign extension (or truncation) to VW bits. Truncating a product or a
-    // bias is exact: V is accumulated modulo 2^VW and its final value fits.
-    function [VW-1:0] sext_p;
-        input [PW-1:0] x;
-        integer i;
-        begin
-            for (i = 0; i < VW; i = i + 1) sext_p[i] = (i < PW) ? x[i] : x[PW-1];
-        end
-    endfunction
-
-    function [VW-1:0] sext_b;
-        input [BW-1:0] x;
-        integer i;
-        begin
-            for (i = 0; i < VW; i = i + 1) sext_b[i] = (i < BW) ? x[i] : x[BW-1];
-        end
-    endfunction
-
-    // Sign / zero extension of the multiplier operands to PW bits.
-    function [PW-1:0] sext_w;
-        input [WB-1:0] x;
-        integer i;
-        begin
-            for (i = 0; i < PW; i = i + 1) sext_w[i] = (i < WB) ? x[i] : x[WB-1];
-        end
-    endfunction
-
-    function [PW-1:0] zext_q;
-        input [QIN_W-1:0] x;
-        integer i;
-        begin
-            for (i = 0; i < PW; i = i + 1) zext_q[i] = (i < QIN_W) ? x[i] : 1'b0;
-        end
-    endfunction
-
     function [CW-1:0] to_cw;
         input integer x;
         integer i;
@@ -359,7 +305,27 @@ module ttfs_dense_layer #(
 
     // ---- weight memory (the boundary: w_en, w_addr -> w_data next cycle) ---
     wire           w_en = adv && iss_valid && (iss_kind == K_ACC);
-    wire [WAW-1:0] w_addr = idx_to_waw(in_idx) * G_WAW + g_to_waw(gcnt);
+    // The input index and the block number at WAW bits (WAW >= GW always;
+    // IDX_IN_W may be wider or narrower than WAW). Chosen at elaboration:
+    // run-time bit loops make event simulators crawl.
+    wire [WAW-1:0] idx_waw;
+    wire [WAW-1:0] g_waw;
+    generate
+        if (WAW > IDX_IN_W) begin : g_idx_wide
+            assign idx_waw = {{(WAW - IDX_IN_W){1'b0}}, in_idx};
+        end else begin : g_idx_narrow
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [IDX_IN_W-1:0] idx_all = in_idx; // indices above N_IN - 1 never come
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign idx_waw = idx_all[WAW-1:0];
+        end
+        if (WAW > GW) begin : g_g_wide
+            assign g_waw = {{(WAW - GW){1'b0}}, gcnt};
+        end else begin : g_g_same
+            assign g_waw = gcnt;
+        end
+    endgenerate
+    wire [WAW-1:0] w_addr = idx_waw * G_WAW + g_waw;
     wire [P*WB-1:0] w_data;
 
     assign w_rd_en = w_en;
@@ -433,16 +399,41 @@ module ttfs_dense_layer #(
     wire [P*VW-1:0] vold;   // block g's potentials before the op in M
     wire [P*VW-1:0] vnew;   // after it (BIAS: bias; otherwise old + product)
 
+    // Multiplier operands at PW bits (PW > WB and PW > QIN_W): the weight
+    // sign-extended, q zero-extended. Products and biases go to VW bits by
+    // sign extension or truncation; truncating is exact, since V is
+    // accumulated modulo 2^VW and its final value fits.
+    wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
+
     genvar l;
     generate
         for (l = 0; l < P; l = l + 1) begin : g_lane
-            reg [PW-1:0] prod;
+            wire [WB-1:0] w_lane = w_data[l*WB +: WB];
+            wire [PW-1:0] w_ext = {{(PW - WB){w_lane[WB-1]}}, w_lane};
+            wire [BW-1:0] b_lane = bq[l*BW +: BW];
+            reg  [PW-1:0] prod;
+            wire [VW-1:0] prod_v;
+            wire [VW-1:0] bias_v;
             always @(posedge clk) begin
-                if (adv)
-                    prod <= $signed(sext_w(w_data[l*WB +: WB])) * $signed(zext_q(qR));
+                if (adv) prod <= $signed(w_ext) * $signed(q_ext);
             end
-            assign vnew[l*VW +: VW] = (kM == K_BIAS) ? sext_b(bq[l*BW +: BW])
-                                                     : vold[l*VW +: VW] + sext_p(prod);
+            if (VW > PW) begin : g_prod_wide
+                assign prod_v = {{(VW - PW){prod[PW-1]}}, prod};
+            end else begin : g_prod_narrow
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [PW-1:0] prod_all = prod; // bits above VW: modulo arithmetic
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign prod_v = prod_all[VW-1:0];
+            end
+            if (VW > BW) begin : g_bias_wide
+                assign bias_v = {{(VW - BW){b_lane[BW-1]}}, b_lane};
+            end else begin : g_bias_narrow
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [BW-1:0] bias_all = b_lane;
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign bias_v = bias_all[VW-1:0];
+            end
+            assign vnew[l*VW +: VW] = (kM == K_BIAS) ? bias_v : vold[l*VW +: VW] + prod_v;
         end
     endgenerate
 

@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod flow;
+pub mod generate;
 pub mod inspect;
 pub mod sim;
 

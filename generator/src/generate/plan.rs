@@ -3,7 +3,7 @@
 //! target. A pure function of the network description and the options;
 //! nothing is written before the plan says the design fits.
 
-use super::target::{Resources, Target, bram_blocks, spram_blocks};
+use super::target::{Resources, SPRAM_WIDTH, SPRAM_WORDS, Target, bram_blocks, spram_blocks};
 use serde::Serialize;
 use thiserror::Error;
 use ttfs_ir::{Layer, Network, NeuronModel, Role, bounds::signed_bits};
@@ -176,6 +176,12 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
     let mut layers = Vec::new();
     for (i, (k, d)) in dense.iter().enumerate() {
         let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
+        if quant.bias_map.is_some() {
+            return Err(PlanError::Unsupported(format!(
+                "layer '{}' has a per-position bias map (a folded padded convolution); the generator builds plain dense layers",
+                d.name
+            )));
+        }
         let lanes = lanes_of(i, d.outputs)?;
         let blocks = d.outputs.div_ceil(lanes);
         let fire = quant.fire;
@@ -240,17 +246,24 @@ const POTENTIAL_FLIP_FLOPS: u64 = 1024;
 /// Memories with fewer words than this are read from LUTs.
 const SMALL_ROM_WORDS: usize = 64;
 
-/// Block RAMs for the event FIFOs between stages (two images of events).
+/// Address bits of the spike queue in front of a layer with `max_events`
+/// inputs: its capacity `2^A + 1` beats holds two whole images (each at most
+/// `max_events` events and a `last` beat), so the stage before can fill
+/// the next image while this one works.
+pub fn queue_addr_bits(max_events: u64) -> u32 {
+    let beats = 2 * (max_events + 1) - 1;
+    (u64::BITS - (beats - 1).leading_zeros()).max(1)
+}
+
+/// Block RAMs for the spike queues in front of each layer.
 fn fifo_blocks(plan: &Plan) -> u64 {
-    let mut total = 0;
-    let mut events = plan.inputs as u64;
-    let mut width = u64::from(plan.input_value_bits) + u64::from(index_bits(plan.inputs)) + 1;
-    for layer in &plan.layers {
-        total += bram_blocks(2 * (events + 1), width);
-        events = layer.outputs as u64;
-        width = u64::from(layer.output_value_bits.unwrap_or(0)) + u64::from(layer.output_index_bits) + 1;
-    }
-    total
+    plan.layers
+        .iter()
+        .map(|layer| {
+            let width = u64::from(layer.input_value_bits) + u64::from(layer.input_index_bits) + 1;
+            bram_blocks(1 << queue_addr_bits(layer.inputs as u64), width)
+        })
+        .sum()
 }
 
 /// Puts each layer's weights in block RAM while it fits, the rest in SPRAM
@@ -284,7 +297,13 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
         let layer = &mut plan.layers[i];
         let in_bram = bram_blocks(layer.weight_words, layer.weight_word_bits);
         let in_spram = spram_blocks(layer.weight_words, layer.weight_word_bits);
-        if remaining_bram > have.bram_blocks && have.spram_blocks > 0 && spram + in_spram <= have.spram_blocks {
+        // One ttfs_weight_spram holds 16 k words of up to 64 bits.
+        let spram_shape = layer.weight_words <= SPRAM_WORDS && layer.weight_word_bits <= 4 * SPRAM_WIDTH;
+        if remaining_bram > have.bram_blocks
+            && have.spram_blocks > 0
+            && spram_shape
+            && spram + in_spram <= have.spram_blocks
+        {
             layer.weight_store = WeightStore::Spram;
             spram += in_spram;
             remaining_bram -= in_bram;

@@ -1,0 +1,92 @@
+//! `ttfs generate NET.json -o DIR`: plan, render, then write (nothing is
+//! written when the plan refuses).
+
+use crate::generate::cycles::{self, CycleModel};
+use crate::generate::plan::{self, Plan};
+use crate::generate::target::Target;
+use crate::generate::{self, Design, design};
+use anyhow::{Context, Result};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use ttfs_ir::Network;
+use ttfs_sim::Prepared;
+
+/// Arguments of `ttfs generate`.
+pub struct Args {
+    /// Network description.
+    pub network: PathBuf,
+    /// Output directory.
+    pub output: PathBuf,
+    /// Target device.
+    pub target: Target,
+    /// Lanes: one value, one per layer, or empty for the target's default.
+    pub lanes: Vec<usize>,
+    /// Data for the cycle statistics (optional).
+    pub calib: Option<PathBuf>,
+    /// Images of `calib` to use.
+    pub calib_count: Option<usize>,
+    /// Write into a non-empty DIR.
+    pub force: bool,
+}
+
+/// Plans and renders a design in memory.
+pub fn build(net: &Network, target: Target, lanes: &[usize], calib: Option<(&str, &[i64])>) -> Result<(Plan, Design)> {
+    let plan = plan::plan(net, target, lanes)?;
+    let model = CycleModel::new(&plan);
+    let stats = calib.map(|(name, codes)| cycles::stats(&Prepared::new(net), &plan, name, codes));
+    let design = design::render(net, &plan, &model, stats.as_ref());
+    Ok((plan, design))
+}
+
+/// Input codes of a data file for `net`.
+pub fn input_codes(net: &Network, path: &Path, count: Option<usize>) -> Result<Vec<i64>> {
+    let (_, canonical) = super::load_samples(net, path, count)?;
+    let width: usize = net.input.shape.iter().product();
+    Ok(canonical.chunks(width).flat_map(|raw| ttfs_sim::encode::discrete(net, raw)).collect())
+}
+
+/// Runs the command; returns the summary it prints.
+pub fn run(args: &Args) -> Result<String> {
+    let net = super::load_network(&args.network)?;
+    let codes = match &args.calib {
+        Some(path) => Some(input_codes(&net, path, args.calib_count)?),
+        None => None,
+    };
+    let name =
+        args.calib.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (plan, design) = build(&net, args.target, &args.lanes, codes.as_deref().map(|c| (name.as_str(), c)))
+        .with_context(|| format!("cannot generate hardware for {}", args.network.display()))?;
+    generate::write(&design, &args.output, args.force)?;
+    Ok(summary(&plan, &design, &args.output))
+}
+
+fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "wrote {} ({} files, top module {}, target {})",
+        dir.display(),
+        design.files.len(),
+        design.top,
+        plan.target
+    );
+    for l in &plan.layers {
+        let store = match l.weight_store {
+            plan::WeightStore::BlockRam => "block RAM",
+            plan::WeightStore::Spram => "SPRAM",
+        };
+        let _ = writeln!(
+            text,
+            "  layer {}: {} -> {}, {} lanes x {} blocks, weights in {store}, worst case {} cycles",
+            l.name,
+            l.inputs,
+            l.outputs,
+            l.lanes,
+            l.blocks,
+            l.worst_case_cycles()
+        );
+    }
+    let n = plan.needs;
+    let _ = writeln!(text, "  needs {} block RAMs, {} SPRAMs, {} DSPs", n.bram_blocks, n.spram_blocks, n.dsp_blocks);
+    text
+}

@@ -1,0 +1,138 @@
+`default_nettype none
+// {{ top }}_tb: test bench of the generated {{ top }} (ttfs-hdl {{ version }}; do not
+// edit). It streams images and prints what the design does, for a checker
+// (`ttfs` compares it with the discrete reference) or a reader:
+//   spike <layer> <image> <neuron> <q>   every hidden-layer output event
+//   result <image> <class> <cycles> <at> <logit 0> ... <logit {{ classes - 1 }}>
+//   done <results> <cycles since reset>
+// <cycles> runs from the edge that takes the image's first pixel to the edge
+// that takes its result, <at> counts edges since reset. Plusargs:
+//   +images=FILE   pixels as hex, {{ n_in }} per image, one per line ($readmemh)
+//   +count=N       images to run (default 1, at most MAX_IMAGES)
+//   +stream        send images back to back (default: each image waits for the
+//                  previous result, so <cycles> is the latency of one image)
+{%- if !loaders.is_empty() %}
+//   +weights=FILE  the SPRAM weight bytes as hex ($readmemh; default
+//                  mem/weights_spram.hex), sent on ld_* before any image
+{%- endif %}
+// The bench counts with blocking assignments inside clocked processes on
+// purpose (it is not hardware).
+/* verilator lint_off BLKSEQ */
+module {{ top }}_tb;
+
+    parameter integer MAX_IMAGES = 1000;
+    localparam integer N_IN = {{ n_in }};
+    localparam integer LOGIT_W = {{ logit_bits }};
+    localparam integer CLASSES = {{ classes }};
+    localparam integer LOAD_BYTES = {{ load_bytes }};
+
+    reg clk;
+    initial clk = 1'b0;
+    always #5 clk = ~clk;
+
+    reg                   rst;
+    reg                   ld_valid;
+    wire                  ld_ready;
+    reg  [7:0]            ld_data;
+    wire                  loaded;
+    reg                   s_valid;
+    wire                  s_ready;
+    reg                   s_last;
+    reg  [{{ q0_bits - 1 }}:0]  s_data;
+    wire                  m_valid;
+    wire                  m_ready;
+    wire [{{ cls_bits - 1 }}:0]  m_class;
+    wire [{{ logits_width - 1 }}:0] m_logits;
+    wire                  error;
+
+    assign m_ready = 1'b1;
+
+    {{ top }} dut (
+        .clk(clk), .rst(rst),
+        .ld_valid(ld_valid), .ld_ready(ld_ready), .ld_data(ld_data), .loaded(loaded),
+        .s_valid(s_valid), .s_ready(s_ready), .s_last(s_last), .s_data(s_data),
+        .m_valid(m_valid), .m_ready(m_ready), .m_class(m_class), .m_logits(m_logits),
+        .error(error));
+
+    reg [{{ q0_bits - 1 }}:0] pixels [0:MAX_IMAGES*N_IN-1];
+    reg [7:0] load_bytes [0:LOAD_BYTES];
+    reg [8*1024-1:0] path;
+    integer count, stream, cycle, sent_bytes, image, pixel, results, i;
+    integer start [0:MAX_IMAGES-1];
+
+    initial begin
+        if (!$value$plusargs("images=%s", path)) begin
+            $display("FAIL {{ top }}_tb: no +images=FILE");
+            $finish;
+        end
+        $readmemh(path, pixels);
+        if (!$value$plusargs("count=%d", count)) count = 1;
+        if (count > MAX_IMAGES) begin
+            $display("FAIL {{ top }}_tb: +count=%0d is more than MAX_IMAGES=%0d (set it with -G/-P)", count, MAX_IMAGES);
+            $finish;
+        end
+        stream = $test$plusargs("stream") ? 1 : 0;
+{%- if !loaders.is_empty() %}
+        if (!$value$plusargs("weights=%s", path)) path = "mem/weights_spram.hex";
+        $readmemh(path, load_bytes, 0, LOAD_BYTES - 1);
+{%- endif %}
+        rst = 1'b1;
+        ld_valid = 1'b0; ld_data = 8'd0;
+        s_valid = 1'b0; s_last = 1'b0; s_data = {{ "{" }}{{ q0_bits }}{1'b0}};
+        cycle = 0; sent_bytes = 0; image = 0; pixel = 0; results = 0;
+    end
+
+    // Weight bytes first, then the images, one pixel per cycle.
+    always @(posedge clk) begin
+        cycle = cycle + 1;
+        if (cycle == 4) rst <= 1'b0;
+        if (!rst) begin
+            if (ld_valid && ld_ready) sent_bytes = sent_bytes + 1;
+            ld_valid <= sent_bytes < LOAD_BYTES;
+            ld_data <= load_bytes[sent_bytes];
+            if (s_valid && s_ready) begin
+                if (pixel == 0) start[image] = cycle;
+                pixel = pixel + 1;
+                if (pixel == N_IN) begin
+                    pixel = 0;
+                    image = image + 1;
+                end
+            end
+            if (loaded && image < count && (stream != 0 || results == image)) begin
+                s_valid <= 1'b1;
+                s_data <= pixels[image * N_IN + pixel];
+                s_last <= pixel == N_IN - 1;
+            end else begin
+                s_valid <= 1'b0;
+            end
+            if (m_valid && m_ready) begin
+                $write("result %0d %0d %0d %0d", results, m_class, cycle - start[results], cycle);
+                for (i = 0; i < CLASSES; i = i + 1) $write(" %0d", $signed(m_logits[i*LOGIT_W +: LOGIT_W]));
+                $write("\n");
+                results = results + 1;
+                if (results == count) begin
+                    $display("done %0d %0d", results, cycle);
+                    if (error) $display("FAIL {{ top }}_tb: the design flagged an input error");
+                    else $display("*-* All Finished *-*");
+                    $finish;
+                end
+            end
+            if (cycle > {{ timeout_per_image }} * (count + 1) + 2 * LOAD_BYTES + 100) begin
+                $display("FAIL {{ top }}_tb: timeout after %0d cycles, %0d results", cycle, results);
+                $finish;
+            end
+        end
+    end
+{% for l in layers %}{% if l.hidden %}
+    // Layer {{ l.index }} '{{ l.name }}': its output events.
+    integer image{{ l.index }};
+    initial image{{ l.index }} = 0;
+    always @(posedge clk) begin
+        if (!rst && dut.u_layer{{ l.index }}.out_valid && dut.u_layer{{ l.index }}.out_ready) begin
+            if (dut.u_layer{{ l.index }}.out_last) image{{ l.index }} = image{{ l.index }} + 1;
+            else $display("spike {{ l.index }} %0d %0d %0d", image{{ l.index }}, dut.u_layer{{ l.index }}.out_idx, dut.u_layer{{ l.index }}.out_q);
+        end
+    end
+{% endif %}{% endfor %}
+endmodule
+`default_nettype wire

@@ -1,0 +1,174 @@
+//! Generated designs: they pass the linters and Yosys's checks, their
+//! files are deterministic and snapshotted, and simulated (Icarus,
+//! Verilator) they produce every hidden spike, every logit and every class
+//! of the discrete reference, in the number of cycles the cycle model says.
+
+mod common;
+
+use common::{canonical_samples, convert_fixture, require};
+use std::path::Path;
+use std::process::Command;
+use ttfs_gen::cmd::generate::build;
+use ttfs_gen::convert::Options;
+use ttfs_gen::generate::cycles::{self, SpikeCounts};
+use ttfs_gen::generate::plan::Plan;
+use ttfs_gen::generate::target::Target;
+use ttfs_gen::generate::testbench::{self, Spike, Transcript};
+use ttfs_gen::generate::{self, Design};
+use ttfs_gen::tools::{Tool, combined, run};
+use ttfs_ir::Network;
+use ttfs_sim::{Prepared, quantized};
+
+fn digits() -> Network {
+    convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", None, &Options::default())
+}
+
+fn mnist() -> Network {
+    convert_fixture("mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(1000), &Options::default())
+}
+
+/// Input codes of the first `count` samples of a fixture data file.
+fn codes(net: &Network, data: &str, count: usize) -> Vec<i64> {
+    let (values, _) = canonical_samples(net, data, Some(count));
+    let width: usize = net.input.shape.iter().product();
+    values.chunks(width).flat_map(|raw| ttfs_sim::encode::discrete(net, raw)).collect()
+}
+
+/// Writes `design` into a fresh temporary directory.
+fn write(design: &Design) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    generate::write(design, dir.path(), true).unwrap();
+    dir
+}
+
+fn files_with_prefix(design: &Design, prefix: &str) -> Vec<String> {
+    design.files.keys().filter(|p| p.starts_with(prefix) && p.ends_with(".v")).cloned().collect()
+}
+
+/// Compares a test bench transcript with the integer closed form, spike by
+/// spike, and the measured cycles with the cycle model, image by image.
+fn check_against_reference(net: &Network, plan: &Plan, codes: &[i64], transcript: &Transcript) {
+    let model = Prepared::new(net);
+    let width = plan.inputs;
+    let images = codes.len() / width;
+    assert_eq!(transcript.results.len(), images, "one result per image");
+    let mut expected_spikes = Vec::new();
+    for (image, q0) in codes.chunks(width).enumerate() {
+        let trace = quantized::forward(&model, q0);
+        let layers = trace.values.len();
+        for (layer, values) in trace.values[..layers - 1].iter().enumerate() {
+            for (neuron, &q) in values.iter().enumerate() {
+                if q > 0 {
+                    expected_spikes.push(Spike { layer, image, neuron, q });
+                }
+            }
+        }
+        let result = &transcript.results[image];
+        assert_eq!(result.image, image);
+        assert_eq!(result.logits, trace.logits(), "logits of image {image}");
+        assert_eq!(result.class, ttfs_sim::argmax(trace.logits()), "class of image {image}");
+        let counts = SpikeCounts::of(&model, q0);
+        assert_eq!(result.cycles, cycles::latency(plan, &counts), "cycles of image {image} ({counts:?})");
+    }
+    // Each layer emits in neuron order per image; the test bench prints
+    // layers interleaved, so compare per layer.
+    let mut actual = transcript.spikes.clone();
+    actual.sort_by_key(|s| (s.layer, s.image, s.neuron));
+    expected_spikes.sort_by_key(|s| (s.layer, s.image, s.neuron));
+    assert_eq!(actual.len(), expected_spikes.len(), "number of hidden spikes");
+    if let Some((a, e)) = actual.iter().zip(&expected_spikes).find(|(a, e)| a != e) {
+        panic!("first mismatched spike: hardware {a:?}, reference {e:?}");
+    }
+}
+
+/// Runs the generated test bench under Icarus on `codes`.
+fn run_icarus(dir: &Path, design: &Design, codes: &[i64], images: usize, stream: bool) -> Option<Transcript> {
+    let (iverilog, vvp) = (require(Tool::Iverilog)?, require(Tool::Vvp)?);
+    std::fs::write(dir.join("images.hex"), testbench::stimulus_hex(codes)).unwrap();
+    let mut compile = Command::new(iverilog);
+    compile.current_dir(dir).args(["-g2005", "-o", "tb.vvp", "-y", "sim", "-s"]).arg(format!("{}_tb", design.top));
+    compile.args(files_with_prefix(design, "rtl/")).arg(format!("sim/{}_tb.v", design.top));
+    run(&mut compile).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Command::new(vvp);
+    sim.current_dir(dir).args(["-n", "tb.vvp", "+images=images.hex"]).arg(format!("+count={images}"));
+    if stream {
+        sim.arg("+stream");
+    }
+    let out = run(&mut sim).unwrap_or_else(|e| panic!("{e}"));
+    Some(testbench::parse(&combined(&out)).unwrap_or_else(|e| panic!("{e}")))
+}
+
+#[test]
+fn digits_design_matches_the_reference_spike_for_spike_under_icarus() {
+    let net = digits();
+    // The test set, then two edge cases: no pixel spikes, every pixel spikes
+    // as early as it can.
+    let mut codes = codes(&net, "digits/test_images.csv.gz", 450);
+    let t0 = net.input.code.unwrap().ticks as i64;
+    codes.extend(std::iter::repeat_n(0, 64).chain(std::iter::repeat_n(t0, 64)));
+    for (target, lanes) in [(Target::Ice40Hx8k, vec![]), (Target::Generic, vec![0]), (Target::Generic, vec![1, 3])] {
+        let (plan, design) = build(&net, target, &lanes, None).unwrap();
+        let dir = write(&design);
+        // The slow configuration on a subset that keeps the edge cases.
+        let subset: Vec<i64> =
+            if lanes == [1, 3] { [&codes[..60 * 64], &codes[450 * 64..]].concat() } else { codes.clone() };
+        let n = subset.len() / 64;
+        let Some(transcript) = run_icarus(dir.path(), &design, &subset, n, false) else { return };
+        check_against_reference(&net, &plan, &subset, &transcript);
+        eprintln!("{target} lanes {lanes:?}: {n} images, {} spikes, all equal", transcript.spikes.len());
+    }
+}
+
+/// Builds the generated test bench with Verilator and runs it on `codes`.
+fn run_verilator(dir: &Path, design: &Design, codes: &[i64], images: usize, extra: &[&str]) -> Option<Transcript> {
+    let verilator = require(Tool::Verilator)?;
+    std::fs::write(dir.join("images.hex"), testbench::stimulus_hex(codes)).unwrap();
+    let mut build = Command::new(verilator);
+    build
+        .current_dir(dir)
+        .args(["--binary", "--timing", "-Wall", "-j", "2", "-y", "sim", "-Mdir", "obj", "-o", "tb", "--top-module"])
+        .arg(format!("{}_tb", design.top))
+        .arg(format!("-GMAX_IMAGES={images}"))
+        .args(files_with_prefix(design, "rtl/"))
+        .arg(format!("sim/{}_tb.v", design.top));
+    run(&mut build).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Command::new(dir.join("obj/tb"));
+    sim.current_dir(dir).arg("+images=images.hex").arg(format!("+count={images}")).args(extra);
+    let out = run(&mut sim).unwrap_or_else(|e| panic!("{e}"));
+    Some(testbench::parse(&combined(&out)).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// The MNIST 784-128-10 on the UP5K keeps its first layer's weights in
+/// SPRAM: the test bench loads them through the design's own loader from
+/// `mem/weights_spram.hex`, then 200 test images match the reference spike
+/// for spike, and back to back they stream at the model's interval or better.
+#[test]
+fn mnist_design_on_the_up5k_loads_its_spram_and_matches_the_reference_under_verilator() {
+    let net = mnist();
+    let (plan, design) = build(&net, Target::Ice40Up5k, &[], None).unwrap();
+    assert!(design.files.contains_key("mem/weights_spram.bin") && design.files.contains_key("sim/SB_SPRAM256KA.v"));
+    let dir = write(&design);
+    let images = 200;
+    let codes = codes(&net, "mnist/t10k-images-idx3-ubyte.gz", images);
+    let Some(transcript) = run_verilator(dir.path(), &design, &codes, images, &[]) else { return };
+    check_against_reference(&net, &plan, &codes, &transcript);
+    let spikes = transcript.spikes.len();
+    // Streaming: the same results, and the images overlap in the pipeline.
+    let Some(streamed) = run_verilator(dir.path(), &design, &codes, images, &["+stream"]) else { return };
+    let classes = |t: &Transcript| t.results.iter().map(|r| (r.class, r.logits.clone())).collect::<Vec<_>>();
+    assert_eq!(classes(&streamed), classes(&transcript));
+    let model = Prepared::new(&net);
+    let isolated: u64 = transcript.results.iter().map(|r| r.cycles).sum();
+    let stats = cycles::stats(&model, &plan, "t10k", &codes);
+    let interval = streamed.mean_interval();
+    eprintln!(
+        "MNIST UP5K: {images} images, {spikes} hidden spikes equal; latency mean {:.0} cycles (model {:.0}); \
+         streaming {interval:.0} cycles per image (model {:.0})",
+        isolated as f64 / images as f64,
+        stats.latency_mean,
+        stats.initiation_interval_mean
+    );
+    assert!(interval < isolated as f64 / images as f64, "streaming overlaps images");
+    let off = (interval - stats.initiation_interval_mean).abs() / stats.initiation_interval_mean;
+    assert!(off < 0.01, "streaming interval {interval:.1} against the model's {:.1}", stats.initiation_interval_mean);
+}
