@@ -57,34 +57,42 @@ fn lanes_per_layer_must_match_the_layers() {
     assert_eq!(err.to_string(), "--lanes-per-layer has 3 values for 2 layers; give one per layer");
 }
 
-/// The cycle model on the MNIST MLP's real spike counts: within 1.2× of the
-/// weight-bandwidth bound on average over the data.
+/// The cycle model on real spike counts: the layers' busy cycles per image,
+/// averaged over the data, within 1.2× of the weight-bandwidth bound for
+/// the MNIST MLP on the UP5K and the digits MLP on the HX8K at the targets'
+/// default lanes. (The digits MLP at 8 lanes on the UP5K is at 1.25×: with
+/// few blocks per layer the one-beat-per-cycle emission weighs more; the
+/// figure is held under 1.3.)
 #[test]
-fn cycle_model_is_near_the_bandwidth_bound_on_mnist() {
-    use ttfs_sim::kernel::Stage;
-    let net = mnist_mlp();
-    let p = plan(&net, Target::Ice40Up5k, &[]).unwrap();
-    let (values, n) = common::canonical_samples(&net, "mnist/t10k-images-idx3-ubyte.gz", Some(500));
-    let model = ttfs_sim::Prepared::new(&net);
-    let (mut cycles, mut bound) = (0u64, 0u64);
-    for raw in values.chunks(784) {
-        let q0 = ttfs_sim::encode::discrete(&net, raw);
-        let trace = ttfs_sim::discrete::run(&model, &q0, false);
-        let mut spikes_in = q0.iter().filter(|&&q| q > 0).count() as u64;
-        for (layer, stage) in p.layers.iter().zip(model.stages.iter().filter(|s| matches!(s, Stage::Weights { .. }))) {
-            let Stage::Weights { layer: k, output, .. } = stage else { unreachable!() };
-            let emitted = if *output {
-                layer.outputs as u64
-            } else {
-                trace.ticks[*k].iter().filter(|&&t| t != ttfs_sim::discrete::NO_SPIKE).count() as u64
-            };
-            cycles += layer.cycles(spikes_in, emitted);
-            bound += layer.bandwidth_bound(spikes_in);
-            spikes_in = emitted;
-        }
+fn cycle_model_is_within_1_2_of_the_bandwidth_bound() {
+    use ttfs_gen::generate::cycles;
+    let digits = convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", None, &Options::default());
+    let cases = [
+        (mnist_mlp(), Target::Ice40Up5k, "mnist/t10k-images-idx3-ubyte.gz", 784, 1000, 1.2),
+        (digits.clone(), Target::Ice40Hx8k, "digits/test_images.csv.gz", 64, 450, 1.2),
+        (digits, Target::Ice40Up5k, "digits/test_images.csv.gz", 64, 450, 1.3),
+    ];
+    for (net, target, data, width, count, limit) in cases {
+        let p = plan(&net, target, &[]).unwrap();
+        let (values, _) = common::canonical_samples(&net, data, Some(count));
+        let codes: Vec<i64> = values.chunks(width).flat_map(|raw| ttfs_sim::encode::discrete(&net, raw)).collect();
+        let stats = cycles::stats(&ttfs_sim::Prepared::new(&net), &p, data, &codes);
+        eprintln!(
+            "{} on {target}: layers {:.1} cycles, bound {:.1}, ratio {:.3}; latency {:.1}, interval {:.1}",
+            net.name,
+            stats.layer_cycles_mean,
+            stats.bound_mean,
+            stats.ratio_to_bound,
+            stats.latency_mean,
+            stats.initiation_interval_mean
+        );
+        assert!(
+            stats.ratio_to_bound <= limit,
+            "{} on {target}: {:.3}× the bandwidth bound",
+            net.name,
+            stats.ratio_to_bound
+        );
     }
-    let ratio = cycles as f64 / bound as f64;
-    eprintln!("mean cycles {:.0}, bound {:.0}, ratio {ratio:.3}", cycles as f64 / n as f64, bound as f64 / n as f64);
-    assert!(ratio <= 1.2, "cycle model {ratio:.3}× the bandwidth bound");
-    assert_eq!(p.layers[0].worst_case_cycles(), 16 * (784 + 2) + 128 + 9 + 4);
+    let p = plan(&mnist_mlp(), Target::Ice40Up5k, &[]).unwrap();
+    assert_eq!(p.layers[0].worst_case_cycles(), 16 * (784 + 1) + 128 + 1);
 }

@@ -13,7 +13,7 @@
 // lane l of block g is neuron g*P + l (lanes past N_OUT in the last block are
 // computed but never emitted). Per image the controller issues one
 // operation per block and cycle into an in-order pipeline:
-//   LOAD  G ops      V[g] = bias word g
+//   LOAD  G ops      V[g] = bias word g (once, after reset)
 //   ACC   G ops per input event (j, q): V[g] += W[j*G + g] * q, lane-wise
 //         (signed WB-bit weight times unsigned QIN_W-bit q, P multipliers);
 //         the event is acknowledged (in_ready) with its last block; the
@@ -21,8 +21,11 @@
 //         rule: data hold while valid && !ready). Events may come in any
 //         order; q = 0 events are harmless.
 //   FIRE  G ops, issued from the cycle in which the input `last` beat is
-//         acknowledged: block g's potentials go to the serializer.
-//   WAIT  until the output `last` beat is taken, then LOAD the next image.
+//         acknowledged: block g's potentials go to the serializer and
+//         V[g] = bias word g is written back, ready for the next image.
+//         The next image's ACC ops follow at once; they wait in the pipeline
+//         while the serializer drains (so images overlap: one image's
+//         emission and fire latency hide behind the next one's start).
 // Pipeline: issue (weight address) -> R (weight word and q in registers;
 // products computed; bias ROM and potential RAM addressed) -> M (registered
 // products, bias word, old potentials; new potentials written) ->
@@ -46,7 +49,7 @@
 //      operations apart, so a read never meets a pending write (no
 //      forwarding, and (* no_rw_check *) spares Yosys's collision logic);
 //      for G = 1 the ring (P*VW FFs) is used instead.
-//   The potentials are undefined after the fire pass.
+//   After the fire pass they hold the biases again.
 // Weight memory (WEIGHT_EXT):
 //   0: internal ROM of N_IN*G words of P*WB bits from WEIGHT_FILE
 //      ($readmemh, registered read: block RAM). Word j*G + g holds the P
@@ -55,25 +58,30 @@
 //      reads, w_rd_data is ignored.
 //   1: external memory (e.g. ttfs_weight_spram) on w_rd_en/w_rd_addr/
 //      w_rd_data: w_rd_data must show the word addressed at an edge with
-//      w_rd_en = 1 in the cycle after that edge (no hold needed).
+//      w_rd_en = 1 in the cycle after that edge and hold it until the next
+//      read (an op may stall in R; ttfs_weight_spram holds its output).
 // Bias ROM: G words of P*BW bits from BIAS_FILE, lane l at [l*BW +: BW],
 // registered read (small; yosys decides block RAM or logic).
 // An empty file name leaves a memory uninitialised (lint, or a test bench
 // that fills it).
 //
-// Cycle count (no output back-pressure, the next input beat always valid when
-// the layer asks for it): from the first bias-load cycle to the cycle of the
-// `last` output beat, both included,
+// Cycle counts (no output back-pressure, the next input beat always valid
+// when the layer asks for it), with S = input events (not counting the
+// `last` beat), E = output beats before `last` (hidden: neurons with q > 0;
+// output layer: N_OUT) and LAT_FIRE = ceil(QOUT_W / FIRE_SPS) + 1
+// (ttfs_fire's LATENCY) for a hidden layer, 0 for the output layer:
 //
-//     CYCLES = G*(S + 2) + E + LAT_FIRE + 4
-//
-// with S = input events (not counting the `last` beat), E = output beats
-// before `last` (hidden: neurons with q > 0; output layer: N_OUT), and
-// LAT_FIRE = ceil(QOUT_W / FIRE_SPS) + 1 (ttfs_fire's LATENCY) for a hidden
-// layer, 0 for the output layer. The first bias-load cycle is the first cycle
-// after reset, then the cycle after the output `last` beat is taken.
-// (G load + S*G accumulate + 2 pipeline + G serializer loads + E emits +
-// 1 `last` beat + 1 emit register + LAT_FIRE.)
+//     LATENCY = G*(S + 1) + E + LAT_FIRE + 4
+//       from the first cycle an image's first beat is valid at the input of
+//       an idle layer (biases loaded) to the cycle of its `last` output beat,
+//       both included (S*G accumulate + 2 pipeline + G serializer loads +
+//       E emits + 1 `last` beat + 1 emit register + LAT_FIRE); after reset
+//       the G bias-load cycles come first.
+//     BUSY = G*(S + 1) + E + 1
+//       cycles per image when images follow each other: the `last` beats of
+//       consecutive images are BUSY (of the later image) cycles apart (one
+//       cycle per op, plus the cycles the serializer holds the pipeline to
+//       emit E beats and the `last` beat).
 //
 // Ports: input event stream in_* (in_idx < N_IN, in_q unsigned QIN_W bits);
 // output stream out_*: out_idx = neuron, out_q = q (HIDDEN = 1; 0 otherwise),
@@ -147,7 +155,6 @@ module ttfs_dense_layer #(
     localparam [1:0] S_LOAD = 2'd0;
     localparam [1:0] S_ACC = 2'd1;
     localparam [1:0] S_FIRE = 2'd2;
-    localparam [1:0] S_WAIT = 2'd3;
 
     // Non-negative integer (< 2^31) to a vector of the given width.
     function [GW-1:0] to_gw;
@@ -274,7 +281,7 @@ module ttfs_dense_layer #(
                     if (adv && in_valid) begin
                         if (in_last) begin
                             if (G == 1) begin
-                                state <= S_WAIT;
+                                state <= S_ACC; // the one FIRE op also reloads the bias
                             end else begin
                                 gcnt <= gcnt + 1'b1;
                                 state <= S_FIRE;
@@ -290,15 +297,13 @@ module ttfs_dense_layer #(
                     if (adv) begin
                         if (g_end) begin
                             gcnt <= {GW{1'b0}};
-                            state <= S_WAIT;
+                            state <= S_ACC;
                         end else begin
                             gcnt <= gcnt + 1'b1;
                         end
                     end
                 end
-                default: begin
-                    if (out_valid && out_ready && out_last) state <= S_LOAD;
-                end
+                default: state <= S_LOAD;
             endcase
         end
     end
@@ -375,7 +380,7 @@ module ttfs_dense_layer #(
         if (BIAS_FILE != "") $readmemh(BIAS_FILE, bmem);
     end
     always @(posedge clk) begin
-        if (adv && vR && (kR == K_BIAS)) bq <= bmem[gR];
+        if (adv && vR && (kR != K_ACC)) bq <= bmem[gR];
     end
 
     // ---- stage M -----------------------------------------------------------
@@ -397,7 +402,7 @@ module ttfs_dense_layer #(
     end
 
     wire [P*VW-1:0] vold;   // block g's potentials before the op in M
-    wire [P*VW-1:0] vnew;   // after it (BIAS: bias; otherwise old + product)
+    wire [P*VW-1:0] vnew;   // after it (ACC: old + product; BIAS and FIRE: the bias)
 
     // Multiplier operands at PW bits (PW > WB and PW > QIN_W): the weight
     // sign-extended, q zero-extended. Products and biases go to VW bits by
@@ -433,7 +438,7 @@ module ttfs_dense_layer #(
                 /* verilator lint_on UNUSEDSIGNAL */
                 assign bias_v = bias_all[VW-1:0];
             end
-            assign vnew[l*VW +: VW] = (kM == K_BIAS) ? bias_v : vold[l*VW +: VW] + prod_v;
+            assign vnew[l*VW +: VW] = (kM == K_ACC) ? vold[l*VW +: VW] + prod_v : bias_v;
         end
     endgenerate
 
@@ -445,7 +450,7 @@ module ttfs_dense_layer #(
             reg [P*VW-1:0] pmem [0:G-1];
             reg [P*VW-1:0] pq;
             always @(posedge clk) begin
-                if (adv && vM && (kM != K_FIRE)) pmem[gM] <= vnew;
+                if (adv && vM) pmem[gM] <= vnew;
             end
             always @(posedge clk) begin
                 if (adv) pq <= pmem[gR];

@@ -288,15 +288,12 @@ module ttfs_dense_layer_tb_run #(
         .out_idx(out_idx), .out_q(out_q), .out_v(out_v),
         .w_rd_en(w_rd_en), .w_rd_addr(w_rd_addr), .w_rd_data(w_rd_data));
 
-    // External weight memory (used when WEIGHT_EXT = 1): registered read,
-    // garbage in every cycle after an edge without a read.
+    // External weight memory (used when WEIGHT_EXT = 1): registered read
+    // that holds its word until the next read (as ttfs_weight_spram does).
     reg [P*WB-1:0] xmem [0:WDEPTH-1];
     initial $readmemh(WFILE, xmem);
-    reg [31:0] xr;
     always @(posedge clk) begin
-        xr = xorshift32(rng ^ 32'h5bd1e995);
         if (w_rd_en) w_rd_data <= xmem[w_rd_addr];
-        else w_rd_data <= {(P * WB / 8 + 1){xr[7:0]}};
     end
 
     // ---- driver ------------------------------------------------------------
@@ -336,7 +333,7 @@ module ttfs_dense_layer_tb_run #(
     // ---- checker -----------------------------------------------------------
     integer optr;
     integer cyc;          // cycles since reset
-    integer img_start;    // cycle of this image's first bias load
+    integer img_start;    // cycle after reset (image 0), else after the previous `last` beat
     integer oimg;         // image being output
     integer want_cycles;
     integer errors;
@@ -385,7 +382,12 @@ module ttfs_dense_layer_tb_run #(
                                      e_last[optr], e_idx[optr], e_val[optr]);
                     end
                     if (e_last[optr]) begin
-                        want_cycles = G * (img_s[oimg] + 2) + img_e[oimg] + LAT_FIRE + 4;
+                        // Image 0: from the first cycle after reset (bias
+                        // load included) to its `last` beat, both included.
+                        // Image i > 0: its `last` beat comes the image's busy
+                        // time after the previous one's.
+                        if (oimg == 0) want_cycles = G * (img_s[oimg] + 2) + img_e[oimg] + LAT_FIRE + 4;
+                        else want_cycles = G * (img_s[oimg] + 1) + img_e[oimg] + 1;
                         if (BP == 0 && cyc - img_start + 1 != want_cycles) begin
                             errors = errors + 1;
                             $display("FAIL ttfs_dense_layer %0s: image %0d (S=%0d E=%0d G=%0d) took %0d cycles, formula %0d",

@@ -57,7 +57,25 @@ pub fn run(args: &Args) -> Result<String> {
     let (plan, design) = build(&net, args.target, &args.lanes, codes.as_deref().map(|c| (name.as_str(), c)))
         .with_context(|| format!("cannot generate hardware for {}", args.network.display()))?;
     generate::write(&design, &args.output, args.force)?;
-    Ok(summary(&plan, &design, &args.output))
+    let mut text = summary(&plan, &design, &args.output);
+    if let Some(codes) = &codes {
+        let s = cycles::stats(&Prepared::new(&net), &plan, &name, codes);
+        let _ = writeln!(
+            text,
+            "  cycle model on {} ({} images): latency {:.1} cycles mean ({} to {}), one image every {:.1} cycles streaming; \
+             layers {:.1} cycles against a weight-bandwidth bound of {:.1} ({:.2}x)",
+            s.data,
+            s.samples,
+            s.latency_mean,
+            s.latency_min,
+            s.latency_max,
+            s.initiation_interval_mean,
+            s.layer_cycles_mean,
+            s.bound_mean,
+            s.ratio_to_bound
+        );
+    }
+    Ok(text)
 }
 
 fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {

@@ -6,7 +6,7 @@
 //! wiring in `rtl-templates/top/top.v`, and the generated test bench checks
 //! the whole formula image by image (tests/generate.rs).
 
-use super::plan::{LayerPlan, Plan};
+use super::plan::Plan;
 use rayon::prelude::*;
 use serde::Serialize;
 use ttfs_sim::{Prepared, quantized};
@@ -69,14 +69,6 @@ fn queue_delay(events: u64) -> u64 {
     u64::from(events == 0)
 }
 
-/// Cycles of a layer from the first cycle its input image is visible to
-/// the cycle of its `last` output beat, biases already loaded:
-/// `G·(S + 1) + E + LAT_FIRE + 4` (the block's formula without its G
-/// bias-load cycles, which happen while it waits).
-fn layer_latency(layer: &LayerPlan, s: u64, e: u64) -> u64 {
-    layer.cycles(s, e) - layer.blocks as u64
-}
-
 /// Fixed cycles of the top level outside the layers: the edge that takes
 /// the first pixel is cycle 0; the encoder's `last` beat enters queue 0 at
 /// N_in (+1 when the last pixel spikes); the readout's result is taken the
@@ -110,7 +102,7 @@ impl CycleModel {
                  d_k = 1 if S_k = 0 else 0 (the spike queue); cycles from the edge taking the image's first pixel to the edge taking its result, \
                  one pixel per cycle, the pipeline idle"
                 .into(),
-            stage_formula: "encoder: N_in + [last pixel > 0]; layer k: G_k*(S_k + 2) + E_k + LAT_k + 4 (bias load included)"
+            stage_formula: "encoder: N_in + [last pixel > 0]; layer k: G_k*(S_k + 1) + E_k + 1"
                 .into(),
             latency_worst_case: latency(plan, &worst),
             initiation_interval_worst_case: stages.iter().copied().max().unwrap_or(0),
@@ -123,14 +115,14 @@ impl CycleModel {
 pub fn latency(plan: &Plan, counts: &SpikeCounts) -> u64 {
     let encoder = plan.inputs as u64 + u64::from(counts.last_pixel_nonzero);
     let layers: u64 =
-        plan.layers.iter().zip(counts.per_layer(plan)).map(|(l, (s, e))| queue_delay(s) + layer_latency(l, s, e)).sum();
+        plan.layers.iter().zip(counts.per_layer(plan)).map(|(l, (s, e))| l.latency(s, e) + queue_delay(s)).sum();
     encoder + layers + READOUT_CYCLES
 }
 
 /// Busy cycles per image of each stage: the encoder, then each layer.
 pub fn stage_cycles(plan: &Plan, counts: &SpikeCounts) -> Vec<u64> {
     let mut stages = vec![plan.inputs as u64 + u64::from(counts.last_pixel_nonzero)];
-    stages.extend(plan.layers.iter().zip(counts.per_layer(plan)).map(|(l, (s, e))| l.cycles(s, e)));
+    stages.extend(plan.layers.iter().zip(counts.per_layer(plan)).map(|(l, (s, e))| l.busy(s, e)));
     stages
 }
 

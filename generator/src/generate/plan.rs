@@ -85,21 +85,28 @@ pub struct LayerPlan {
 pub const FIRE_STEPS_PER_STAGE: u32 = 1;
 
 impl LayerPlan {
-    /// Cycles of `ttfs_dense_layer` for one image with `inputs_spiking`
-    /// input events and `emitted` output events (hidden layers; logits for
-    /// the output layer), from its first bias-load cycle to its `last`
-    /// output beat, without back-pressure:
-    /// `G·(S + 2) + E + LAT_FIRE + 4` (the block's header comment; its test
-    /// bench checks it image by image).
-    pub fn cycles(&self, inputs_spiking: u64, emitted: u64) -> u64 {
+    /// `ttfs_dense_layer`'s LATENCY for one image with `inputs_spiking`
+    /// input events and `emitted` output beats (hidden: neurons with q > 0;
+    /// output: all): `G·(S + 1) + E + LAT_FIRE + 4` cycles from the first
+    /// cycle its first input beat is valid (the layer idle, biases loaded)
+    /// to its `last` output beat, without back-pressure (the block's header;
+    /// its test bench checks it image by image).
+    pub fn latency(&self, inputs_spiking: u64, emitted: u64) -> u64 {
         let g = self.blocks as u64;
         let fire_latency = self.output_value_bits.map_or(0, |bits| u64::from(bits.div_ceil(FIRE_STEPS_PER_STAGE)) + 1);
-        g * (inputs_spiking + 2) + emitted + fire_latency + 4
+        g * (inputs_spiking + 1) + emitted + fire_latency + 4
     }
 
-    /// The worst case: every input spikes and every neuron emits.
+    /// `ttfs_dense_layer`'s BUSY: cycles per image when images follow each
+    /// other, `G·(S + 1) + E + 1` (the next image's accumulation starts as
+    /// soon as this one's `last` beat leaves the serializer).
+    pub fn busy(&self, inputs_spiking: u64, emitted: u64) -> u64 {
+        self.blocks as u64 * (inputs_spiking + 1) + emitted + 1
+    }
+
+    /// Busy cycles in the worst case: every input spikes and every neuron emits.
     pub fn worst_case_cycles(&self) -> u64 {
-        self.cycles(self.inputs as u64, self.outputs as u64)
+        self.busy(self.inputs as u64, self.outputs as u64)
     }
 
     /// The weight-bandwidth bound for `inputs_spiking` events: each event
