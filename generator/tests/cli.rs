@@ -66,3 +66,64 @@ fn bad_input_exits_nonzero_with_one_error_line() {
     assert!(stdout.is_empty());
     assert!(stderr.starts_with("error: cannot read /nonexistent/net.json"), "{stderr}");
 }
+
+fn fixture(rel: &str) -> String {
+    format!("{}/../tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Converts a fixture model into `dir/name`.
+fn convert(dir: &std::path::Path, model: &str, calib: &str, name: &str) -> String {
+    let out = dir.join(name).to_str().unwrap().to_string();
+    let (ok, _, stderr) =
+        ttfs(&["convert", &fixture(model), "--calib", &fixture(calib), "--calib-count", "500", "-o", &out]);
+    assert!(ok, "{stderr}");
+    out
+}
+
+/// `ttfs generate`: writes a design with its manifest; refuses a design
+/// that does not fit before writing anything (with the numbers and what to
+/// change), a non-empty DIR without --force, a conflicting lanes option.
+#[test]
+fn generate_writes_a_design_and_refuses_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let digits = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", "digits.json");
+    let out = dir.path().join("hw");
+    let hw = out.to_str().unwrap();
+    let calib = fixture("digits/test_images.csv.gz");
+    let (ok, stdout, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ice40-hx8k", "--calib", &calib]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("top module ttfs_digits_mlp") && stdout.contains("weight-bandwidth bound"), "{stdout}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["target"], "ice40-hx8k");
+    assert_eq!(manifest["top"], "ttfs_digits_mlp");
+    assert!(manifest["cycle_stats"]["latency_mean"].as_f64().unwrap() > 0.0);
+    assert!(out.join("rtl/ttfs_digits_mlp.v").exists() && out.join("ttfs_digits_mlp.core").exists());
+
+    // A non-empty DIR is refused without --force; with it, the design is rewritten.
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2"]);
+    assert!(!ok && stderr.contains("pass --force"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2", "--force"]);
+    assert!(ok, "{stderr}");
+
+    // Does not fit: nothing written, and the message says by how much and what to change.
+    let mnist = convert(dir.path(), "mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", "mnist.json");
+    let absent = dir.path().join("absent");
+    let (ok, _, stderr) = ttfs(&["generate", &mnist, "-o", absent.to_str().unwrap(), "--target", "ice40-hx8k"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("does not fit the ice40-hx8k")
+            && stderr.contains("too many")
+            && stderr.contains("--weight-bits"),
+        "{stderr}"
+    );
+    assert!(!absent.exists(), "nothing is written for a design that does not fit");
+
+    // Conflicting and malformed options.
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2", "--lanes-per-layer", "1,2"]);
+    assert!(!ok && stderr.contains("cannot be used with"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ecp5"]);
+    assert!(!ok && stderr.contains("use ice40-up5k, ice40-hx8k or generic"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--lanes-per-layer", "1,2,3"]);
+    assert!(!ok && stderr.contains("3 values for 2 layers"), "{stderr}");
+}

@@ -60,6 +60,10 @@
 //      w_rd_data: w_rd_data must show the word addressed at an edge with
 //      w_rd_en = 1 in the cycle after that edge and hold it until the next
 //      read (an op may stall in R; ttfs_weight_spram holds its output).
+// Multipliers (MUL_OPERATOR): 1 writes W*q with the `*` operator, which
+// `synth_ice40 -dsp` maps to SB_MAC16, on every such layer, whether the
+// device has DSPs left or not; 0 builds the product as a shift-and-add in
+// logic, for layers past the device's DSP budget.
 // Bias ROM: G words of P*BW bits from BIAS_FILE, lane l at [l*BW +: BW],
 // registered read (small; yosys decides block RAM or logic).
 // An empty file name leaves a memory uninitialised (lint, or a test bench
@@ -94,7 +98,7 @@
 // (2^IDX_IN_W >= N_IN, 2^IDX_OUT_W >= N_OUT), VW potential bits (the final
 // V of every neuron must fit, the generator's bound; partial sums, products
 // and biases may wrap, the arithmetic is modulo 2^VW), HIDDEN, QOUT_W and BETA (hidden only), FIRE_SPS (ttfs_fire's SPS:
-// division steps per pipeline stage), POT_RAM, WEIGHT_EXT, WEIGHT_FILE,
+// division steps per pipeline stage), POT_RAM, WEIGHT_EXT, MUL_OPERATOR, WEIGHT_FILE,
 // BIAS_FILE.
 module ttfs_dense_layer #(
     parameter integer N_IN = 4,
@@ -112,6 +116,7 @@ module ttfs_dense_layer #(
     parameter integer FIRE_SPS = 1,
     parameter integer POT_RAM = 0,
     parameter integer WEIGHT_EXT = 0,
+    parameter integer MUL_OPERATOR = 1,
     parameter WEIGHT_FILE = "",
     parameter BIAS_FILE = ""
 ) (
@@ -408,8 +413,6 @@ module ttfs_dense_layer #(
     // sign-extended, q zero-extended. Products and biases go to VW bits by
     // sign extension or truncation; truncating is exact, since V is
     // accumulated modulo 2^VW and its final value fits.
-    wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
-
     genvar l;
     generate
         for (l = 0; l < P; l = l + 1) begin : g_lane
@@ -419,8 +422,22 @@ module ttfs_dense_layer #(
             reg  [PW-1:0] prod;
             wire [VW-1:0] prod_v;
             wire [VW-1:0] bias_v;
-            always @(posedge clk) begin
-                if (adv) prod <= $signed(w_ext) * $signed(q_ext);
+            if (MUL_OPERATOR != 0) begin : g_mul
+                wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
+                always @(posedge clk) begin
+                    if (adv) prod <= $signed(w_ext) * $signed(q_ext);
+                end
+            end else begin : g_shift_add
+                // Partial sums of the shifted weight, one per set bit of q.
+                wire [PW-1:0] psum [0:QIN_W] /* verilator split_var */;
+                assign psum[0] = {PW{1'b0}};
+                genvar b;
+                for (b = 0; b < QIN_W; b = b + 1) begin : g_bit
+                    assign psum[b + 1] = psum[b] + (qR[b] ? (w_ext << b) : {PW{1'b0}});
+                end
+                always @(posedge clk) begin
+                    if (adv) prod <= psum[QIN_W];
+                end
             end
             if (VW > PW) begin : g_prod_wide
                 assign prod_v = {{(VW - PW){prod[PW-1]}}, prod};

@@ -6,12 +6,13 @@
 //   h_ram   hidden 12 -> 10, P = 4 (G = 3, last block partial), BETA = 37,
 //           potentials in RAM, internal weight ROM; cycle formula checked
 //   h_ring  same weights, BETA = 203, QOUT_W = 6, ring potentials,
-//           FIRE_SPS = 3, external weight port (bench memory that shows
-//           garbage when not read), random output back-pressure and input
-//           gaps, junk weights and biases in the lanes past the last neuron
+//           FIRE_SPS = 3, external weight port (bench memory that holds its
+//           word between reads), shift-add multipliers, random output
+//           back-pressure and input gaps, junk weights and biases in the
+//           lanes past the last neuron
 //   o_p3    output layer 10 -> 3, P = 3 (G = 1, ring); cycle formula checked
-//   o_p1    output layer 10 -> 3, P = 1 (G = 3), potentials in RAM; cycle
-//           formula checked
+//   o_p1    output layer 10 -> 3, P = 1 (G = 3), potentials in RAM,
+//           shift-add multiplier; cycle formula checked
 //   o_p2bp  output layer 10 -> 3, P = 2 (G = 2, last block partial, junk
 //           past the last neuron), potentials in RAM, back-pressure and
 //           input gaps
@@ -20,7 +21,7 @@
 //           2^VW), BETA = 5, QOUT_W = 4, P = 2 (G = 3, junk past the last
 //           neuron), potentials in RAM; cycle formula checked
 //   s_out   the same weights as an output layer, P = 5 (G = 1, ring),
-//           back-pressure and input gaps
+//           shift-add multipliers, back-pressure and input gaps
 // Weights and biases: tb/data/ttfs_dense_layer_*.hex, written by
 // tb/gen_ttfs_dense_layer_data.py (fixed seeds). The DUT reads the packed ROM
 // images; the bench reads the logical matrices (*_wref, *_bref) and computes
@@ -54,7 +55,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("h_ring"), .N_IN(12), .N_OUT(10), .P(4), .IDX_IN_W(5), .IDX_OUT_W(4),
         .VW(24), .HIDDEN(1), .QOUT_W(6), .BETA(203), .FIRE_SPS(3), .POT_RAM(0),
-        .WEIGHT_EXT(1), .BP(1), .SEED(12),
+        .WEIGHT_EXT(1), .BP(1), .MUL_OPERATOR(0), .SEED(12),
         .WFILE("data/ttfs_dense_layer_h_p4_wpad.hex"), .BFILE("data/ttfs_dense_layer_h_p4_bpad.hex"),
         .WREF("data/ttfs_dense_layer_h_wref.hex"), .BREF("data/ttfs_dense_layer_h_bref.hex")
     ) h_ring (.clk(clk), .rst(rst), .done(done[1]), .fail(fail[1]));
@@ -70,7 +71,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("o_p1"), .N_IN(10), .N_OUT(3), .P(1), .IDX_IN_W(4), .IDX_OUT_W(2),
         .VW(21), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(0), .SEED(14),
+        .WEIGHT_EXT(0), .BP(0), .MUL_OPERATOR(0), .SEED(14),
         .WFILE("data/ttfs_dense_layer_o_p1_w.hex"), .BFILE("data/ttfs_dense_layer_o_p1_b.hex"),
         .WREF("data/ttfs_dense_layer_o_wref.hex"), .BREF("data/ttfs_dense_layer_o_bref.hex")
     ) o_p1 (.clk(clk), .rst(rst), .done(done[3]), .fail(fail[3]));
@@ -94,7 +95,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("s_out"), .N_IN(6), .N_OUT(5), .P(5), .IDX_IN_W(3), .IDX_OUT_W(3),
         .VW(14), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(1), .SEED(17),
+        .WEIGHT_EXT(0), .BP(1), .MUL_OPERATOR(0), .SEED(17),
         .WFILE("data/ttfs_dense_layer_s_p5_w.hex"), .BFILE("data/ttfs_dense_layer_s_p5_b.hex"),
         .WREF("data/ttfs_dense_layer_s_wref.hex"), .BREF("data/ttfs_dense_layer_s_bref.hex")
     ) s_out (.clk(clk), .rst(rst), .done(done[6]), .fail(fail[6]));
@@ -133,6 +134,7 @@ module ttfs_dense_layer_tb_run #(
     parameter integer POT_RAM = 0,
     parameter integer WEIGHT_EXT = 0,
     parameter integer BP = 0,
+    parameter integer MUL_OPERATOR = 1,
     parameter integer SEED = 1,
     parameter WFILE = "",
     parameter BFILE = "",
@@ -278,7 +280,7 @@ module ttfs_dense_layer_tb_run #(
         .N_IN(N_IN), .N_OUT(N_OUT), .P(P), .WB(WB), .BW(BW), .QIN_W(QIN_W),
         .IDX_IN_W(IDX_IN_W), .IDX_OUT_W(IDX_OUT_W), .VW(VW), .HIDDEN(HIDDEN),
         .QOUT_W(QOUT_W), .BETA(BETA), .FIRE_SPS(FIRE_SPS), .POT_RAM(POT_RAM),
-        .WEIGHT_EXT(WEIGHT_EXT), .WEIGHT_FILE(WFILE),
+        .WEIGHT_EXT(WEIGHT_EXT), .MUL_OPERATOR(MUL_OPERATOR), .WEIGHT_FILE(WFILE),
         .BIAS_FILE(BFILE)
     ) dut (
         .clk(clk), .rst(rst),

@@ -16,8 +16,9 @@
 //                  mem/weights_spram.hex), sent on ld_* before any image
 {%- endif %}
 // The bench counts with blocking assignments inside clocked processes on
-// purpose (it is not hardware).
+// purpose (it is not hardware), and not every design uses every port.
 /* verilator lint_off BLKSEQ */
+/* verilator lint_off UNUSEDSIGNAL */
 module {{ top }}_tb;
 
     parameter integer MAX_IMAGES = 1000;
@@ -55,7 +56,9 @@ module {{ top }}_tb;
         .error(error));
 
     reg [{{ q0_bits - 1 }}:0] pixels [0:MAX_IMAGES*N_IN-1];
-    reg [7:0] load_bytes [0:LOAD_BYTES];
+{%- if !loaders.is_empty() %}
+    reg [7:0] load_bytes [0:LOAD_BYTES-1];
+{%- endif %}
     reg [8*1024-1:0] path;
     integer count, stream, cycle, sent_bytes, image, pixel, results, i;
     integer start [0:MAX_IMAGES-1];
@@ -87,9 +90,11 @@ module {{ top }}_tb;
         cycle = cycle + 1;
         if (cycle == 4) rst <= 1'b0;
         if (!rst) begin
+{%- if !loaders.is_empty() %}
             if (ld_valid && ld_ready) sent_bytes = sent_bytes + 1;
             ld_valid <= sent_bytes < LOAD_BYTES;
-            ld_data <= load_bytes[sent_bytes];
+            ld_data <= (sent_bytes < LOAD_BYTES) ? load_bytes[sent_bytes] : 8'd0;
+{%- endif %}
             if (s_valid && s_ready) begin
                 if (pixel == 0) start[image] = cycle;
                 pixel = pixel + 1;

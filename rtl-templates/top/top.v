@@ -104,7 +104,7 @@ module {{ top }} (
         .images(q{{ loop.index0 }}_images));
 {% endfor %}
 {%- for l in layers %}
-    // ---- layer {{ l.index }} '{{ l.name }}': {{ l.n_in }} -> {{ l.n_out }}, {{ l.lanes }} lanes x {{ l.blocks }} blocks, weights in {{ l.store }} ----
+    // ---- layer {{ l.index }} '{{ l.name }}': {{ l.n_in }} -> {{ l.n_out }}, {{ l.lanes }} lanes x {{ l.blocks }} blocks, weights in {{ l.store }}, {% if l.dsp %}DSP{% else %}logic{% endif %} multipliers ----
 {%- if l.hidden %}
     wire                    q{{ l.index + 1 }}_in_valid, q{{ l.index + 1 }}_in_ready, q{{ l.index + 1 }}_in_last;
     wire [{{ l.idx_out_bits - 1 }}:0]              q{{ l.index + 1 }}_in_idx;
@@ -139,8 +139,9 @@ module {{ top }} (
         .BETA({{ l.beta }}),
         .FIRE_SPS({{ l.fire_steps }}),
         .POT_RAM({% if l.potentials_in_ram %}1{% else %}0{% endif %}),
-        .WEIGHT_EXT({% if l.spram.is_some() %}1{% else %}0{% endif %}),
-        .WEIGHT_FILE("{{ l.weight_file }}"),
+        .WEIGHT_EXT(1),
+        .MUL_OPERATOR({% if l.dsp %}1{% else %}0{% endif %}),
+        .WEIGHT_FILE(""),
         .BIAS_FILE("{{ l.bias_file }}")
     ) u_layer{{ l.index }} (
         .clk(clk), .rst(rst),
@@ -180,10 +181,16 @@ module {{ top }} (
         .rd_en(l{{ l.index }}_w_rd_en), .rd_addr({% if l.weight_addr_bits < 14 %}{ {{ 14 - l.weight_addr_bits }}'d0, l{{ l.index }}_w_rd_addr }{% else %}l{{ l.index }}_w_rd_addr{% endif %}), .rd_data(l{{ l.index }}_w_rd_data),
         .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data));
 {%- when None %}
-    assign l{{ l.index }}_w_rd_data = {{ "{" }}{{ l.weight_word_bits }}{1'b0}}; // internal ROM ({{ l.weight_file }})
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [{{ l.weight_addr_bits }}:0]             l{{ l.index }}_w_unused = {l{{ l.index }}_w_rd_en, l{{ l.index }}_w_rd_addr};
-    /* verilator lint_on UNUSEDSIGNAL */
+
+    // Weights in block RAM, initialised by the bitstream.
+    ttfs_weight_rom #(
+        .ADDR_W({{ l.weight_addr_bits }}),
+        .DATA_W({{ l.weight_word_bits }}),
+        .DEPTH({{ l.weight_words }}),
+        .INIT_FILE("{{ l.weight_file }}")
+    ) u_weights{{ l.index }} (
+        .clk(clk),
+        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data));
 {%- endmatch %}
 {% endfor %}
     // ---- readout -> result stream --------------------------------------------

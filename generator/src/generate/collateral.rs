@@ -182,7 +182,7 @@ fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
             });
         } else {
             list.push(block_ram(
-                format!("u_layer{k}.rom (weights)"),
+                format!("u_weights{k}.mem"),
                 format!("weights of layer {k}"),
                 lp.weight_words,
                 lp.weight_word_bits,

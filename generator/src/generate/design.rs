@@ -93,6 +93,8 @@ pub struct LayerView {
     pub weight_addr_bits: u32,
     /// "block RAM" or "SPRAM".
     pub store: String,
+    /// Multipliers in DSP blocks (the `*` operator) rather than logic.
+    pub dsp: bool,
     /// The loader feeding this layer's SPRAM, if it has one.
     pub spram: Option<usize>,
     /// `$readmemh` file of the weights ("" for SPRAM layers).
@@ -267,6 +269,7 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
             WeightStore::Spram => "SPRAM".into(),
         },
         spram,
+        dsp: lp.dsp_lanes > 0,
         weight_file: if spram.is_some() { String::new() } else { format!("mem/l{index}_weights.hex") },
         bias_file: format!("mem/l{index}_bias.hex"),
     }
