@@ -131,6 +131,9 @@ enum Command {
         /// Neuron model.
         #[arg(long, value_enum, default_value = "b1")]
         neuron: Neuron,
+        /// Target device (default: ice40-hx8k for the bundled digits MLP, ice40-up5k otherwise).
+        #[arg(long, value_parser = parse_target)]
+        target: Option<Target>,
     },
     /// Show the layers, windows, widths and memory of a network description.
     Inspect {
@@ -178,9 +181,9 @@ fn run(cli: Cli) -> Result<String> {
             let lanes = lanes.map(|n| vec![n]).or(lanes_per_layer).unwrap_or_default();
             cmd::generate::run(&cmd::generate::Args { network, output, target, lanes, calib, calib_count, force })
         }
-        Command::Flow { model, data, labels, calib, output, neuron } => {
+        Command::Flow { model, data, labels, calib, output, neuron, target } => {
             let options = Options { neuron: neuron.into(), ..Options::default() };
-            cmd::flow::run(&cmd::flow::Args { model, calib, data, labels, output, options })
+            cmd::flow::run(&cmd::flow::Args { model, calib, data, labels, output, options, target })
         }
         Command::Sim { network, data, labels, count, json } => {
             let report = cmd::sim::run(&cmd::sim::Args { network, data, labels, count })?;

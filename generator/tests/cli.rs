@@ -19,6 +19,7 @@ fn flow_then_sim_and_inspect_as_json() {
     let (ok, stdout, stderr) = ttfs(&["flow", "-o", out.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("== sim") && stdout.contains("0.9733"), "{stdout}");
+    assert!(stdout.contains("== generate") && out.join("hw/manifest.json").exists(), "{stdout}");
     let net = out.join("net.json");
     let data = out.join("bundled/digits_test_images.csv.gz");
     let labels = out.join("bundled/digits_test_labels.csv.gz");

@@ -2,11 +2,13 @@
 //! no model it runs on the bundled digits MLP (skl2onnx) and the digits test
 //! set, so a newcomer sees every stage work from one command.
 //!
-//! Stages so far: convert → sim. Hardware generation, co-simulation and
-//! synthesis join as they land.
+//! Stages so far: convert → sim → generate. Co-simulation and synthesis join
+//! as they land.
 
-use super::{convert as convert_cmd, sim as sim_cmd};
+use super::{convert as convert_cmd, generate as generate_cmd, sim as sim_cmd};
 use crate::convert::Options;
+use crate::generate::plan::PlanError;
+use crate::generate::target::Target;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +37,8 @@ pub struct Args {
     pub output: PathBuf,
     /// Conversion options.
     pub options: Options,
+    /// Target device (default: the HX8K for the bundled digits MLP, the UP5K otherwise).
+    pub target: Option<Target>,
 }
 
 /// Prepares DIR: creates it, or accepts it when empty or written by an earlier flow.
@@ -89,11 +93,32 @@ pub fn run(args: &Args) -> Result<String> {
         force: true,
     })?;
     out += "\n== sim\n";
-    let report = sim_cmd::run(&sim_cmd::Args { network, data, labels, count: None })?;
+    let report = sim_cmd::run(&sim_cmd::Args { network: network.clone(), data: data.clone(), labels, count: None })?;
     let report_path = args.output.join("sim.json");
     std::fs::write(&report_path, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", report_path.display()))?;
     out += &sim_cmd::render(&report);
     out += &format!("\nwrote {} and {}\n", args.output.join("net.json").display(), report_path.display());
+
+    out += "\n== generate\n";
+    let target = args.target.unwrap_or(if args.model.is_none() { Target::Ice40Hx8k } else { Target::Ice40Up5k });
+    let generated = generate_cmd::run(&generate_cmd::Args {
+        network,
+        output: args.output.join("hw"),
+        target,
+        lanes: Vec::new(),
+        calib: Some(data),
+        calib_count: None,
+        force: true,
+    });
+    match generated {
+        Ok(text) => out += &text,
+        // A network the generator does not build yet still gets its
+        // conversion and simulation; say why the hardware is missing.
+        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::Unsupported(_)))) => {
+            out += &format!("skipped: {e:#}\n");
+        }
+        Err(e) => return Err(e),
+    }
     Ok(out)
 }

@@ -234,13 +234,11 @@ struct SdcTemplate<'a> {
     period_ns: String,
 }
 
-#[derive(Template)]
-#[template(path = "icebreaker.pcf")]
-struct IcebreakerPcf;
-
-#[derive(Template)]
-#[template(path = "hx8k-breakout.pcf")]
-struct Hx8kPcf;
+/// Board pin files, copied into every design.
+const BOARD_PINS: &[(&str, &str)] = &[
+    ("icebreaker.pcf", include_str!("../../../constraints/icebreaker.pcf")),
+    ("hx8k-breakout.pcf", include_str!("../../../constraints/hx8k-breakout.pcf")),
+];
 
 /// Adds the collateral files to `files` (which holds the Verilog and
 /// memory images already).
@@ -258,8 +256,9 @@ pub fn add(
     files.insert(format!("constraints/{}.sdc", v.top), file_text(sdc.clone()));
     // Vivado reads the same create_clock line.
     files.insert(format!("constraints/{}.xdc", v.top), file_text(sdc));
-    files.insert("constraints/icebreaker.pcf".into(), file_text(IcebreakerPcf.render().expect("renders")));
-    files.insert("constraints/hx8k-breakout.pcf".into(), file_text(Hx8kPcf.render().expect("renders")));
+    for (name, text) in BOARD_PINS {
+        files.insert(format!("constraints/{name}"), text.as_bytes().to_vec());
+    }
 
     let mut by_role: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for path in files.keys() {
