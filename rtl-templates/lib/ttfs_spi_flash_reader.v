@@ -1,0 +1,142 @@
+`default_nettype none
+// ttfs_spi_flash_reader: reads BYTES bytes from the SPI configuration flash
+// at power-up, from byte address START, and sends them as a byte stream
+// (for ttfs_weight_loader: SPRAM weights that the bitstream cannot hold).
+//
+// After reset: release from deep power-down (command 0xAB; iCE40 boards may
+// leave the flash asleep after configuration), wait WAKE_CYCLES (the
+// flash's tRES1, 3 us on common parts: 72 cycles at 24 MHz), then one READ
+// (0x03) with a 24-bit address, clocking in BYTES bytes, most significant
+// bit first, and raise flash_csb again. `done` rises once the last byte is
+// taken by the consumer.
+//
+// SPI mode 0 at clk/2: flash_sck idles low; flash_mosi changes while
+// flash_sck is low and the flash samples it on the rising edge; the flash
+// drives flash_miso after the falling edge and this block samples it at its
+// clock edge that raises flash_sck. While the output byte waits
+// (out_valid && !out_ready) and the next one is complete, flash_sck stays
+// low (SPI allows pausing the clock).
+// Streams: valid/ready (docs/hardware.md). Reset: synchronous, active high.
+module ttfs_spi_flash_reader #(
+    parameter integer START = 0,
+    parameter integer BYTES = 16,
+    parameter integer WAKE_CYCLES = 72
+) (
+    input  wire       clk,
+    input  wire       rst,
+    output reg        flash_csb,
+    output reg        flash_sck,
+    output reg        flash_mosi,
+    input  wire       flash_miso,
+    output reg        out_valid,
+    input  wire       out_ready,
+    output reg  [7:0] out_data,
+    output reg        done
+);
+
+    localparam [2:0] S_WAKE_CMD = 3'd0; // shifting 0xAB
+    localparam [2:0] S_WAKE_GAP = 3'd1; // csb high, waiting tRES1
+    localparam [2:0] S_READ_CMD = 3'd2; // shifting 0x03 and the address
+    localparam [2:0] S_DATA = 3'd3;     // clocking in bytes
+    localparam [2:0] S_DONE = 3'd4;
+
+    localparam integer START_I = START;
+    localparam [31:0] READ_WORD = {8'h03, START_I[23:0]};
+    localparam integer CNT_W = 32;
+
+    reg [2:0]       state;
+    reg [31:0]      shift;   // bits to send, MSB first
+    reg [5:0]       nbits;   // bits left in the current command
+    reg [CNT_W-1:0] count;   // gap cycles, or bytes left to read
+    reg [7:0]       rx;      // byte being clocked in
+    reg [2:0]       rbits;   // bits of it so far
+    reg             byte_full; // rx holds a whole byte not yet passed on
+
+    // The byte register can take a new byte when empty or being taken.
+    wire out_free = !out_valid || out_ready;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state <= S_WAKE_CMD;
+            flash_csb <= 1'b1;
+            flash_sck <= 1'b0;
+            flash_mosi <= 1'b0;
+            shift <= {8'hAB, 24'd0};
+            nbits <= 6'd8;
+            count <= {CNT_W{1'b0}};
+            rx <= 8'd0;
+            rbits <= 3'd0;
+            byte_full <= 1'b0;
+            out_valid <= 1'b0;
+            out_data <= 8'd0;
+            done <= 1'b0;
+        end else begin
+            if (out_valid && out_ready) out_valid <= 1'b0;
+            case (state)
+                S_WAKE_CMD, S_READ_CMD: begin
+                    if (flash_csb) begin
+                        // Select, and put the first bit out while SCK is low.
+                        flash_csb <= 1'b0;
+                        flash_mosi <= shift[31];
+                        shift <= {shift[30:0], 1'b0};
+                    end else if (flash_sck) begin
+                        flash_sck <= 1'b0;
+                        if (nbits != 6'd0) begin
+                            flash_mosi <= shift[31];
+                            shift <= {shift[30:0], 1'b0};
+                        end
+                    end else if (nbits != 6'd0) begin
+                        flash_sck <= 1'b1;              // the flash samples MOSI
+                        nbits <= nbits - 1'b1;
+                    end else if (state == S_WAKE_CMD) begin
+                        // All bits sent and SCK low: end the command.
+                        flash_csb <= 1'b1;
+                        count <= WAKE_CYCLES;
+                        state <= S_WAKE_GAP;
+                    end else begin
+                        count <= BYTES;
+                        state <= (BYTES == 0) ? S_DONE : S_DATA;
+                    end
+                end
+                S_WAKE_GAP: begin
+                    if (count == {CNT_W{1'b0}}) begin
+                        shift <= READ_WORD;
+                        nbits <= 6'd32;
+                        state <= S_READ_CMD;
+                    end else begin
+                        count <= count - 1'b1;
+                    end
+                end
+                S_DATA: begin
+                    // Pass a complete byte on as soon as the output is free.
+                    if (byte_full && out_free) begin
+                        flash_sck <= 1'b0;
+                        out_valid <= 1'b1;
+                        out_data <= rx;
+                        byte_full <= 1'b0;
+                        count <= count - 1'b1;
+                        if (count == 1) state <= S_DONE;
+                    end else if (!byte_full) begin
+                        if (!flash_sck) begin
+                            flash_sck <= 1'b1;
+                            rx <= {rx[6:0], flash_miso};
+                            rbits <= rbits + 1'b1;
+                            if (rbits == 3'd7) byte_full <= 1'b1;
+                        end else begin
+                            flash_sck <= 1'b0;
+                        end
+                    end else begin
+                        flash_sck <= 1'b0; // paused: the byte waits
+                    end
+                end
+                default: begin
+                    // SCK went low with the last byte; release the flash.
+                    flash_csb <= 1'b1;
+                    if (!out_valid || out_ready) done <= 1'b1;
+                end
+            endcase
+        end
+    end
+
+endmodule
+`default_nettype wire

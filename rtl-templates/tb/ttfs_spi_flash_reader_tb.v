@@ -1,0 +1,201 @@
+`default_nettype none
+// Self-checking test bench for ttfs_spi_flash_reader against a behavioural
+// SPI flash (mode 0: samples MOSI on SCK rising, drives MISO after SCK
+// falling; commands 0xAB release from deep power-down, 0x03 read; it starts
+// asleep, and flags a read while asleep or a select before its wake-up time
+// has passed).
+// Two readers: 300 bytes from address 0x012345 with a consumer whose ready is
+// random (xorshift32, fixed seed), and 5 bytes from address 0 with ready
+// always high. Checks: every byte equals the flash's, in order; `done` rises
+// only after the last byte is taken; chip select never changes while SCK is
+// high; the flash never sees a read while asleep; chip select is released
+// at the end.
+module ttfs_spi_flash_reader_tb;
+
+    reg clk;
+    reg rst;
+    reg failed;
+    initial begin
+        clk = 1'b0;
+        failed = 1'b0;
+        forever #5 clk = ~clk;
+    end
+
+    function [31:0] xorshift32;
+        input [31:0] x;
+        reg [31:0] y;
+        begin
+            y = x ^ (x << 13);
+            y = y ^ (y >> 17);
+            xorshift32 = y ^ (y << 5);
+        end
+    endfunction
+
+    localparam integer WAKE = 20;
+    integer cycle;
+    reg [1:0] finished;
+    initial begin
+        rst = 1'b1;
+        cycle = 0;
+        finished = 2'b00;
+    end
+    always @(posedge clk) begin
+        cycle = cycle + 1;
+        if (cycle == 4) rst <= 1'b0;
+        if (cycle > 100000) begin
+            $display("FAIL ttfs_spi_flash_reader: timeout");
+            failed = 1'b1;
+            $finish;
+        end
+        if (finished == 2'b11) begin
+            if (!failed) $display("*-* All Finished *-*");
+            $finish;
+        end
+    end
+
+    genvar c;
+    generate
+        for (c = 0; c < 2; c = c + 1) begin : g_run
+            localparam integer START = (c == 0) ? 24'h012345 : 0;
+            localparam integer BYTES = (c == 0) ? 300 : 5;
+            wire       csb, sck, mosi, miso, out_valid, done;
+            wire [7:0] out_data;
+            reg        out_ready;
+            reg [31:0] rng;
+            integer    got;
+
+            ttfs_spi_flash_reader #(.START(START), .BYTES(BYTES), .WAKE_CYCLES(WAKE)) dut (
+                .clk(clk), .rst(rst),
+                .flash_csb(csb), .flash_sck(sck), .flash_mosi(mosi), .flash_miso(miso),
+                .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data), .done(done));
+
+            spi_flash_model #(.WAKE_CYCLES(WAKE)) flash (
+                .clk(clk), .csb(csb), .sck(sck), .mosi(mosi), .miso(miso));
+
+            reg prev_sck, prev_csb;
+            initial begin
+                rng = 32'h2468_ACE1 + c;
+                out_ready = 1'b0;
+                got = 0;
+                prev_sck = 1'b0;
+                prev_csb = 1'b1;
+            end
+            always @(posedge clk) begin
+                if (!rst && !finished[c]) begin
+                    if (csb !== prev_csb && (sck || prev_sck)) begin
+                        $display("FAIL ttfs_spi_flash_reader %0d: chip select changed while SCK was high", c);
+                        failed = 1'b1;
+                    end
+                    prev_sck = sck;
+                    prev_csb = csb;
+                    if (flash.read_while_asleep) begin
+                        $display("FAIL ttfs_spi_flash_reader %0d: read before the flash woke up", c);
+                        failed = 1'b1;
+                    end
+                    if (done && got != BYTES) begin
+                        $display("FAIL ttfs_spi_flash_reader %0d: done after %0d of %0d bytes", c, got, BYTES);
+                        failed = 1'b1;
+                    end
+                    if (out_valid && out_ready) begin
+                        if (out_data !== flash.mem[(START + got) % 65536]) begin
+                            $display("FAIL ttfs_spi_flash_reader %0d: byte %0d is %h, flash holds %h",
+                                     c, got, out_data, flash.mem[(START + got) % 65536]);
+                            failed = 1'b1;
+                        end
+                        got = got + 1;
+                    end
+                    rng = xorshift32(rng);
+                    out_ready <= (c == 1) || (rng[1:0] != 2'd0);
+                    if (done) begin
+                        if (!csb) begin
+                            $display("FAIL ttfs_spi_flash_reader %0d: chip select still low after done", c);
+                            failed = 1'b1;
+                        end
+                        $display("ttfs_spi_flash_reader_tb %0d: %0d bytes from %h", c, got, START);
+                        finished[c] <= 1'b1;
+                    end
+                end
+            end
+        end
+    endgenerate
+
+endmodule
+
+// Behavioural SPI NOR flash, 64 KiB image (addresses wrap), mode 0.
+module spi_flash_model #(
+    parameter integer WAKE_CYCLES = 20
+) (
+    input  wire clk,  // counts the wake-up time only
+    input  wire csb,
+    input  wire sck,
+    input  wire mosi,
+    output reg  miso
+);
+    reg [7:0]  mem [0:65535];
+    reg [7:0]  cmd;
+    reg [23:0] addr;
+    reg [7:0]  out_byte;
+    integer    bits, i, wake_count;
+    reg        awake, waking, read_while_asleep;
+    reg [31:0] r;
+
+    initial begin
+        r = 32'h1357_9BDF;
+        for (i = 0; i < 65536; i = i + 1) begin
+            r = r ^ (r << 13);
+            r = r ^ (r >> 17);
+            r = r ^ (r << 5);
+            mem[i] = r[7:0];
+        end
+        awake = 1'b0; waking = 1'b0; wake_count = 0; read_while_asleep = 1'b0;
+        bits = 0; cmd = 8'd0; addr = 24'd0; out_byte = 8'd0; miso = 1'b0;
+    end
+
+    // Edge-triggered like a real part: rising SCK samples MOSI, falling SCK
+    // shifts the next bit out on MISO (valid well before the master's next
+    // clock edge). Only the wake-up time is counted in system clocks.
+    always @(posedge clk) begin
+        if (waking) begin
+            wake_count = wake_count + 1;
+            if (wake_count >= WAKE_CYCLES) begin
+                awake = 1'b1;
+                waking = 1'b0;
+            end
+        end
+    end
+
+    always @(negedge csb) begin
+        if (waking) read_while_asleep = 1'b1; // selected again before tRES1
+        bits = 0;
+        cmd = 8'd0;
+    end
+
+    always @(posedge csb) begin
+        if (cmd == 8'hAB && bits >= 8) begin
+            waking = 1'b1;
+            wake_count = 0;
+        end
+    end
+
+    always @(posedge sck) begin
+        if (!csb) begin
+            if (bits < 8) cmd = {cmd[6:0], mosi};
+            else if (bits < 32) addr = {addr[22:0], mosi};
+            bits = bits + 1;
+            if (bits == 8 && cmd == 8'h03 && !awake) read_while_asleep = 1'b1;
+            if (bits == 32 && cmd == 8'h03) out_byte = mem[addr[15:0]];
+            if (bits > 32 && cmd == 8'h03 && (bits - 32) % 8 == 0) begin
+                addr = addr + 1'b1;
+                out_byte = mem[addr[15:0]];
+            end
+        end
+    end
+
+    always @(negedge sck) begin
+        if (!csb && bits >= 32 && cmd == 8'h03) begin
+            miso = out_byte[7];
+            out_byte = {out_byte[6:0], 1'b0};
+        end
+    end
+endmodule
+`default_nettype wire
