@@ -22,13 +22,15 @@ const BLOCKS: &[(&str, &str)] = &[
     ("ttfs_input_encoder.v", include_str!("../../../rtl-templates/lib/ttfs_input_encoder.v")),
     ("ttfs_readout.v", include_str!("../../../rtl-templates/lib/ttfs_readout.v")),
     ("ttfs_spike_queue.v", include_str!("../../../rtl-templates/lib/ttfs_spike_queue.v")),
+    ("ttfs_spi_flash_reader.v", include_str!("../../../rtl-templates/lib/ttfs_spi_flash_reader.v")),
     ("ttfs_weight_loader.v", include_str!("../../../rtl-templates/lib/ttfs_weight_loader.v")),
     ("ttfs_weight_rom.v", include_str!("../../../rtl-templates/lib/ttfs_weight_rom.v")),
     ("ttfs_weight_spram.v", include_str!("../../../rtl-templates/lib/ttfs_weight_spram.v")),
 ];
 
-/// Blocks every design uses; the SPRAM blocks only when weights live there.
-const SPRAM_BLOCKS: &[&str] = &["ttfs_weight_loader.v", "ttfs_weight_spram.v"];
+/// Blocks only designs with SPRAM weights get (the flash reader is for the
+/// board wrapper that feeds the loaders).
+const SPRAM_BLOCKS: &[&str] = &["ttfs_spi_flash_reader.v", "ttfs_weight_loader.v", "ttfs_weight_spram.v"];
 
 /// Behavioural models of the iCE40 primitives, for Verilator and Icarus.
 const SPRAM_MODEL: (&str, &str) = ("SB_SPRAM256KA.v", include_str!("../../../rtl-templates/sim/SB_SPRAM256KA.v"));
