@@ -34,6 +34,18 @@ impl From<Neuron> for NeuronModel {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum SimulatorArg {
+    Verilator,
+    Icarus,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LoadArg {
+    Loader,
+    Preload,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Map an ONNX (or JSON-form) ReLU model to a TTFS network description.
@@ -112,6 +124,41 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Co-simulate the generated design against the discrete reference.
+    Cosim {
+        /// A network description, or a directory written by `ttfs generate`.
+        input: PathBuf,
+        /// Input data (IDX, .npy or CSV; .gz allowed).
+        #[arg(long)]
+        data: PathBuf,
+        /// Labels for accuracy.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Use only the first N samples.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Lanes in every layer (network input; 0 = all).
+        #[arg(long)]
+        lanes: Option<usize>,
+        /// Target device (network input).
+        #[arg(long, value_parser = parse_target, default_value = "ice40-up5k")]
+        target: Target,
+        /// Simulator: verilator, or icarus for a slow second opinion.
+        #[arg(long, value_enum, default_value = "verilator")]
+        simulator: SimulatorArg,
+        /// SPRAM weights: through the design's loader, or preloaded into the memory models.
+        #[arg(long, value_enum, default_value = "loader")]
+        load: LoadArg,
+        /// Write a VCD waveform of one sample.
+        #[arg(long, value_name = "FILE.vcd")]
+        trace: Option<PathBuf>,
+        /// The sample the waveform shows.
+        #[arg(long, default_value_t = 0)]
+        trace_sample: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the pipeline end to end (with no model: the bundled digits MLP).
     Flow {
         /// The model (.onnx or JSON form); default: the bundled digits MLP.
@@ -180,6 +227,32 @@ fn run(cli: Cli) -> Result<String> {
         Command::Generate { network, output, target, lanes, lanes_per_layer, calib, calib_count, force } => {
             let lanes = lanes.map(|n| vec![n]).or(lanes_per_layer).unwrap_or_default();
             cmd::generate::run(&cmd::generate::Args { network, output, target, lanes, calib, calib_count, force })
+        }
+        Command::Cosim { input, data, labels, count, lanes, target, simulator, load, trace, trace_sample, json } => {
+            let simulator = match simulator {
+                SimulatorArg::Verilator => cmd::cosim::Simulator::Verilator,
+                SimulatorArg::Icarus => cmd::cosim::Simulator::Icarus,
+            };
+            let load = match load {
+                LoadArg::Loader => cmd::cosim::WeightLoad::Loader,
+                LoadArg::Preload => cmd::cosim::WeightLoad::Preload,
+            };
+            let lanes = lanes.map(|n| vec![n]).unwrap_or_default();
+            let args =
+                cmd::cosim::Args { input, data, labels, count, lanes, target, simulator, load, trace, trace_sample };
+            let report = cmd::cosim::run(&args)?;
+            let text = if json { serde_json::to_string_pretty(&report)? + "\n" } else { cmd::cosim::render(&report) };
+            if report.mismatched_spikes + report.mismatched_outputs > 0 || report.comparison.cycle_model_mismatches > 0
+            {
+                print!("{text}");
+                anyhow::bail!(
+                    "the hardware differs from the reference: {} spikes, {} outputs, {} cycle counts",
+                    report.mismatched_spikes,
+                    report.mismatched_outputs,
+                    report.comparison.cycle_model_mismatches
+                );
+            }
+            Ok(text)
         }
         Command::Flow { model, data, labels, calib, output, neuron, target } => {
             let options = Options { neuron: neuron.into(), ..Options::default() };

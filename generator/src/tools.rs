@@ -22,6 +22,8 @@ pub enum Tool {
     NextpnrIce40,
     /// IceStorm's bitstream packer.
     Icepack,
+    /// The C++ compiler that builds Verilated models.
+    Cxx,
 }
 
 impl Tool {
@@ -34,6 +36,7 @@ impl Tool {
             Tool::Yosys => "yosys",
             Tool::NextpnrIce40 => "nextpnr-ice40",
             Tool::Icepack => "icepack",
+            Tool::Cxx => "g++",
         }
     }
 
@@ -46,6 +49,7 @@ impl Tool {
             Tool::Yosys => "YOSYS",
             Tool::NextpnrIce40 => "NEXTPNR_ICE40",
             Tool::Icepack => "ICEPACK",
+            Tool::Cxx => "CXX",
         }
     }
 
@@ -57,6 +61,7 @@ impl Tool {
             Tool::Yosys => "yosys",
             Tool::NextpnrIce40 => "nextpnr-ice40",
             Tool::Icepack => "fpga-icestorm",
+            Tool::Cxx => "g++",
         }
     }
 

@@ -2,6 +2,7 @@
 //! it prints, so tests can call it without a process.
 
 pub mod convert;
+pub mod cosim;
 pub mod flow;
 pub mod generate;
 pub mod inspect;

@@ -166,7 +166,7 @@ impl std::ops::Deref for TbTemplate<'_> {
 
 /// A rendered template as file contents, ending in a newline (askama drops
 /// the template file's final newline).
-pub(super) fn file_text(rendered: String) -> Vec<u8> {
+pub fn file_text(rendered: String) -> Vec<u8> {
     let mut text = rendered.into_bytes();
     if text.last() != Some(&b'\n') {
         text.push(b'\n');
@@ -351,6 +351,8 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         files.insert("mem/weights_spram.hex".into(), hex.into_bytes());
         files.insert("mem/weights_spram.bin".into(), stream);
     }
+    // The network itself, so that DIR alone is enough for `ttfs cosim DIR`.
+    files.insert("net.json".into(), net.to_json().into_bytes());
     super::collateral::add(&mut files, net, plan, &v, model, stats);
     Design { top: v.top, files }
 }
