@@ -68,7 +68,19 @@ impl Tool {
     /// Finds the tool: `$ENV_VAR` if set, else the program on PATH.
     pub fn locate(self) -> Result<PathBuf, ToolError> {
         if let Some(path) = std::env::var_os(self.env_var()) {
-            return Ok(PathBuf::from(path));
+            // An override must name a file (a bare program name is looked up on PATH).
+            let path = PathBuf::from(path);
+            if path.is_file() {
+                return Ok(path);
+            }
+            if path.components().count() > 1 {
+                return Err(ToolError::Missing { tool: self });
+            }
+            let on_path = std::env::var_os("PATH").unwrap_or_default();
+            return std::env::split_paths(&on_path)
+                .map(|dir| dir.join(&path))
+                .find(|candidate| candidate.is_file())
+                .ok_or(ToolError::Missing { tool: self });
         }
         let path = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&path)

@@ -128,3 +128,48 @@ fn generate_writes_a_design_and_refuses_before_writing() {
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--lanes-per-layer", "1,2,3"]);
     assert!(!ok && stderr.contains("3 values for 2 layers"), "{stderr}");
 }
+
+/// `ttfs cosim` from the command line: a report and exit 0 when everything
+/// matches; a missing Verilator or compiler is an error saying what to install.
+#[test]
+fn cosim_reports_and_says_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let digits = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", "digits.json");
+    let data = fixture("digits/test_images.csv.gz");
+    for (var, program) in [("VERILATOR", "verilator"), ("CXX", "g++")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+            .args(["cosim", &digits, "--data", &data, "--count", "3"])
+            .env(var, "/nonexistent/tool")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains(&format!("{program} is not installed")) && stderr.contains("apt-get install"),
+            "{stderr}"
+        );
+    }
+    if std::process::Command::new("verilator").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs verilator");
+        eprintln!("SKIPPED: verilator is not installed");
+        return;
+    }
+    let (ok, stdout, stderr) =
+        ttfs(&["cosim", &digits, "--data", &data, "--count", "20", "--target", "ice40-hx8k", "--json"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in [
+        "samples",
+        "mismatched_spikes",
+        "mismatched_outputs",
+        "accuracy",
+        "cycles_per_inference",
+        "initiation_interval",
+        "model_cycles_per_inference",
+        "simulated_cycles_per_second",
+    ] {
+        assert!(report.get(key).is_some(), "{key} missing in {stdout}");
+    }
+    assert_eq!(report["mismatched_spikes"], 0);
+    assert_eq!(report["samples"], 20);
+}

@@ -215,6 +215,29 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
     let started = std::time::Instant::now();
     let objects = runtime(&tc, &cache, trace)?;
     let tmp = private_dir(&cache, &design.top)?;
+    let result = build_in(&tc, design, view, trace, (&shim, &vlt), &objects, &tmp, &fin);
+    if result.is_err() {
+        // A failed build leaves nothing behind in the cache.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result?;
+    std::fs::write(tmp.join("done"), format!("{key:016x}\n"))?;
+    publish(&tmp, &fin)?;
+    Ok(Built { library, cached: false, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Verilates and compiles in `tmp` (which becomes `fin`).
+#[allow(clippy::too_many_arguments)]
+fn build_in(
+    tc: &Toolchain,
+    design: &Design,
+    view: &TopView,
+    trace: bool,
+    (shim, vlt): (&[u8], &[u8]),
+    objects: &[PathBuf],
+    tmp: &Path,
+    fin: &Path,
+) -> Result<()> {
     // The memory images are read by the model at run time, from the final
     // directory: the top is rendered with absolute paths there.
     for (path, bytes) in &design.files {
@@ -234,12 +257,12 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
         }
     }
     std::fs::write(tmp.join(&top_file), top_text)?;
-    std::fs::write(tmp.join("cosim.vlt"), &vlt)?;
-    std::fs::write(tmp.join("shim.cpp"), &shim)?;
+    std::fs::write(tmp.join("cosim.vlt"), vlt)?;
+    std::fs::write(tmp.join("shim.cpp"), shim)?;
     let rtl: Vec<&String> = design.files.keys().filter(|p| p.starts_with("rtl/")).collect();
     let mut verilate = Command::new(&tc.verilator);
     verilate
-        .current_dir(&tmp)
+        .current_dir(tmp)
         .args(VERILATOR_FLAGS)
         .args(if trace { vec!["--trace"] } else { vec![] })
         .args(["-y", "sim", "-Mdir", "obj", "--top-module", &design.top, "cosim.vlt"])
@@ -257,7 +280,7 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
     std::fs::write(tmp.join("obj/all_sources.inc"), includes)?;
     let include = tc.root.join("include");
     let mut cc = Command::new(&tc.cxx);
-    cc.current_dir(&tmp)
+    cc.current_dir(tmp)
         .args(CXX_FLAGS)
         .args(defines(trace))
         .args(["-I", "obj"])
@@ -266,14 +289,12 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
         .arg("-I")
         .arg(include.join("vltstd"))
         .arg("shim.cpp")
-        .args(&objects)
+        .args(objects)
         .arg("-o")
         .arg(format!("libttfs_{}.so", design.top))
         .arg("-lpthread");
     run(&mut cc)?;
-    std::fs::write(tmp.join("done"), format!("{key:016x}\n"))?;
-    publish(&tmp, &fin)?;
-    Ok(Built { library, cached: false, seconds: started.elapsed().as_secs_f64() })
+    Ok(())
 }
 
 type NewFn = unsafe extern "C" fn(*const std::ffi::c_char) -> *mut std::ffi::c_void;

@@ -1,0 +1,191 @@
+//! `ttfs cosim`: the generated hardware in Verilator (and Icarus) against
+//! the discrete reference: every hidden spike, every logit and every
+//! latency, on whole data sets; a broken design is caught and its first
+//! divergence named; SPRAM weights through the loader and preloaded.
+
+mod common;
+
+use common::{fixture, require};
+use std::path::{Path, PathBuf};
+use ttfs_gen::cmd::cosim::{self, Args, Report, Simulator, WeightLoad};
+use ttfs_gen::generate::target::Target;
+use ttfs_gen::tools::Tool;
+use ttfs_ir::Network;
+
+/// Converts a fixture model into `dir` and returns the network's path.
+fn convert(dir: &Path, model: &str, calib: &str, calib_count: Option<usize>) -> PathBuf {
+    let net = common::convert_fixture(model, calib, calib_count, &ttfs_gen::convert::Options::default());
+    let path = dir.join(format!("{model}.json"));
+    std::fs::write(&path, net.to_json()).unwrap();
+    path
+}
+
+fn args(input: &Path, data: &str, labels: Option<&str>, count: Option<usize>) -> Args {
+    Args {
+        input: input.to_path_buf(),
+        data: fixture(data),
+        labels: labels.map(fixture),
+        count,
+        lanes: vec![],
+        target: Target::Ice40Up5k,
+        simulator: Simulator::Verilator,
+        load: WeightLoad::Loader,
+        trace: None,
+        trace_sample: 0,
+    }
+}
+
+/// Everything equal: spikes, outputs, every latency, the streaming interval.
+fn assert_exact(r: &Report, what: &str) {
+    let c = &r.comparison;
+    assert_eq!(r.mismatched_spikes, 0, "{what}: {:?}", c.first_divergence);
+    assert_eq!(r.mismatched_outputs, 0, "{what}: {:?}", c.first_output_mismatch);
+    assert_eq!(c.cycle_model_mismatches, 0, "{what}: measured latency differs from the model");
+    assert!(r.streaming_outputs_equal, "{what}: streamed outputs differ");
+    let off = (r.initiation_interval - r.model_initiation_interval).abs() / r.model_initiation_interval;
+    assert!(
+        off < 0.01,
+        "{what}: interval {} against the model's {}",
+        r.initiation_interval,
+        r.model_initiation_interval
+    );
+    assert!(c.reference_spikes > 0);
+}
+
+/// The full digits test set for 1, 4 and all lanes: zero mismatches.
+#[test]
+fn digits_full_test_set_for_1_4_and_all_lanes() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
+    for lanes in [1, 4, 0] {
+        let mut a = args(&net, "digits/test_images.csv.gz", Some("digits/test_labels.csv.gz"), None);
+        a.target = Target::Ice40Hx8k;
+        a.lanes = vec![lanes];
+        let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+        eprintln!("{}", cosim::render(&r));
+        assert_eq!(r.samples, 450);
+        assert_exact(&r, &format!("digits, lanes {lanes}"));
+        assert!((r.accuracy.unwrap() - 0.9733).abs() < 1e-3);
+    }
+}
+
+/// 200 MNIST test images on the UP5K design, its SPRAM weights once through
+/// the design's own loader and once preloaded into the memory models.
+#[test]
+fn mnist_on_the_up5k_through_the_loader_and_preloaded() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(1000));
+    for load in [WeightLoad::Loader, WeightLoad::Preload] {
+        let mut a = args(&net, "mnist/t10k-images-idx3-ubyte.gz", Some("mnist/t10k-labels-idx1-ubyte.gz"), Some(200));
+        a.load = load;
+        let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+        eprintln!("{}", cosim::render(&r));
+        assert_exact(&r, &format!("MNIST, {load:?}"));
+        assert_eq!(r.weight_load, Some(load));
+        match load {
+            WeightLoad::Loader => assert!(r.load_cycles >= 100_352, "{} load cycles", r.load_cycles),
+            WeightLoad::Preload => assert_eq!(r.load_cycles, 0),
+        }
+    }
+}
+
+/// One weight flipped in a generated design's ROM image: the co-simulation
+/// finds mismatches, and its first divergence is exactly where the
+/// reference with the same flipped weight first differs from the original.
+#[test]
+fn a_flipped_weight_is_caught_and_its_first_divergence_named() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net_path = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
+    let net = Network::from_json(&std::fs::read_to_string(&net_path).unwrap()).unwrap();
+    let hw = dir.path().join("hw");
+    let (plan, design) = ttfs_gen::cmd::generate::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
+    ttfs_gen::generate::write(&design, &hw, false).unwrap();
+    // Flip the sign bit of the weight from input 36 (a central pixel) to
+    // neuron 5: layer 0 word 36·G + 1, lane 1 (4 lanes, 8-bit weights).
+    let (input, neuron) = (36usize, 5usize);
+    let layer = &plan.layers[0];
+    let word = input * layer.blocks + neuron / layer.lanes;
+    let bit = (neuron % layer.lanes) * layer.weight_bits as usize + layer.weight_bits as usize - 1;
+    let rom_path = hw.join("mem/l0_weights.hex");
+    let mut lines: Vec<String> = std::fs::read_to_string(&rom_path).unwrap().lines().map(String::from).collect();
+    let value = u64::from_str_radix(&lines[word], 16).unwrap() ^ (1 << bit);
+    lines[word] = format!("{value:0width$X}", width = lines[word].len());
+    std::fs::write(&rom_path, lines.join("\n") + "\n").unwrap();
+
+    let mut a = args(&hw, "digits/test_images.csv.gz", None, None);
+    a.target = Target::Ice40Hx8k;
+    let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(r.mismatched_spikes > 0, "the broken weight must show");
+    let d = r.comparison.first_divergence.clone().expect("a first divergence");
+
+    // The reference with the same flip, against the original, image by image.
+    let mut broken = net.clone();
+    if let ttfs_ir::Layer::Dense(dense) = &mut broken.layers[0] {
+        let q = dense.params.quant.as_mut().unwrap();
+        let w = &mut q.weights[neuron * dense.inputs + input];
+        *w = ((*w as u8) ^ 0x80) as i8 as i32;
+    }
+    let (good, bad) = (ttfs_sim::Prepared::new(&net), ttfs_sim::Prepared::new(&broken));
+    let codes = ttfs_gen::cmd::generate::input_codes(&net, &fixture("digits/test_images.csv.gz"), None).unwrap();
+    let (sample, q0) = codes
+        .chunks(64)
+        .enumerate()
+        .find(|(_, q0)| {
+            let (a, b) = (ttfs_sim::quantized::forward(&good, q0), ttfs_sim::quantized::forward(&bad, q0));
+            a.values[0] != b.values[0]
+        })
+        .expect("the flip changes some spike");
+    let (a, b) = (ttfs_sim::quantized::forward(&good, q0), ttfs_sim::quantized::forward(&bad, q0));
+    let first = (0..a.values[0].len()).find(|&i| a.values[0][i] != b.values[0][i]).unwrap();
+    assert_eq!((d.sample, d.layer, d.neuron), (sample, 0, first), "{d:?}");
+    assert_eq!(first, neuron);
+    let ticks = net.input.code.unwrap().ticks; // the hidden layer's T equals the input's here (8 bits)
+    let tick = |q: i64| (q > 0).then(|| ticks - q as u32);
+    assert_eq!(d.expected_tick, tick(a.values[0][first]));
+    assert_eq!(d.actual_tick, tick(b.values[0][first]));
+    assert_eq!(d.reference_potential, a.potentials[0][first]);
+}
+
+/// Icarus on the generated test bench, a second opinion on a subset: the
+/// same exact agreement (SPRAM design included, through its loader).
+#[test]
+fn icarus_second_opinion_agrees() {
+    if require(Tool::Iverilog).is_none() || require(Tool::Vvp).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
+    let mut a = args(&net, "digits/test_images.csv.gz", None, Some(40));
+    a.target = Target::Ice40Up5k;
+    a.simulator = Simulator::Icarus;
+    let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+    eprintln!("{}", cosim::render(&r));
+    assert_exact(&r, "digits under Icarus");
+}
+
+/// `--trace` writes a VCD of the chosen sample.
+#[test]
+fn trace_writes_a_waveform() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
+    let vcd = dir.path().join("one.vcd");
+    let mut a = args(&net, "digits/test_images.csv.gz", None, Some(5));
+    a.trace = Some(vcd.clone());
+    a.trace_sample = 3;
+    let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_exact(&r, "traced run");
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    assert!(text.contains("$enddefinitions") && text.contains("s_valid") && text.contains("\n#"), "a VCD");
+}
