@@ -198,6 +198,19 @@ module ttfs_dense_layer #(
         end
     endfunction
 
+    // W * q as a sum of shifted copies of W, one per set bit of q (the
+    // logic multiplier of MUL_OPERATOR = 0; Yosys never maps it to a DSP).
+    function [PW-1:0] shift_add;
+        input [PW-1:0] w;
+        input [QIN_W-1:0] q;
+        integer b;
+        begin
+            shift_add = {PW{1'b0}};
+            for (b = 0; b < QIN_W; b = b + 1)
+                if (q[b]) shift_add = shift_add + (w << b);
+        end
+    endfunction
+
     function [CW-1:0] to_cw;
         input integer x;
         integer i;
@@ -422,21 +435,17 @@ module ttfs_dense_layer #(
             reg  [PW-1:0] prod;
             wire [VW-1:0] prod_v;
             wire [VW-1:0] bias_v;
+            // The product is only needed by an ACC op (vnew ignores it
+            // otherwise), so it is computed only when one enters M: idle
+            // cycles cost nothing in simulation.
             if (MUL_OPERATOR != 0) begin : g_mul
                 wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
                 always @(posedge clk) begin
-                    if (adv) prod <= $signed(w_ext) * $signed(q_ext);
+                    if (adv && vR && (kR == K_ACC)) prod <= $signed(w_ext) * $signed(q_ext);
                 end
             end else begin : g_shift_add
-                // Partial sums of the shifted weight, one per set bit of q.
-                wire [PW-1:0] psum [0:QIN_W] /* verilator split_var */;
-                assign psum[0] = {PW{1'b0}};
-                genvar b;
-                for (b = 0; b < QIN_W; b = b + 1) begin : g_bit
-                    assign psum[b + 1] = psum[b] + (qR[b] ? (w_ext << b) : {PW{1'b0}});
-                end
                 always @(posedge clk) begin
-                    if (adv) prod <= psum[QIN_W];
+                    if (adv && vR && (kR == K_ACC)) prod <= shift_add(w_ext, qR);
                 end
             end
             if (VW > PW) begin : g_prod_wide
@@ -470,7 +479,7 @@ module ttfs_dense_layer #(
                 if (adv && vM) pmem[gM] <= vnew;
             end
             always @(posedge clk) begin
-                if (adv) pq <= pmem[gR];
+                if (adv && vR) pq <= pmem[gR];
             end
             assign vold = pq;
         end else begin : g_ring

@@ -92,6 +92,13 @@ module ttfs_fire #(
     localparam [CW-1:0] TBETA_CW = T_CW * BETA_CW;
     localparam [RB:0] BETA_RB1 = widen_rb1(BETA);
 
+    // The data registers move only while something is in flight: an idle
+    // unit toggles nothing (and costs nothing in a cycle-based simulator).
+    // Outputs are meaningful only with out_valid, so what they hold while
+    // idle does not matter.
+    reg  [LATENCY-1:0] vpipe;
+    wire               ce_data = ce && (in_valid || (vpipe != {LATENCY{1'b0}}));
+
     // ---- stage 0: clamp to [0, T*BETA], split into R and L -----------------
     wire signed [CW-1:0] v_ext = {{(CW - VW){in_v[VW-1]}}, in_v};
     wire v_neg = v_ext[CW-1];
@@ -101,7 +108,7 @@ module ttfs_fire #(
     reg [RB-1:0] r0;
     reg [QW-1:0] l0;
     always @(posedge clk) begin
-        if (ce) begin
+        if (ce_data) begin
             r0 <= v_cl[DW-1:QW];
             l0 <= v_cl[QW-1:0];
         end
@@ -138,7 +145,7 @@ module ttfs_fire #(
                 // Last step: only the quotient is needed.
                 reg [QW-1:0] l_q;
                 always @(posedge clk) begin
-                    if (ce) l_q <= l_next;
+                    if (ce_data) l_q <= l_next;
                 end
                 assign q_final = l_q;
                 wire unused_rem = ^d[RB-1:0];
@@ -148,7 +155,7 @@ module ttfs_fire #(
                     reg [RB-1:0] r_q;
                     reg [QW-1:0] l_q;
                     always @(posedge clk) begin
-                        if (ce) begin
+                        if (ce_data) begin
                             r_q <= r_next;
                             l_q <= l_next;
                         end
@@ -166,7 +173,6 @@ module ttfs_fire #(
     assign out_q = q_final;
 
     // ---- valid / tag pipeline (LATENCY stages) -----------------------------
-    reg [LATENCY-1:0]       vpipe;
     reg [LATENCY*TAG_W-1:0] tpipe;
     always @(posedge clk) begin
         if (rst) begin
@@ -176,7 +182,7 @@ module ttfs_fire #(
         end
     end
     always @(posedge clk) begin
-        if (ce) tpipe <= {tpipe[(LATENCY-1)*TAG_W-1:0], in_tag};
+        if (ce_data) tpipe <= {tpipe[(LATENCY-1)*TAG_W-1:0], in_tag};
     end
 
     assign out_valid = vpipe[LATENCY-1];
