@@ -173,3 +173,44 @@ fn cosim_reports_and_says_what_to_install() {
     assert_eq!(report["mismatched_spikes"], 0);
     assert_eq!(report["samples"], 20);
 }
+
+/// Two co-simulations of the same design at once, on an empty cache: both
+/// build, neither corrupts the other, and a third run finds the build.
+#[test]
+fn concurrent_cosims_share_the_build_cache_safely() {
+    if std::process::Command::new("verilator").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs verilator");
+        eprintln!("SKIPPED: verilator is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let digits = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", "digits.json");
+    let cache = dir.path().join("cache");
+    let data = fixture("digits/test_images.csv.gz");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_ttfs"))
+            .args(["cosim", &digits, "--data", &data, "--count", "30", "--json"])
+            .env("TTFS_CACHE_DIR", &cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["mismatched_spikes"], 0);
+    }
+    let out = spawn().wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["build_seconds"], 0.0, "the third run uses the cached build");
+    // Only finished builds are left: no private build directories.
+    let leftovers: Vec<_> = std::fs::read_dir(cache.join("cosim"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
