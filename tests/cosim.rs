@@ -189,3 +189,26 @@ fn trace_writes_a_waveform() {
     let text = std::fs::read_to_string(&vcd).unwrap();
     assert!(text.contains("$enddefinitions") && text.contains("s_valid") && text.contains("\n#"), "a VCD");
 }
+
+/// A design Verilator cannot translate: the error carries the command line
+/// and Verilator's whole output.
+#[test]
+fn a_verilator_failure_carries_the_command_and_its_output() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net_path = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
+    let net = Network::from_json(&std::fs::read_to_string(&net_path).unwrap()).unwrap();
+    let hw = dir.path().join("hw");
+    let (_, design) = ttfs_gen::cmd::generate::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
+    ttfs_gen::generate::write(&design, &hw, false).unwrap();
+    let top = hw.join(format!("rtl/{}.v", design.top));
+    let mut text = std::fs::read_to_string(&top).unwrap();
+    text.push_str("\nmodule broken_by_the_test (input wire a;\n");
+    std::fs::write(&top, text).unwrap();
+    let mut a = args(&hw, "digits/test_images.csv.gz", None, Some(2));
+    a.target = Target::Ice40Hx8k;
+    let err = format!("{:#}", cosim::run(&a).err().expect("Verilator must fail"));
+    assert!(err.contains("verilator") && err.contains("--cc") && err.contains("%Error"), "{err}");
+}
