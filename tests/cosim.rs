@@ -209,6 +209,6 @@ fn a_verilator_failure_carries_the_command_and_its_output() {
     std::fs::write(&top, text).unwrap();
     let mut a = args(&hw, "digits/test_images.csv.gz", None, Some(2));
     a.target = Target::Ice40Hx8k;
-    let err = format!("{:#}", cosim::run(&a).err().expect("Verilator must fail"));
+    let err = format!("{:#}", cosim::run(&a).expect_err("Verilator must fail"));
     assert!(err.contains("verilator") && err.contains("--cc") && err.contains("%Error"), "{err}");
 }
