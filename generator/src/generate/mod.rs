@@ -6,6 +6,7 @@ pub mod collateral;
 pub mod cycles;
 pub mod design;
 pub mod plan;
+pub mod pll;
 pub mod rom;
 pub mod target;
 pub mod testbench;
