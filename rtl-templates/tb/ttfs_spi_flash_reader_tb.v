@@ -1,6 +1,6 @@
 `default_nettype none
 // Self-checking test bench for ttfs_spi_flash_reader against a behavioural
-// SPI flash (mode 0: samples MOSI on SCK rising, drives MISO after SCK
+// SPI flash (sim/ttfs_spi_flash_model.v) (mode 0: samples MOSI on SCK rising, drives MISO after SCK
 // falling; commands 0xAB release from deep power-down, 0x03 read; it starts
 // asleep, and flags a read while asleep or a select before its wake-up time
 // has passed).
@@ -69,7 +69,7 @@ module ttfs_spi_flash_reader_tb;
                 .flash_csb(csb), .flash_sck(sck), .flash_mosi(mosi), .flash_miso(miso),
                 .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data), .done(done));
 
-            spi_flash_model #(.WAKE_CYCLES(WAKE)) flash (
+            ttfs_spi_flash_model #(.WAKE_CYCLES(WAKE), .BASE(0), .BITS(16)) flash (
                 .clk(clk), .csb(csb), .sck(sck), .mosi(mosi), .miso(miso));
 
             reg prev_sck, prev_csb;
@@ -121,81 +121,4 @@ module ttfs_spi_flash_reader_tb;
 
 endmodule
 
-// Behavioural SPI NOR flash, 64 KiB image (addresses wrap), mode 0.
-module spi_flash_model #(
-    parameter integer WAKE_CYCLES = 20
-) (
-    input  wire clk,  // counts the wake-up time only
-    input  wire csb,
-    input  wire sck,
-    input  wire mosi,
-    output reg  miso
-);
-    reg [7:0]  mem [0:65535];
-    reg [7:0]  cmd;
-    reg [23:0] addr;
-    reg [7:0]  out_byte;
-    integer    bits, i, wake_count;
-    reg        awake, waking, read_while_asleep;
-    reg [31:0] r;
-
-    initial begin
-        r = 32'h1357_9BDF;
-        for (i = 0; i < 65536; i = i + 1) begin
-            r = r ^ (r << 13);
-            r = r ^ (r >> 17);
-            r = r ^ (r << 5);
-            mem[i] = r[7:0];
-        end
-        awake = 1'b0; waking = 1'b0; wake_count = 0; read_while_asleep = 1'b0;
-        bits = 0; cmd = 8'd0; addr = 24'd0; out_byte = 8'd0; miso = 1'b0;
-    end
-
-    // Edge-triggered like a real part: rising SCK samples MOSI, falling SCK
-    // shifts the next bit out on MISO (valid well before the master's next
-    // clock edge). Only the wake-up time is counted in system clocks.
-    always @(posedge clk) begin
-        if (waking) begin
-            wake_count = wake_count + 1;
-            if (wake_count >= WAKE_CYCLES) begin
-                awake = 1'b1;
-                waking = 1'b0;
-            end
-        end
-    end
-
-    always @(negedge csb) begin
-        if (waking) read_while_asleep = 1'b1; // selected again before tRES1
-        bits = 0;
-        cmd = 8'd0;
-    end
-
-    always @(posedge csb) begin
-        if (cmd == 8'hAB && bits >= 8) begin
-            waking = 1'b1;
-            wake_count = 0;
-        end
-    end
-
-    always @(posedge sck) begin
-        if (!csb) begin
-            if (bits < 8) cmd = {cmd[6:0], mosi};
-            else if (bits < 32) addr = {addr[22:0], mosi};
-            bits = bits + 1;
-            if (bits == 8 && cmd == 8'h03 && !awake) read_while_asleep = 1'b1;
-            if (bits == 32 && cmd == 8'h03) out_byte = mem[addr[15:0]];
-            if (bits > 32 && cmd == 8'h03 && (bits - 32) % 8 == 0) begin
-                addr = addr + 1'b1;
-                out_byte = mem[addr[15:0]];
-            end
-        end
-    end
-
-    always @(negedge sck) begin
-        if (!csb && bits >= 32 && cmd == 8'h03) begin
-            miso = out_byte[7];
-            out_byte = {out_byte[6:0], 1'b0};
-        end
-    end
-endmodule
 `default_nettype wire
