@@ -243,8 +243,9 @@ fn generated_files_are_deterministic() {
 }
 
 /// Snapshots of the generated files of the digits MLP on the HX8K: the
-/// wiring, the test bench, the manifest and the collateral. The copied blocks
-/// and the memory images are summarised by size and hash.
+/// wiring, the board wrapper, the test benches, the manifest and the
+/// collateral. Copied blocks and models and the memory images are
+/// summarised by size and hash.
 #[test]
 fn generated_files_snapshot() {
     let net = digits();
@@ -254,7 +255,12 @@ fn generated_files_snapshot() {
     let mut summary = String::new();
     for (rel, bytes) in &design.files {
         let text = String::from_utf8_lossy(bytes);
-        if rel.starts_with("rtl/ttfs_") && rel != &format!("rtl/{}.v", design.top) || rel.starts_with("mem/") {
+        let generated_rtl = rel.starts_with(&format!("rtl/{}", design.top));
+        let copied = rel.starts_with("rtl/") && !generated_rtl
+            || rel.starts_with("sim/") && !rel.ends_with("_tb.v")
+            || rel.starts_with("mem/")
+            || rel == "net.json";
+        if copied {
             // FNV-1a: a stable fingerprint without a dependency.
             let hash =
                 bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
@@ -264,4 +270,71 @@ fn generated_files_snapshot() {
         }
     }
     insta::assert_snapshot!("design_summary", summary);
+}
+
+/// The board wrappers end to end under Verilator: a host UART sends each
+/// image as a frame, the design (after loading its SPRAM weights from the
+/// flash model, for the UP5K) replies with the class and logits of the
+/// discrete reference. The wrappers pass `verilator --lint-only -Wall` and
+/// Yosys's checks too.
+#[test]
+fn board_wrappers_answer_over_the_uart_like_the_reference() {
+    let (Some(verilator), Some(yosys)) = (require(Tool::Verilator), require(Tool::Yosys)) else { return };
+    for (net, target, data, count, board) in [
+        (digits(), Target::Ice40Hx8k, "digits/test_images.csv.gz", 20, "hx8k_breakout"),
+        (mnist(), Target::Ice40Up5k, "mnist/t10k-images-idx3-ubyte.gz", 4, "icebreaker"),
+    ] {
+        let (_, design) = build(&net, target, &[], None).unwrap();
+        let dir = write(&design);
+        let rtl = files_with_prefix(&design, "rtl/");
+        let wrapper = format!("{}_{board}", design.top);
+        let mut lint = Command::new(&verilator);
+        lint.current_dir(dir.path()).args(["--lint-only", "-Wall", "-y", "sim", "--top-module", &wrapper]).args(&rtl);
+        run(&mut lint).unwrap_or_else(|e| panic!("{e}"));
+        let script = format!(
+            "read_verilog -lib +/ice40/cells_sim.v; read_verilog {}; hierarchy -check -top {wrapper}; proc; check -assert",
+            rtl.join(" ")
+        );
+        run(Command::new(&yosys).current_dir(dir.path()).args(["-q", "-p", &script])).unwrap_or_else(|e| panic!("{e}"));
+        let codes = codes(&net, data, count);
+        std::fs::write(dir.path().join("images.hex"), testbench::stimulus_hex(&codes)).unwrap();
+        let mut build_tb = Command::new(&verilator);
+        build_tb
+            .current_dir(dir.path())
+            .args([
+                "--binary",
+                "--timing",
+                "-Wall",
+                "-j",
+                "2",
+                "-y",
+                "sim",
+                "-Mdir",
+                "board_obj",
+                "-o",
+                "tb",
+                "--top-module",
+            ])
+            .arg(format!("{wrapper}_tb"))
+            .args(&rtl)
+            .arg(format!("sim/{wrapper}_tb.v"));
+        run(&mut build_tb).unwrap_or_else(|e| panic!("{e}"));
+        let out = run(Command::new(dir.path().join("board_obj/tb"))
+            .current_dir(dir.path())
+            .args(["+images=images.hex", &format!("+count={count}")]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let transcript = testbench::parse(&combined(&out)).unwrap_or_else(|e| panic!("{e}"));
+        let model = Prepared::new(&net);
+        assert_eq!(transcript.results.len(), count);
+        for (q0, result) in codes.chunks(plan_inputs(&net)).zip(&transcript.results) {
+            let trace = quantized::forward(&model, q0);
+            assert_eq!(result.logits, trace.logits(), "{board}: logits of image {}", result.image);
+            assert_eq!(result.class, ttfs_sim::argmax(trace.logits()), "{board}: class of image {}", result.image);
+        }
+        eprintln!("{board}: {count} images over the UART equal the reference");
+    }
+}
+
+fn plan_inputs(net: &Network) -> usize {
+    net.input.shape.iter().product()
 }

@@ -7,6 +7,10 @@
 // since the wake-up command. It holds 2^BITS bytes from byte address BASE
 // (addresses wrap inside that window), loaded from INIT_FILE ($readmemh,
 // one byte per line) or, without one, a fixed xorshift pattern.
+// A behavioural model: blocking assignments in clocked processes on purpose;
+// read_while_asleep is for the bench to read hierarchically.
+/* verilator lint_off BLKSEQ */
+/* verilator lint_off UNUSEDSIGNAL */
 module ttfs_spi_flash_model #(
     parameter integer WAKE_CYCLES = 72,
     parameter integer BASE = 0,
@@ -32,7 +36,7 @@ module ttfs_spi_flash_model #(
         input [23:0] a;
         integer offset;
         begin
-            offset = a - BASE;
+            offset = {8'd0, a} - BASE;
             at = mem[offset & (SIZE - 1)];
         end
     endfunction
@@ -101,4 +105,6 @@ module ttfs_spi_flash_model #(
         end
     end
 endmodule
+/* verilator lint_on UNUSEDSIGNAL */
+/* verilator lint_on BLKSEQ */
 `default_nettype wire

@@ -218,6 +218,7 @@ struct ReadmeTemplate<'a> {
     m: &'a Manifest,
     nextpnr: Option<(&'static str, &'static str)>,
     rtl: String,
+    board: Option<super::board::BoardView>,
 }
 
 #[derive(Template)]
@@ -312,8 +313,15 @@ pub fn add(
         cycle_stats: stats.cloned(),
     };
     let rtl = manifest.files.get("rtl").map(|f| f.join(" ")).unwrap_or_default();
-    let readme =
-        ReadmeTemplate { v, m: &manifest, nextpnr: plan.target.nextpnr_device(), rtl }.render().expect("renders");
+    let readme = ReadmeTemplate {
+        v,
+        m: &manifest,
+        nextpnr: plan.target.nextpnr_device(),
+        rtl,
+        board: super::board::board(plan.target, v),
+    }
+    .render()
+    .expect("renders");
     let core = CoreTemplate { v, m: &manifest }.render().expect("the core template renders");
     files.insert("README.md".into(), file_text(readme));
     files.insert(format!("{}.core", v.top), file_text(core));

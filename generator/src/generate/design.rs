@@ -28,6 +28,22 @@ const BLOCKS: &[(&str, &str)] = &[
     ("ttfs_weight_spram.v", include_str!("../../../rtl-templates/lib/ttfs_weight_spram.v")),
 ];
 
+/// The board wrappers' blocks (designs for a board only).
+const BOARD_BLOCKS: &[(&str, &str)] = &[
+    ("ttfs_power_on_reset.v", include_str!("../../../rtl-templates/lib/ttfs_power_on_reset.v")),
+    ("ttfs_result_sender.v", include_str!("../../../rtl-templates/lib/ttfs_result_sender.v")),
+    ("ttfs_uart_framer.v", include_str!("../../../rtl-templates/lib/ttfs_uart_framer.v")),
+    ("ttfs_uart_rx.v", include_str!("../../../rtl-templates/lib/ttfs_uart_rx.v")),
+    ("ttfs_uart_tx.v", include_str!("../../../rtl-templates/lib/ttfs_uart_tx.v")),
+];
+
+/// Simulation models the board benches use.
+const BOARD_MODELS: &[(&str, &str)] = &[
+    ("SB_PLL40_CORE.v", include_str!("../../../rtl-templates/sim/SB_PLL40_CORE.v")),
+    ("SB_PLL40_PAD.v", include_str!("../../../rtl-templates/sim/SB_PLL40_PAD.v")),
+    ("ttfs_spi_flash_model.v", include_str!("../../../rtl-templates/sim/ttfs_spi_flash_model.v")),
+];
+
 /// Blocks only designs with SPRAM weights get (the flash reader is for the
 /// board wrapper that feeds the loaders).
 const SPRAM_BLOCKS: &[&str] = &["ttfs_spi_flash_reader.v", "ttfs_weight_loader.v", "ttfs_weight_spram.v"];
@@ -350,6 +366,15 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         let hex: String = stream.iter().map(|b| format!("{b:02X}\n")).collect();
         files.insert("mem/weights_spram.hex".into(), hex.into_bytes());
         files.insert("mem/weights_spram.bin".into(), stream);
+    }
+    if super::board::add(&mut files, plan.target, &v).is_some() {
+        for (name, text) in BOARD_BLOCKS {
+            files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
+        }
+        for (name, text) in BOARD_MODELS {
+            files.insert(format!("sim/{name}"), text.as_bytes().to_vec());
+        }
+        // The flash reader comes with SPRAM designs; a board always needs it then.
     }
     // The network itself, so that DIR alone is enough for `ttfs cosim DIR`.
     files.insert("net.json".into(), net.to_json().into_bytes());

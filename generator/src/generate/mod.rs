@@ -2,6 +2,7 @@
 //! lanes and memories and whether the design fits; the design renders every
 //! file of DIR in memory; only then is anything written.
 
+pub mod board;
 pub mod collateral;
 pub mod cycles;
 pub mod design;
