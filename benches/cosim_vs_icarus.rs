@@ -6,7 +6,7 @@
 //! design's loader and check every spike against the reference.
 //!
 //! Run: `cargo bench --bench cosim_vs_icarus` (`COSIM_IMAGES=N` to change
-//! the 20 images; Icarus takes about half a minute at 20).
+//! the 50 images; Icarus takes about a minute at 50).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -16,7 +16,7 @@ use ttfs_gen::convert::Options;
 use ttfs_gen::generate::target::Target;
 
 fn main() {
-    let images: usize = std::env::var("COSIM_IMAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let images: usize = std::env::var("COSIM_IMAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     let dir = tempfile::tempdir().unwrap();
     let net = common::convert_fixture(
         "mnist_mlp.onnx",
