@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use ttfs_gen::cmd::generate::build;
 use ttfs_gen::convert::Options;
+use ttfs_gen::cosim::verilator::{FNV_OFFSET, fnv1a};
 use ttfs_gen::generate::cycles::{self, SpikeCounts};
 use ttfs_gen::generate::plan::Plan;
 use ttfs_gen::generate::target::Target;
@@ -261,9 +262,7 @@ fn generated_files_snapshot() {
             || rel.starts_with("mem/")
             || rel == "net.json";
         if copied {
-            // FNV-1a: a stable fingerprint without a dependency.
-            let hash =
-                bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+            let hash = fnv1a(bytes, FNV_OFFSET);
             summary.push_str(&format!("{rel}: {} bytes, fnv1a {hash:016x}\n", bytes.len()));
         } else {
             insta::assert_snapshot!(format!("design_{}", rel.replace(['/', '.'], "_")), text);

@@ -67,32 +67,26 @@ impl Tool {
 
     /// Finds the tool: `$ENV_VAR` if set, else the program on PATH.
     pub fn locate(self) -> Result<PathBuf, ToolError> {
-        if let Some(path) = std::env::var_os(self.env_var()) {
-            // An override must name a file (a bare program name is looked up on PATH).
-            let path = PathBuf::from(path);
-            if path.is_file() {
-                return Ok(path);
-            }
-            if path.components().count() > 1 {
-                return Err(ToolError::Missing { tool: self });
-            }
-            let on_path = std::env::var_os("PATH").unwrap_or_default();
-            return std::env::split_paths(&on_path)
-                .map(|dir| dir.join(&path))
-                .find(|candidate| candidate.is_file())
-                .ok_or(ToolError::Missing { tool: self });
-        }
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(self.program()))
-            .find(|candidate| candidate.is_file())
-            .ok_or(ToolError::Missing { tool: self })
+        let found = match std::env::var_os(self.env_var()).map(PathBuf::from) {
+            // An override names a file, or a bare program name looked up on PATH.
+            Some(path) if path.is_file() => Some(path),
+            Some(path) if path.components().count() > 1 => None,
+            Some(name) => on_path(name.as_os_str()),
+            None => on_path(self.program().as_ref()),
+        };
+        found.ok_or(ToolError::Missing { tool: self })
     }
 
     /// A command for the tool, located as [`Tool::locate`] does.
     pub fn command(self) -> Result<Command, ToolError> {
         Ok(Command::new(self.locate()?))
     }
+}
+
+/// The first file named `name` in a directory of PATH.
+fn on_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 
 /// A tool that could not be used.

@@ -440,6 +440,14 @@ impl Network {
         s
     }
 
+    /// The dense layers with their indices in `layers`, in order.
+    pub fn dense_layers(&self) -> impl Iterator<Item = (usize, &Dense)> {
+        self.layers.iter().enumerate().filter_map(|(k, l)| match l {
+            Layer::Dense(d) => Some((k, d)),
+            _ => None,
+        })
+    }
+
     /// Number of classes (outputs of the last layer).
     pub fn classes(&self) -> usize {
         self.shapes().last().map(|s| s.len()).unwrap_or(0)

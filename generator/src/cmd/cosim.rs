@@ -17,7 +17,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use ttfs_ir::Network;
-use ttfs_sim::Prepared;
 
 /// The simulator to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -191,14 +190,6 @@ fn observed(out: &verilator::RunOutput, classes: usize) -> Observed {
     }
 }
 
-/// Mean interval between consecutive results.
-fn mean_interval(at: &[u64]) -> f64 {
-    match (at.first(), at.last()) {
-        (Some(first), Some(last)) if at.len() > 1 => (last - first) as f64 / (at.len() - 1) as f64,
-        _ => 0.0,
-    }
-}
-
 /// Runs the co-simulation; returns the report.
 pub fn run(args: &Args) -> Result<Report> {
     let s = subject(&args.input, args.target, &args.lanes)?;
@@ -211,10 +202,6 @@ pub fn run(args: &Args) -> Result<Report> {
         Simulator::Verilator => run_verilator(args, &s, &codes, labels.as_deref()),
         Simulator::Icarus => run_icarus(args, &s, &codes, labels.as_deref()),
     }
-}
-
-fn model_interval(s: &Subject, codes: &[i64]) -> f64 {
-    cycles::stats(&Prepared::new(&s.net), &s.plan, "", codes).initiation_interval_mean
 }
 
 fn run_verilator(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize]>) -> Result<Report> {
@@ -250,9 +237,9 @@ fn run_verilator(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize
         mismatched_outputs: comparison.mismatched_outputs,
         accuracy: comparison.accuracy,
         cycles_per_inference: comparison.cycles_per_inference,
-        initiation_interval: mean_interval(&streamed.at),
+        initiation_interval: testbench::mean_interval(&streamed.at),
         model_cycles_per_inference: comparison.model_cycles_per_inference,
-        model_initiation_interval: model_interval(s, codes),
+        model_initiation_interval: comparison.model_initiation_interval,
         simulated_cycles_per_second: if seconds > 0.0 { (one.cycles + streamed.cycles) as f64 / seconds } else { 0.0 },
         load_cycles,
         weight_load: has_spram.then_some(args.load),
@@ -324,7 +311,7 @@ fn run_icarus(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize]>)
         cycles_per_inference: comparison.cycles_per_inference,
         initiation_interval: streamed.mean_interval(),
         model_cycles_per_inference: comparison.model_cycles_per_inference,
-        model_initiation_interval: model_interval(s, codes),
+        model_initiation_interval: comparison.model_initiation_interval,
         simulated_cycles_per_second: (one.total_cycles + streamed.total_cycles) as f64 / seconds.max(1e-9),
         load_cycles: 0,
         weight_load: (!s.view.loaders.is_empty()).then_some(WeightLoad::Loader),

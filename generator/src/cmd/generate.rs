@@ -1,7 +1,7 @@
 //! `ttfs generate NET.json -o DIR`: plan, render, then write (nothing is
 //! written when the plan refuses).
 
-use crate::generate::cycles::{self, CycleModel};
+use crate::generate::cycles::{self, CycleModel, CycleStats};
 use crate::generate::plan::{self, Plan};
 use crate::generate::target::Target;
 use crate::generate::{self, Design, design};
@@ -31,11 +31,21 @@ pub struct Args {
 
 /// Plans and renders a design in memory.
 pub fn build(net: &Network, target: Target, lanes: &[usize], calib: Option<(&str, &[i64])>) -> Result<(Plan, Design)> {
+    build_with_stats(net, target, lanes, calib).map(|(plan, design, _)| (plan, design))
+}
+
+/// [`build`], also returning the cycle statistics on `calib`.
+fn build_with_stats(
+    net: &Network,
+    target: Target,
+    lanes: &[usize],
+    calib: Option<(&str, &[i64])>,
+) -> Result<(Plan, Design, Option<CycleStats>)> {
     let plan = plan::plan(net, target, lanes)?;
     let model = CycleModel::new(&plan);
     let stats = calib.map(|(name, codes)| cycles::stats(&Prepared::new(net), &plan, name, codes));
     let design = design::render(net, &plan, &model, stats.as_ref());
-    Ok((plan, design))
+    Ok((plan, design, stats))
 }
 
 /// Input codes of a data file for `net`.
@@ -54,12 +64,12 @@ pub fn run(args: &Args) -> Result<String> {
     };
     let name =
         args.calib.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (plan, design) = build(&net, args.target, &args.lanes, codes.as_deref().map(|c| (name.as_str(), c)))
-        .with_context(|| format!("cannot generate hardware for {}", args.network.display()))?;
+    let (plan, design, stats) =
+        build_with_stats(&net, args.target, &args.lanes, codes.as_deref().map(|c| (name.as_str(), c)))
+            .with_context(|| format!("cannot generate hardware for {}", args.network.display()))?;
     generate::write(&design, &args.output, args.force)?;
     let mut text = summary(&plan, &design, &args.output);
-    if let Some(codes) = &codes {
-        let s = cycles::stats(&Prepared::new(&net), &plan, &name, codes);
+    if let Some(s) = stats {
         let _ = writeln!(
             text,
             "  cycle model on {} ({} images): latency {:.1} cycles mean ({} to {}), one image every {:.1} cycles streaming; \

@@ -12,7 +12,7 @@ use crate::generate::cycles::{self, SpikeCounts};
 use crate::generate::design::TopView;
 use crate::generate::plan::Plan;
 use serde::Serialize;
-use ttfs_ir::{Layer, Network};
+use ttfs_ir::Network;
 use ttfs_sim::{Prepared, quantized};
 
 /// What the hardware did on a set of images.
@@ -89,28 +89,18 @@ pub struct Comparison {
     pub model_cycles_per_inference: f64,
     /// The model's worst case (every pixel and neuron spikes).
     pub model_cycles_worst_case: u64,
+    /// The model's mean interval between results, the samples streamed.
+    pub model_initiation_interval: f64,
     /// Accuracy of the hardware's classes, with labels.
     pub accuracy: Option<f64>,
     /// Accuracy of the reference's classes, with labels.
     pub accuracy_reference: Option<f64>,
 }
 
-/// Dense layers of a network, in order.
-fn dense(net: &Network) -> Vec<&ttfs_ir::Dense> {
-    net.layers
-        .iter()
-        .filter_map(|l| match l {
-            Layer::Dense(d) => Some(d),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Compares what the hardware did with the integer closed form on `codes`
 /// (`plan.inputs` per sample), spike by spike and output by output.
 pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize]>, seen: &Observed) -> Comparison {
     let model = Prepared::new(net);
-    let layers = dense(net);
     let hidden = plan.layers.iter().filter(|l| l.hidden).count();
     let samples = codes.len() / plan.inputs;
     // Hardware spikes per (sample, layer): neuron -> q; duplicates count as extra.
@@ -129,11 +119,13 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
     let mut reference_spikes = 0;
     let mut cycle_model_mismatches = 0;
     let (mut model_sum, mut correct, mut correct_ref) = (0u64, 0usize, 0usize);
+    let mut counts = Vec::with_capacity(samples);
     for (sample, q0) in codes.chunks(plan.inputs).enumerate() {
         let trace = quantized::forward(&model, q0);
         for layer in 0..hidden {
-            let ticks = layers[layer].params.quant.as_ref().and_then(|q| q.fire).map_or(0, |f| f.ticks);
-            let stage = layer_stage(&model, layer);
+            // T = 2^B − 1 ticks; `stage` indexes the closed form's per-layer arrays.
+            let ticks = plan.layers[layer].output_value_bits.map_or(0, |bits| (1u32 << bits) - 1);
+            let stage = plan.layers[layer].layer;
             let expected = &trace.values[stage];
             let mut actual: Vec<Option<u32>> = vec![None; expected.len()];
             let mut extra_dupes = Vec::new();
@@ -188,7 +180,9 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
                     Some(OutputMismatch { sample, expected_class: reference_class, actual_class: class, first_logit });
             }
         }
-        let model_latency = cycles::latency(plan, &SpikeCounts::of(&model, q0));
+        let sample_counts = SpikeCounts::from_trace(&trace, q0);
+        let model_latency = cycles::latency(plan, &sample_counts);
+        counts.push(sample_counts);
         model_sum += model_latency;
         if seen.latency.get(sample) != Some(&model_latency) {
             cycle_model_mismatches += 1;
@@ -216,23 +210,10 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
         cycles_worst_measured: seen.latency.iter().copied().max().unwrap_or(0),
         model_cycles_per_inference: model_sum as f64 / n,
         model_cycles_worst_case: cycles::latency(plan, &SpikeCounts::worst(plan)),
+        model_initiation_interval: cycles::initiation_interval(plan, &counts),
         accuracy: labels.map(|_| correct as f64 / n),
         accuracy_reference: labels.map(|_| correct_ref as f64 / n),
     }
-}
-
-/// The index into the closed form's per-stage arrays of dense layer `k`.
-fn layer_stage(model: &Prepared, k: usize) -> usize {
-    let mut seen = 0;
-    for (i, stage) in model.stages.iter().enumerate() {
-        if matches!(stage, ttfs_sim::kernel::Stage::Weights { .. }) {
-            if seen == k {
-                return i;
-            }
-            seen += 1;
-        }
-    }
-    k
 }
 
 /// The most hidden spikes a correct design can emit on `samples` images.

@@ -7,8 +7,8 @@
 //! version. Each build happens in a private temporary directory that is
 //! renamed into place, so concurrent runs never see a half-built library.
 
-use crate::generate::design::{Design, TopView, file_text};
-use crate::tools::{Tool, ToolError, combined, run};
+use crate::generate::design::{Design, TopView, deref_to_view, file_text};
+use crate::tools::{Tool, combined, run};
 use anyhow::{Context, Result, bail};
 use askama::Template;
 use std::path::{Path, PathBuf};
@@ -55,21 +55,13 @@ struct VltTemplate<'a> {
     v: &'a TopView,
 }
 
-impl std::ops::Deref for ShimTemplate<'_> {
-    type Target = TopView;
-    fn deref(&self) -> &TopView {
-        self.v
-    }
-}
+deref_to_view!(ShimTemplate, VltTemplate);
 
-impl std::ops::Deref for VltTemplate<'_> {
-    type Target = TopView;
-    fn deref(&self) -> &TopView {
-        self.v
-    }
-}
+/// The FNV-1a 64-bit offset basis: the seed of a fresh fingerprint.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// FNV-1a, 64 bits: a stable fingerprint for cache keys.
+/// FNV-1a, 64 bits: a stable fingerprint for cache keys (chain calls by
+/// passing the previous result as `seed`).
 pub fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
     bytes.iter().fold(seed, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
@@ -157,7 +149,7 @@ fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
     if trace {
         sources.push("verilated_vcd_c.cpp");
     }
-    let key = fnv1a(format!("{}{trace}", tc.version).as_bytes(), 0xcbf2_9ce4_8422_2325);
+    let key = fnv1a(format!("{}{trace}", tc.version).as_bytes(), FNV_OFFSET);
     let fin = cache.join(format!("runtime-{key:016x}"));
     let objects = |dir: &Path| sources.iter().map(|s| dir.join(s.replace(".cpp", ".o"))).collect::<Vec<_>>();
     if fin.join("done").exists() {
@@ -195,7 +187,7 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
         .collect();
     let shim = file_text(ShimTemplate { v: view, trace, spram_memories }.render().expect("the shim renders"));
     let vlt = file_text(VltTemplate { v: view }.render().expect("the Verilator configuration renders"));
-    let mut key = fnv1a(tc.version.as_bytes(), 0xcbf2_9ce4_8422_2325);
+    let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
     key = fnv1a(format!("{VERILATOR_FLAGS:?}{CXX_FLAGS:?}").as_bytes(), key);
     key = fnv1a(&shim, key);
     key = fnv1a(&vlt, key);
@@ -461,9 +453,4 @@ impl Drop for Model {
             }
         }
     }
-}
-
-/// Whether an error is a missing tool (for messages that say what to install).
-pub fn missing_tool(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| matches!(c.downcast_ref::<ToolError>(), Some(ToolError::Missing { .. })))
 }

@@ -4,7 +4,7 @@
 //! breakout for the HX8K), with a test bench that runs it end to end.
 
 use super::collateral::clock_mhz;
-use super::design::{TopView, file_text};
+use super::design::{TopView, deref_to_view, file_text};
 use super::pll::{self, Pll};
 use super::target::Target;
 use askama::Template;
@@ -66,19 +66,7 @@ struct BoardTbTemplate<'a> {
     b: &'a BoardView,
 }
 
-impl std::ops::Deref for BoardTemplate<'_> {
-    type Target = TopView;
-    fn deref(&self) -> &TopView {
-        self.v
-    }
-}
-
-impl std::ops::Deref for BoardTbTemplate<'_> {
-    type Target = TopView;
-    fn deref(&self) -> &TopView {
-        self.v
-    }
-}
+deref_to_view!(BoardTemplate, BoardTbTemplate);
 
 /// The board of a target, if it has one and the design suits a byte-wide
 /// UART (pixel codes of at most 8 bits).

@@ -3,7 +3,7 @@
 
 use super::cycles::{CycleModel, CycleStats};
 use super::design::{TopView, VERSION, file_text};
-use super::plan::{Plan, WeightStore, potentials_in_ram};
+use super::plan::{Plan, SMALL_ROM_WORDS, WeightStore, potentials_in_ram};
 use super::target::{Resources, Target, bram_blocks, spram_blocks};
 use askama::Template;
 use serde::Serialize;
@@ -197,7 +197,7 @@ fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
             bias_width,
             Some(l.bias_file.clone()),
         );
-        list.push(if lp.blocks >= 64 { bias } else { Memory { kind: "registers", blocks: 0, ..bias } });
+        list.push(if lp.blocks >= SMALL_ROM_WORDS { bias } else { Memory { kind: "registers", blocks: 0, ..bias } });
         let pot_width = (lp.lanes as u64) * u64::from(lp.potential_bits);
         let pot = block_ram(
             format!("u_layer{k} (potentials)"),

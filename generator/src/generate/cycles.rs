@@ -26,7 +26,11 @@ pub struct SpikeCounts {
 impl SpikeCounts {
     /// The counts of one image, from the integer closed form.
     pub fn of(model: &Prepared, q0: &[i64]) -> SpikeCounts {
-        let trace = quantized::forward(model, q0);
+        SpikeCounts::from_trace(&quantized::forward(model, q0), q0)
+    }
+
+    /// The counts of one image whose closed form `trace` is already known.
+    pub fn from_trace(trace: &quantized::IntegerTrace, q0: &[i64]) -> SpikeCounts {
         let layers = trace.values.len();
         SpikeCounts {
             input_events: q0.iter().filter(|&&q| q > 0).count() as u64,
@@ -179,6 +183,13 @@ pub fn stats(model: &Prepared, plan: &Plan, data: &str, codes: &[i64]) -> CycleS
         bound_mean,
         ratio_to_bound: if bound_mean > 0.0 { layer_cycles_mean / bound_mean } else { 0.0 },
     }
+}
+
+/// The model's mean cycles between results when the images of `counts`
+/// stream back to back.
+pub fn initiation_interval(plan: &Plan, counts: &[SpikeCounts]) -> f64 {
+    let stages: Vec<Vec<u64>> = counts.iter().map(|c| stage_cycles(plan, c)).collect();
+    streaming_interval(&stages)
 }
 
 /// Mean cycles between finished images when images stream back to back:

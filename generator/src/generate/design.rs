@@ -9,7 +9,7 @@ use super::rom;
 use askama::Template;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use ttfs_ir::{Layer, Network};
+use ttfs_ir::Network;
 
 /// The generator's version, written into every generated file's header.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -156,29 +156,35 @@ pub struct TopView {
     pub timeout_per_image: u64,
 }
 
+/// Lets templates whose field `v` is a [`TopView`] name the view's fields
+/// directly (`{{ top }}` rather than `{{ v.top }}`).
+macro_rules! deref_to_view {
+    ($($template:ident),+) => {$(
+        impl std::ops::Deref for $template<'_> {
+            type Target = $crate::generate::design::TopView;
+            fn deref(&self) -> &Self::Target {
+                self.v
+            }
+        }
+    )+};
+}
+pub(crate) use deref_to_view;
+
 /// The top module (`rtl-templates/top/top.v`); fields are the view's.
 #[derive(Template)]
 #[template(path = "top.v")]
-struct TopTemplate<'a>(&'a TopView);
+struct TopTemplate<'a> {
+    v: &'a TopView,
+}
 
 /// The test bench (`rtl-templates/top/tb.v`).
 #[derive(Template)]
 #[template(path = "tb.v")]
-struct TbTemplate<'a>(&'a TopView);
-
-impl std::ops::Deref for TopTemplate<'_> {
-    type Target = TopView;
-    fn deref(&self) -> &TopView {
-        self.0
-    }
+struct TbTemplate<'a> {
+    v: &'a TopView,
 }
 
-impl std::ops::Deref for TbTemplate<'_> {
-    type Target = TopView;
-    fn deref(&self) -> &TopView {
-        self.0
-    }
-}
+deref_to_view!(TopTemplate, TbTemplate);
 
 /// A rendered template as file contents, ending in a newline (askama drops
 /// the template file's final newline).
@@ -212,19 +218,11 @@ pub fn top_name(network: &str) -> String {
 
 /// The template view of a plan.
 pub fn view(net: &Network, plan: &Plan) -> TopView {
-    let dense: Vec<&ttfs_ir::Dense> = net
-        .layers
-        .iter()
-        .filter_map(|l| match l {
-            Layer::Dense(d) => Some(d),
-            _ => None,
-        })
-        .collect();
     let mut loaders = Vec::new();
     let mut load_bytes = 0;
     let mut layers = Vec::new();
     let mut queues = Vec::new();
-    for (index, (lp, _d)) in plan.layers.iter().zip(&dense).enumerate() {
+    for (index, lp) in plan.layers.iter().enumerate() {
         let spram = (lp.weight_store == WeightStore::Spram).then(|| {
             loaders.push(index);
             load_bytes += lp.weight_words * lp.weight_word_bits.div_ceil(8);
@@ -297,40 +295,16 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
 /// least significant byte first (`ttfs_weight_loader`'s stream format).
 pub fn load_stream(net: &Network, plan: &Plan) -> Vec<u8> {
     let mut bytes = Vec::new();
-    for (lp, d) in plan.layers.iter().zip(dense_layers(net)) {
+    for (lp, d) in plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d)) {
         if lp.weight_store != WeightStore::Spram {
             continue;
         }
         let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
-        let word_bytes = lp.weight_word_bits.div_ceil(8) as usize;
-        for j in 0..lp.inputs {
-            for g in 0..lp.blocks {
-                let mut word = vec![0u8; word_bytes];
-                for lane in 0..lp.lanes {
-                    let o = g * lp.lanes + lane;
-                    if o >= lp.outputs {
-                        break;
-                    }
-                    let w = i64::from(quant.weights[o * lp.inputs + j]);
-                    for b in 0..lp.weight_bits as usize {
-                        if (w >> b) & 1 == 1 {
-                            let bit = lane * lp.weight_bits as usize + b;
-                            word[bit / 8] |= 1 << (bit % 8);
-                        }
-                    }
-                }
-                bytes.extend_from_slice(&word);
-            }
+        for word in rom::weight_words(&quant.weights, lp.inputs, lp.outputs, lp.lanes) {
+            bytes.extend(rom::pack_bytes(&word, lp.lanes, lp.weight_bits));
         }
     }
     bytes
-}
-
-fn dense_layers(net: &Network) -> impl Iterator<Item = &ttfs_ir::Dense> {
-    net.layers.iter().filter_map(|l| match l {
-        Layer::Dense(d) => Some(d),
-        _ => None,
-    })
 }
 
 /// Renders every file of the design. Deterministic: the same inputs give
@@ -347,11 +321,11 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
     if uses_spram {
         files.insert(format!("sim/{}", SPRAM_MODEL.0), SPRAM_MODEL.1.as_bytes().to_vec());
     }
-    let top = TopTemplate(&v).render().expect("the top template renders");
+    let top = TopTemplate { v: &v }.render().expect("the top template renders");
     files.insert(format!("rtl/{}.v", v.top), file_text(top));
-    let tb = TbTemplate(&v).render().expect("the test bench template renders");
+    let tb = TbTemplate { v: &v }.render().expect("the test bench template renders");
     files.insert(format!("sim/{}_tb.v", v.top), file_text(tb));
-    for (layer, (lp, d)) in v.layers.iter().zip(plan.layers.iter().zip(dense_layers(net))) {
+    for (layer, (lp, d)) in v.layers.iter().zip(plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d))) {
         let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
         if layer.spram.is_none() {
             files.insert(

@@ -153,15 +153,7 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
             layer.kind()
         )));
     }
-    let dense: Vec<(usize, &ttfs_ir::Dense)> = net
-        .layers
-        .iter()
-        .enumerate()
-        .filter_map(|(k, l)| match l {
-            Layer::Dense(d) => Some((k, d)),
-            _ => None,
-        })
-        .collect();
+    let dense: Vec<(usize, &ttfs_ir::Dense)> = net.dense_layers().collect();
     let lanes_of = |i: usize, outputs: usize| -> Result<usize, PlanError> {
         let asked = match lanes.len() {
             0 => return Ok(outputs.min(default_lanes(target))),
@@ -251,7 +243,7 @@ pub fn potentials_in_ram(layer: &LayerPlan) -> bool {
 const POTENTIAL_FLIP_FLOPS: u64 = 1024;
 
 /// Memories with fewer words than this are read from LUTs.
-const SMALL_ROM_WORDS: usize = 64;
+pub const SMALL_ROM_WORDS: usize = 64;
 
 /// Address bits of the spike queue in front of a layer with `max_events`
 /// inputs: its capacity `2^A + 1` beats holds two whole images (each at most

@@ -4,42 +4,54 @@
 use std::fmt::Write as _;
 
 /// Packs signed `values` (one per lane, lane 0 in the low bits) into one
-/// word of `lanes × bits` bits, as upper-case hex with leading zeros.
+/// word of `lanes × bits` bits, least significant byte first, in
+/// ⌈lanes·bits / 8⌉ bytes.
 ///
 /// Assumes every value fits `bits` bits in two's complement; lanes past
 /// `values.len()` are zero.
-pub fn pack_word(values: &[i64], lanes: usize, bits: u32) -> String {
-    let width = lanes * bits as usize;
-    let mut word = vec![false; width];
+pub fn pack_bytes(values: &[i64], lanes: usize, bits: u32) -> Vec<u8> {
+    let bits = bits as usize;
+    let mut word = vec![0u8; (lanes * bits).div_ceil(8)];
     for (l, &v) in values.iter().enumerate().take(lanes) {
-        for b in 0..bits as usize {
-            word[l * bits as usize + b] = (v >> b) & 1 == 1;
+        for b in 0..bits {
+            if (v >> b) & 1 == 1 {
+                let bit = l * bits + b;
+                word[bit / 8] |= 1 << (bit % 8);
+            }
         }
     }
-    let digits = width.div_ceil(4);
+    word
+}
+
+/// The same word as upper-case hex with leading zeros, ⌈lanes·bits / 4⌉
+/// digits (a `$readmemh` line).
+pub fn pack_word(values: &[i64], lanes: usize, bits: u32) -> String {
+    let bytes = pack_bytes(values, lanes, bits);
+    let digits = (lanes * bits as usize).div_ceil(4);
     let mut hex = String::with_capacity(digits);
     for d in (0..digits).rev() {
-        let nibble = (0..4).fold(0u8, |n, b| n | (u8::from(word.get(d * 4 + b).copied().unwrap_or(false)) << b));
-        let _ = write!(hex, "{nibble:X}");
+        let _ = write!(hex, "{:X}", (bytes[d / 2] >> (4 * (d % 2))) & 0xF);
     }
     hex
 }
 
-/// The weight image of a dense layer: address `j·G + g` holds the weights
-/// from input j to neurons `g·P .. g·P + P − 1`. `weights` is row-major
-/// `[outputs][inputs]`.
-pub fn weight_image(weights: &[i32], inputs: usize, outputs: usize, lanes: usize, bits: u32) -> String {
+/// The words of a dense layer's weight memory in address order: word
+/// `j·G + g` holds the weights from input j to neurons `g·P .. g·P + P − 1`
+/// (fewer in the last block). `weights` is row-major `[outputs][inputs]`.
+pub fn weight_words(weights: &[i32], inputs: usize, outputs: usize, lanes: usize) -> Vec<Vec<i64>> {
     let blocks = outputs.div_ceil(lanes);
-    let mut text = String::new();
-    for j in 0..inputs {
-        for g in 0..blocks {
-            let lane_values: Vec<i64> =
-                (g * lanes..((g + 1) * lanes).min(outputs)).map(|o| i64::from(weights[o * inputs + j])).collect();
-            text.push_str(&pack_word(&lane_values, lanes, bits));
-            text.push('\n');
-        }
-    }
-    text
+    (0..inputs)
+        .flat_map(|j| {
+            (0..blocks).map(move |g| {
+                (g * lanes..((g + 1) * lanes).min(outputs)).map(|o| i64::from(weights[o * inputs + j])).collect()
+            })
+        })
+        .collect()
+}
+
+/// The weight image of a dense layer: [`weight_words`] as hex lines.
+pub fn weight_image(weights: &[i32], inputs: usize, outputs: usize, lanes: usize, bits: u32) -> String {
+    weight_words(weights, inputs, outputs, lanes).iter().map(|w| pack_word(w, lanes, bits) + "\n").collect()
 }
 
 /// The bias image: word g holds the biases of neurons `g·P .. g·P + P − 1`.

@@ -36,15 +36,18 @@ pub struct Outcome {
     pub logits: Vec<i64>,
 }
 
+/// Mean cycles between consecutive result edges `at` (0 with fewer than two).
+pub fn mean_interval(at: &[u64]) -> f64 {
+    match (at.first(), at.last()) {
+        (Some(first), Some(last)) if at.len() > 1 => (last - first) as f64 / (at.len() - 1) as f64,
+        _ => 0.0,
+    }
+}
+
 impl Transcript {
     /// Mean cycles between consecutive results (0 with fewer than two).
     pub fn mean_interval(&self) -> f64 {
-        match (self.results.first(), self.results.last()) {
-            (Some(first), Some(last)) if self.results.len() > 1 => {
-                (last.at - first.at) as f64 / (self.results.len() - 1) as f64
-            }
-            _ => 0.0,
-        }
+        mean_interval(&self.results.iter().map(|r| r.at).collect::<Vec<_>>())
     }
 }
 
