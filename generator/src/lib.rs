@@ -13,4 +13,6 @@ pub mod convert;
 pub mod cosim;
 pub mod data;
 pub mod generate;
+pub mod report;
+pub mod synth;
 pub mod tools;

@@ -182,6 +182,31 @@ enum Command {
         #[arg(long, value_parser = parse_target)]
         target: Option<Target>,
     },
+    /// Synthesize, place and route a generated design's board wrapper
+    /// (Yosys, nextpnr-ice40, icepack): resources, Fmax, clock, latency.
+    Synth {
+        /// A directory written by `ttfs generate`.
+        dir: PathBuf,
+        /// The device (default: the one DIR was generated for).
+        #[arg(long, value_parser = parse_target)]
+        device: Option<Target>,
+        /// The clock to ask for, MHz (default: the board wrapper's PLL clock);
+        /// the PLL is set to the fastest clock the routed design meets.
+        #[arg(long)]
+        freq: Option<f64>,
+        /// nextpnr's placer seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Data for the mean cycles per inference (default: DIR's manifest).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Use only the first N samples of --data.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the layers, windows, widths and memory of a network description.
     Inspect {
         /// The network description.
@@ -261,6 +286,11 @@ fn run(cli: Cli) -> Result<String> {
         Command::Sim { network, data, labels, count, json } => {
             let report = cmd::sim::run(&cmd::sim::Args { network, data, labels, count })?;
             Ok(if json { serde_json::to_string_pretty(&report)? + "\n" } else { cmd::sim::render(&report) })
+        }
+        Command::Synth { dir, device, freq, seed, data, count, json } => {
+            let args = cmd::synth::Args { dir, device, freq_mhz: freq, seed, data, count, cycles: None };
+            let report = cmd::synth::run(&args, &mut |step| eprintln!("synth: {step}"))?;
+            Ok(if json { serde_json::to_string_pretty(&report)? + "\n" } else { ttfs_gen::synth::render(&report) })
         }
         Command::Inspect { network, json } => {
             let summary = cmd::inspect::run(&network)?;

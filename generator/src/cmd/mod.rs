@@ -7,6 +7,7 @@ pub mod flow;
 pub mod generate;
 pub mod inspect;
 pub mod sim;
+pub mod synth;
 
 use crate::data::{self, Data};
 use anyhow::{Context, Result};

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 /// The UART speed of the wrappers.
 pub const BAUD: u32 = 115_200;
 
+/// The oscillator of both boards, MHz (the PLL's input).
+pub const BOARD_OSCILLATOR_MHZ: f64 = 12.0;
+
 /// Where the SPRAM weights sit in the configuration flash (1 MiB, past any
 /// iCE40 bitstream).
 pub const FLASH_OFFSET: u32 = 0x10_0000;
@@ -69,8 +72,14 @@ struct BoardTbTemplate<'a> {
 deref_to_view!(BoardTemplate, BoardTbTemplate);
 
 /// The board of a target, if it has one and the design suits a byte-wide
-/// UART (pixel codes of at most 8 bits).
+/// UART (pixel codes of at most 8 bits), clocked at the target's default.
 pub fn board(target: Target, v: &TopView) -> Option<BoardView> {
+    board_at(target, v, clock_mhz(target))
+}
+
+/// The board of a target with its PLL at the fastest clock not above
+/// `max_mhz` (`None` also when the PLL cannot go that slow: 16 MHz).
+pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> {
     if v.q0_bits > 8 {
         return None;
     }
@@ -93,7 +102,7 @@ pub fn board(target: Target, v: &TopView) -> Option<BoardView> {
         ),
         Target::Generic => return None,
     };
-    let pll = pll::at_most(12.0, clock_mhz(target))?;
+    let pll = pll::at_most(BOARD_OSCILLATOR_MHZ, max_mhz)?;
     let clks_per_bit = (pll.mhz * 1e6 / f64::from(BAUD)).round() as u32;
     let load = v.load_bytes.max(1);
     Some(BoardView {
@@ -115,11 +124,20 @@ pub fn board(target: Target, v: &TopView) -> Option<BoardView> {
     })
 }
 
+/// The wrapper's module name (and file stem).
+pub fn module_name(v: &TopView, b: &BoardView) -> String {
+    format!("{}_{}", v.top, b.name)
+}
+
+/// The wrapper's Verilog for board `b`.
+pub fn render(v: &TopView, b: &BoardView) -> Vec<u8> {
+    file_text(BoardTemplate { v, b }.render().expect("the board template renders"))
+}
+
 /// Adds the board wrapper and its bench to `files`.
 pub fn add(files: &mut BTreeMap<String, Vec<u8>>, target: Target, v: &TopView) -> Option<BoardView> {
     let b = board(target, v)?;
-    let top = BoardTemplate { v, b: &b }.render().expect("the board template renders");
-    files.insert(format!("rtl/{}_{}.v", v.top, b.name), file_text(top));
+    files.insert(format!("rtl/{}.v", module_name(v, &b)), render(v, &b));
     let tb = BoardTbTemplate { v, b: &b }.render().expect("the board bench renders");
     files.insert(format!("sim/{}_{}_tb.v", v.top, b.name), file_text(tb));
     Some(b)

@@ -6,6 +6,7 @@ pub mod board;
 pub mod collateral;
 pub mod cycles;
 pub mod design;
+pub mod estimate;
 pub mod plan;
 pub mod pll;
 pub mod rom;
