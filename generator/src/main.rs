@@ -179,8 +179,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "b1")]
         neuron: Neuron,
         /// Target device (default: ice40-hx8k for the bundled digits MLP, ice40-up5k otherwise).
-        #[arg(long, value_parser = parse_target)]
-        target: Option<Target>,
+        #[arg(long, visible_alias = "target", value_parser = parse_target)]
+        device: Option<Target>,
+        /// Neurons processed in parallel in every layer (0 = all; default: the device's).
+        #[arg(long, conflicts_with = "lanes_per_layer")]
+        lanes: Option<usize>,
+        /// Lanes of each dense layer, in order (0 = all).
+        #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+        lanes_per_layer: Option<Vec<usize>>,
+        /// nextpnr's placer seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Synthesize, place and route a generated design's board wrapper
     /// (Yosys, nextpnr-ice40, icepack): resources, Fmax, clock, latency.
@@ -279,9 +288,22 @@ fn run(cli: Cli) -> Result<String> {
             }
             Ok(text)
         }
-        Command::Flow { model, data, labels, calib, output, neuron, target } => {
+        Command::Flow { model, data, labels, calib, output, neuron, device, lanes, lanes_per_layer, seed } => {
             let options = Options { neuron: neuron.into(), ..Options::default() };
-            cmd::flow::run(&cmd::flow::Args { model, calib, data, labels, output, options, target })
+            let lanes = lanes.map(|n| vec![n]).or(lanes_per_layer).unwrap_or_default();
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            cmd::flow::run(&cmd::flow::Args {
+                model,
+                calib,
+                data,
+                labels,
+                output,
+                options,
+                target: device,
+                lanes,
+                seed,
+                progress,
+            })
         }
         Command::Sim { network, data, labels, count, json } => {
             let report = cmd::sim::run(&cmd::sim::Args { network, data, labels, count })?;
