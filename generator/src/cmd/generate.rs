@@ -115,6 +115,21 @@ fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {
         );
     }
     let n = plan.needs;
+    let have = plan.target.resources();
     let _ = writeln!(text, "  needs {} block RAMs, {} SPRAMs, {} DSPs", n.bram_blocks, n.spram_blocks, n.dsp_blocks);
+    if have.logic_cells != u64::MAX {
+        let _ = writeln!(
+            text,
+            "  estimated {} logic cells of the device's {} ({:.0} %){}",
+            n.logic_cells,
+            have.logic_cells,
+            100.0 * n.logic_cells as f64 / have.logic_cells as f64,
+            if n.logic_cells > have.logic_cells {
+                ": probably too many; `ttfs synth` will tell (fewer lanes shrink it)"
+            } else {
+                ""
+            }
+        );
+    }
     text
 }

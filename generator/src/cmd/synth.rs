@@ -62,7 +62,7 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<SynthReport> {
         }
         (None, None) => manifest_cycles(&args.dir, &model)?,
     };
-    let estimate = estimate::estimate(&s.plan, &s.view);
+    let estimate = estimate::estimate(&s.plan);
     let options = Options { freq_mhz: args.freq_mhz, seed: args.seed };
     synth::run(&args.dir, &s.view, device, estimate, &cycles, &options, progress)
         .with_context(|| format!("cannot build {}", args.dir.display()))

@@ -221,6 +221,7 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
         needs: Resources { logic_cells: 0, bram_blocks: 0, spram_blocks: 0, dsp_blocks: 0 },
     };
     place_weights(&mut plan)?;
+    plan.needs.logic_cells = super::estimate::estimate(&plan).logic_cells;
     Ok(plan)
 }
 
