@@ -397,6 +397,11 @@ pub fn run(
     others.sort();
     let build = dir.join("build");
     prepare(&build)?;
+    // All three tools before anything runs: a missing one is found now, not
+    // after minutes of synthesis.
+    for t in [Tool::Yosys, Tool::NextpnrIce40, Tool::Icepack] {
+        t.locate()?;
+    }
     let tools = ToolVersions {
         yosys: version(Tool::Yosys, "-V"),
         nextpnr: version(Tool::NextpnrIce40, "--version"),
