@@ -16,10 +16,19 @@ fn ttfs(args: &[&str]) -> (bool, String, String) {
 fn flow_then_sim_and_inspect_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("flow");
-    let (ok, stdout, stderr) = ttfs(&["flow", "-o", out.to_str().unwrap()]);
-    assert!(ok, "{stderr}");
-    assert!(stdout.contains("== sim") && stdout.contains("0.9733"), "{stdout}");
-    assert!(stdout.contains("== generate") && out.join("hw/manifest.json").exists(), "{stdout}");
+    // Co-simulation and synthesis are covered by tests/synth_flow.rs; here
+    // they are skipped (as without the tools) to keep the test quick.
+    let run = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+        .args(["flow", "-o", out.to_str().unwrap()])
+        .env("VERILATOR", "/nonexistent/verilator")
+        .env("YOSYS", "/nonexistent/yosys")
+        .output()
+        .expect("ttfs runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{stderr}");
+    assert!(stdout.contains("accuracy, discrete TTFS") && stdout.contains("97.33 %"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("generate") && l.contains(" ok ")), "{stdout}");
+    assert!(out.join("hw/manifest.json").exists() && out.join("report.html").exists(), "{stdout}");
     let net = out.join("net.json");
     let data = out.join("bundled/digits_test_images.csv.gz");
     let labels = out.join("bundled/digits_test_labels.csv.gz");

@@ -198,19 +198,6 @@ module ttfs_dense_layer #(
         end
     endfunction
 
-    // W * q as a sum of shifted copies of W, one per set bit of q (the
-    // logic multiplier of MUL_OPERATOR = 0; Yosys never maps it to a DSP).
-    function [PW-1:0] shift_add;
-        input [PW-1:0] w;
-        input [QIN_W-1:0] q;
-        integer b;
-        begin
-            shift_add = {PW{1'b0}};
-            for (b = 0; b < QIN_W; b = b + 1)
-                if (q[b]) shift_add = shift_add + (w << b);
-        end
-    endfunction
-
     function [CW-1:0] to_cw;
         input integer x;
         integer i;
@@ -432,7 +419,7 @@ module ttfs_dense_layer #(
             wire [WB-1:0] w_lane = w_data[l*WB +: WB];
             wire [PW-1:0] w_ext = {{(PW - WB){w_lane[WB-1]}}, w_lane};
             wire [BW-1:0] b_lane = bq[l*BW +: BW];
-            reg  [PW-1:0] prod;
+            wire [PW-1:0] prod;
             wire [VW-1:0] prod_v;
             wire [VW-1:0] bias_v;
             // The product is only needed by an ACC op (vnew ignores it
@@ -440,13 +427,37 @@ module ttfs_dense_layer #(
             // cycles cost nothing in simulation.
             if (MUL_OPERATOR != 0) begin : g_mul
                 wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
+                reg  [PW-1:0] prod_r;
                 always @(posedge clk) begin
-                    if (adv && vR && (kR == K_ACC)) prod <= $signed(w_ext) * $signed(q_ext);
+                    if (adv && vR && (kR == K_ACC)) prod_r <= $signed(w_ext) * $signed(q_ext);
                 end
-            end else begin : g_shift_add
+                assign prod = prod_r;
+            end else if (QIN_W >= 2) begin : g_shift_add
+                // A logic multiplier (Yosys never maps it to a DSP), split
+                // across R and M to keep both short: R multiplies W by the
+                // low and the high half of q (two adder trees, registered),
+                // M adds the halves (hi << QL) on its way into V.
+                localparam integer QL = QIN_W / 2;
+                wire [PW-1:0] lo_next;
+                wire [PW-1:0] hi_next;
+                reg  [PW-1:0] lo;
+                reg  [PW-1:0] hi;
+                ttfs_shift_add_mul #(.AW(PW), .QW(QL)) u_lo (.a(w_ext), .q(qR[QL-1:0]), .p(lo_next));
+                ttfs_shift_add_mul #(.AW(PW), .QW(QIN_W - QL)) u_hi (.a(w_ext), .q(qR[QIN_W-1:QL]), .p(hi_next));
                 always @(posedge clk) begin
-                    if (adv && vR && (kR == K_ACC)) prod <= shift_add(w_ext, qR);
+                    if (adv && vR && (kR == K_ACC)) begin
+                        lo <= lo_next;
+                        hi <= hi_next;
+                    end
                 end
+                assign prod = lo + (hi << QL);
+            end else begin : g_shift_add_1
+                // One-bit q: the product is W or 0.
+                reg [PW-1:0] prod_r;
+                always @(posedge clk) begin
+                    if (adv && vR && (kR == K_ACC)) prod_r <= qR[0] ? w_ext : {PW{1'b0}};
+                end
+                assign prod = prod_r;
             end
             if (VW > PW) begin : g_prod_wide
                 assign prod_v = {{(VW - PW){prod[PW-1]}}, prod};

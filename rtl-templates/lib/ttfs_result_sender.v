@@ -4,7 +4,10 @@
 //   0x5A, class, then each logit i = 0 .. N-1 as LB = ceil(VW / 8) bytes,
 //   least significant first, two's complement sign-extended to 8*LB bits,
 // sent on a valid/ready byte stream (to ttfs_uart_tx). The result is
-// accepted (in_ready) once its last byte has been taken. CLS_W <= 8.
+// accepted (in_ready) in the cycle after its last byte has been taken:
+// in_ready is a register, so the byte sink's ready never reaches the
+// accelerator's pipeline combinationally (that chain once set the board's
+// critical path). CLS_W <= 8.
 // Reset: synchronous, active high.
 module ttfs_result_sender #(
     parameter integer N = 10,
@@ -56,15 +59,22 @@ module ttfs_result_sender #(
 
     reg [BW-1:0] k; // next byte
     reg          busy;
+    reg          ack; // the result's last byte was taken: accept it now
 
-    assign in_ready = busy && out_valid && out_ready && (k == LAST);
+    assign in_ready = ack;
 
     always @(posedge clk) begin
         if (rst) begin
             busy <= 1'b0;
+            ack <= 1'b0;
             k <= {BW{1'b0}};
             out_valid <= 1'b0;
             out_data <= 8'd0;
+        end else if (ack) begin
+            // The result leaves the source this cycle; the next one (if any)
+            // is looked at from the next cycle on.
+            ack <= 1'b0;
+            busy <= 1'b0;
         end else if (!busy) begin
             // Start a message: its first byte goes out at once.
             if (in_valid) begin
@@ -75,7 +85,7 @@ module ttfs_result_sender #(
             end
         end else if (out_ready) begin
             if (k == LAST) begin
-                busy <= 1'b0;
+                ack <= 1'b1;
                 out_valid <= 1'b0;
             end else begin
                 k <= k + 1'b1;

@@ -42,7 +42,24 @@ module ttfs_spi_flash_reader #(
 
     localparam integer START_I = START;
     localparam [31:0] READ_WORD = {8'h03, START_I[23:0]};
-    localparam integer CNT_W = 32;
+    // Wide enough for both counts (a 32-bit counter would lengthen the
+    // compare and decrement paths for nothing).
+    localparam integer CNT_MAX = (BYTES > WAKE_CYCLES) ? BYTES : WAKE_CYCLES;
+    localparam integer CNT_W = $clog2(CNT_MAX + 1) + 1;
+
+    // A non-negative integer (< 2^31) at CNT_W bits.
+    function [CNT_W-1:0] to_cnt;
+        input integer x;
+        integer i;
+        begin
+            to_cnt = {CNT_W{1'b0}};
+            for (i = 0; i < CNT_W && i < 31; i = i + 1) to_cnt[i] = x[i];
+        end
+    endfunction
+
+    localparam [CNT_W-1:0] WAKE_CNT = to_cnt(WAKE_CYCLES);
+    localparam [CNT_W-1:0] BYTES_CNT = to_cnt(BYTES);
+    localparam [CNT_W-1:0] ONE_CNT = to_cnt(1);
 
     reg [2:0]       state;
     reg [31:0]      shift;   // bits to send, MSB first
@@ -91,10 +108,10 @@ module ttfs_spi_flash_reader #(
                     end else if (state == S_WAKE_CMD) begin
                         // All bits sent and SCK low: end the command.
                         flash_csb <= 1'b1;
-                        count <= WAKE_CYCLES;
+                        count <= WAKE_CNT;
                         state <= S_WAKE_GAP;
                     end else begin
-                        count <= BYTES;
+                        count <= BYTES_CNT;
                         state <= (BYTES == 0) ? S_DONE : S_DATA;
                     end
                 end
@@ -115,7 +132,7 @@ module ttfs_spi_flash_reader #(
                         out_data <= rx;
                         byte_full <= 1'b0;
                         count <= count - 1'b1;
-                        if (count == 1) state <= S_DONE;
+                        if (count == ONE_CNT) state <= S_DONE;
                     end else if (!byte_full) begin
                         if (!flash_sck) begin
                             flash_sck <= 1'b1;

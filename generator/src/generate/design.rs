@@ -21,6 +21,7 @@ const BLOCKS: &[(&str, &str)] = &[
     ("ttfs_fire.v", include_str!("../../../rtl-templates/lib/ttfs_fire.v")),
     ("ttfs_input_encoder.v", include_str!("../../../rtl-templates/lib/ttfs_input_encoder.v")),
     ("ttfs_readout.v", include_str!("../../../rtl-templates/lib/ttfs_readout.v")),
+    ("ttfs_shift_add_mul.v", include_str!("../../../rtl-templates/lib/ttfs_shift_add_mul.v")),
     ("ttfs_spike_queue.v", include_str!("../../../rtl-templates/lib/ttfs_spike_queue.v")),
     ("ttfs_spi_flash_reader.v", include_str!("../../../rtl-templates/lib/ttfs_spi_flash_reader.v")),
     ("ttfs_weight_loader.v", include_str!("../../../rtl-templates/lib/ttfs_weight_loader.v")),

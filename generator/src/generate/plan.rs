@@ -181,8 +181,11 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
                 d.name
             )));
         }
-        let lanes = lanes_of(i, d.outputs)?;
-        let blocks = d.outputs.div_ceil(lanes);
+        // The fewest lanes that keep the same number of blocks: the cycles
+        // depend on the blocks only, so extra lanes would be idle logic
+        // (10 outputs at 8 lanes are 2 blocks, as at 5 lanes).
+        let blocks = d.outputs.div_ceil(lanes_of(i, d.outputs)?);
+        let lanes = d.outputs.div_ceil(blocks);
         let fire = quant.fire;
         let dsp_lanes = if dsp_left >= lanes as u64 { lanes } else { 0 };
         dsp_left -= dsp_lanes as u64;
