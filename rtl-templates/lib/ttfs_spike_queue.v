@@ -17,11 +17,18 @@
 // images: complete images inside (`last` beats pushed minus popped).
 // Latency: an image's first event shows on out_* 1 cycle after its `last`
 // beat is pushed (2 if the queue was empty: the FIFO's own latency).
+// CUT_THROUGH = 1 drops the image gating: a beat shows on out_* as soon as
+// the FIFO has it (2 cycles after it is pushed into an empty queue), so the
+// consumer starts on an image while its producer is still sending it. The
+// generator uses it between the input encoder and layer 0, whose events
+// trickle in at pixel rate: layer 0 accumulates during the pixel stream
+// instead of after it (the cycle model then follows each event's arrival).
 // Reset: synchronous, active high; empties the queue.
 module ttfs_spike_queue #(
     parameter integer IDX_W = 8,
     parameter integer Q_W = 8,
-    parameter integer ADDR_W = 9
+    parameter integer ADDR_W = 9,
+    parameter integer CUT_THROUGH = 0
 ) (
     input  wire             clk,
     input  wire             rst,
@@ -46,7 +53,7 @@ module ttfs_spike_queue #(
     wire [ADDR_W:0]  count; // beats held; only `images` matters here
     /* verilator lint_on UNUSEDSIGNAL */
 
-    wire complete = images != {(ADDR_W + 1){1'b0}};
+    wire complete = (CUT_THROUGH != 0) || (images != {(ADDR_W + 1){1'b0}});
     assign out_valid = head_valid && complete;
     assign {out_last, out_idx, out_q} = head;
 

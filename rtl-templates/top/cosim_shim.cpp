@@ -101,6 +101,12 @@ TTFS_EXPORT void* ttfs_new(const char* vcd_path) {
         rise(s);
     }
     s->top->rst = 0;
+    // Every layer loads its biases after reset (G cycles); the cycle model
+    // counts from an idle pipeline, so the first image waits for that.
+    for (int i = 0; i < {{ settle_cycles }}; ++i) {
+        settle(s);
+        rise(s);
+    }
     settle(s);
     return s;
 }

@@ -103,7 +103,10 @@ module {{ top }}_tb;
                     image = image + 1;
                 end
             end
-            if (loaded && image < count && (stream != 0 || results == image)) begin
+            // After reset every layer loads its biases ({{ settle_cycles }} cycles
+            // cover it): the first image then meets an idle pipeline, as the
+            // cycle model assumes.
+            if (loaded && cycle > {{ settle_cycles }} + 4 && image < count && (stream != 0 || results == image)) begin
                 s_valid <= 1'b1;
                 s_data <= pixels[image * N_IN + pixel];
                 s_last <= pixel == N_IN - 1;

@@ -94,7 +94,8 @@ module {{ top }} (
     ttfs_spike_queue #(
         .IDX_W({{ q.idx_bits }}),
         .Q_W({{ q.q_bits }}),
-        .ADDR_W({{ q.addr_bits }})
+        .ADDR_W({{ q.addr_bits }}),
+        .CUT_THROUGH({% if q.cut_through %}1{% else %}0{% endif %})
     ) u_queue{{ loop.index0 }} (
         .clk(clk), .rst(rst),
         .in_valid(q{{ loop.index0 }}_in_valid), .in_ready(q{{ loop.index0 }}_in_ready), .in_last(q{{ loop.index0 }}_in_last),

@@ -81,6 +81,8 @@ pub struct Comparison {
     pub first_output_mismatch: Option<OutputMismatch>,
     /// Samples whose measured latency differs from the cycle model's.
     pub cycle_model_mismatches: usize,
+    /// The first of them: sample, measured and model latency.
+    pub first_cycle_mismatch: Option<(usize, u64, u64)>,
     /// Mean measured latency.
     pub cycles_per_inference: f64,
     /// Largest measured latency.
@@ -118,6 +120,7 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
     let mut first_output_mismatch = None;
     let mut reference_spikes = 0;
     let mut cycle_model_mismatches = 0;
+    let mut first_cycle_mismatch = None;
     let (mut model_sum, mut correct, mut correct_ref) = (0u64, 0usize, 0usize);
     let mut counts = Vec::with_capacity(samples);
     for (sample, q0) in codes.chunks(plan.inputs).enumerate() {
@@ -186,6 +189,8 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
         model_sum += model_latency;
         if seen.latency.get(sample) != Some(&model_latency) {
             cycle_model_mismatches += 1;
+            first_cycle_mismatch =
+                first_cycle_mismatch.or(Some((sample, seen.latency.get(sample).copied().unwrap_or(0), model_latency)));
         }
         if let Some(labels) = labels {
             correct += usize::from(class == labels[sample]);
@@ -206,6 +211,7 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
         first_divergence,
         first_output_mismatch,
         cycle_model_mismatches,
+        first_cycle_mismatch,
         cycles_per_inference: seen.latency.iter().sum::<u64>() as f64 / n,
         cycles_worst_measured: seen.latency.iter().copied().max().unwrap_or(0),
         model_cycles_per_inference: model_sum as f64 / n,

@@ -16,6 +16,10 @@ use ttfs_sim::{Prepared, quantized};
 pub struct SpikeCounts {
     /// Nonzero pixels (input events).
     pub input_events: u64,
+    /// Their pixel indices, increasing: layer 0 starts on each event as it
+    /// arrives (the input queue is cut-through).
+    #[serde(skip)]
+    pub input_positions: Vec<u32>,
     /// Whether the image's last pixel is nonzero (the encoder then needs one
     /// more cycle for the `last` beat).
     pub last_pixel_nonzero: bool,
@@ -34,6 +38,7 @@ impl SpikeCounts {
         let layers = trace.values.len();
         SpikeCounts {
             input_events: q0.iter().filter(|&&q| q > 0).count() as u64,
+            input_positions: q0.iter().enumerate().filter(|(_, q)| **q > 0).map(|(i, _)| i as u32).collect(),
             last_pixel_nonzero: q0.last().is_some_and(|&q| q > 0),
             hidden_events: trace.values[..layers - 1]
                 .iter()
@@ -46,6 +51,7 @@ impl SpikeCounts {
     pub fn worst(plan: &Plan) -> SpikeCounts {
         SpikeCounts {
             input_events: plan.inputs as u64,
+            input_positions: (0..plan.inputs as u32).collect(),
             last_pixel_nonzero: true,
             hidden_events: plan.layers.iter().filter(|l| l.hidden).map(|l| l.outputs as u64).collect(),
         }
@@ -73,11 +79,27 @@ fn queue_delay(events: u64) -> u64 {
     u64::from(events == 0)
 }
 
-/// Fixed cycles of the top level outside the layers: the edge that takes
-/// the first pixel is cycle 0; the encoder's `last` beat enters queue 0 at
-/// N_in (+1 when the last pixel spikes); the readout's result is taken the
-/// cycle after the output layer's `last` beat (the +1 here).
+/// Fixed cycles of the top level outside the layers: the readout's result
+/// is taken the cycle after the output layer's `last` beat.
 const READOUT_CYCLES: u64 = 1;
+
+/// Edges from a pixel's edge to the first accumulate op of its event in an
+/// idle layer 0: the encoder registers the event (+1), the input queue's
+/// FIFO takes it (+1) and shows it at its head (+1).
+const ARRIVAL_EDGES: i64 = 3;
+
+/// The edge at which layer 0 starts its fire pass for an image whose first
+/// pixel is taken at edge `base`, layer 0 being free to start an op from
+/// edge `free`: event k (pixel i_k) starts its G accumulate ops at
+/// `max(base + i_k + 3, start_{k-1} + G)`, and the fire pass starts at
+/// `max(base + N_in + [last pixel > 0] + 2, start_{S-1} + G)` (the `last`
+/// beat's arrival, or the end of the last event's ops).
+fn layer0_fire_start(plan: &Plan, counts: &SpikeCounts, base: i64, free: i64) -> i64 {
+    let g = plan.layers[0].blocks as i64;
+    let next = counts.input_positions.iter().fold(free, |next, &i| (base + i64::from(i) + ARRIVAL_EDGES).max(next) + g);
+    let last_arrival = base + plan.inputs as i64 + i64::from(counts.last_pixel_nonzero) + ARRIVAL_EDGES - 1;
+    last_arrival.max(next)
+}
 
 /// The model of one design.
 #[derive(Clone, Debug, Serialize)]
@@ -100,13 +122,17 @@ impl CycleModel {
         let worst = SpikeCounts::worst(plan);
         let stages = stage_cycles(plan, &worst);
         CycleModel {
-            latency_formula: "N_in + [last pixel > 0] + sum over layers k of (G_k*(S_k + 1) + E_k + LAT_k + 4 + d_k) + 1, \
-                 with S_k the layer's input events, E_k its output beats (hidden: neurons with q > 0; output: N_out), \
-                 G_k its blocks, LAT_k = ceil(QOUT_W/FIRE_SPS) + 1 for hidden layers and 0 for the output layer, \
-                 d_k = 1 if S_k = 0 else 0 (the spike queue); cycles from the edge taking the image's first pixel to the edge taking its result, \
-                 one pixel per cycle, the pipeline idle"
+            latency_formula: "F + G_0 + E_0 + LAT_0 + 3 + sum over layers k >= 1 of (G_k*(S_k + 1) + E_k + LAT_k + 4 + d_k) + 1, \
+                 where layer 0 follows its events as they arrive (cut-through input queue): event j (pixel i_j) starts \
+                 its G_0 accumulate ops at a_j = max(i_j + 3, a_(j-1) + G_0), and its fire pass starts at \
+                 F = max(N_in + [last pixel > 0] + 2, a_(S_0 - 1) + G_0); S_k the layer's input events, E_k its output \
+                 beats (hidden: neurons with q > 0; output: N_out), G_k its blocks, LAT_k = ceil(QOUT_W/FIRE_SPS) + 1 \
+                 for hidden layers and 0 for the output layer, d_k = 1 if S_k = 0 else 0 (the store-and-forward spike \
+                 queue); cycles from the edge taking the image's first pixel (edge 0) to the edge taking its result, one \
+                 pixel per cycle, the pipeline idle"
                 .into(),
-            stage_formula: "encoder: N_in + [last pixel > 0]; layer k: G_k*(S_k + 1) + E_k + 1"
+            stage_formula: "encoder: N_in + [last pixel > 0]; layer k: G_k*(S_k + 1) + E_k + 1 (layer 0: plus the \
+                 cycles it waits for events still arriving)"
                 .into(),
             latency_worst_case: latency(plan, &worst),
             initiation_interval_worst_case: stages.iter().copied().max().unwrap_or(0),
@@ -117,10 +143,15 @@ impl CycleModel {
 
 /// Latency of one image (see [`CycleModel::latency_formula`]).
 pub fn latency(plan: &Plan, counts: &SpikeCounts) -> u64 {
-    let encoder = plan.inputs as u64 + u64::from(counts.last_pixel_nonzero);
-    let layers: u64 =
-        plan.layers.iter().zip(counts.per_layer(plan)).map(|(l, (s, e))| l.latency(s, e) + queue_delay(s)).sum();
-    encoder + layers + READOUT_CYCLES
+    let per_layer = counts.per_layer(plan);
+    let (_, e0) = per_layer[0];
+    // From its fire pass on, layer 0 runs as its formula says (G + E + LAT + 4
+    // cycles from the pass's first op to its `last` beat, both included).
+    let fire = layer0_fire_start(plan, counts, 0, 0) as u64;
+    let layer0 = fire + plan.layers[0].latency(0, e0) - 1;
+    let rest: u64 =
+        plan.layers[1..].iter().zip(&per_layer[1..]).map(|(l, &(s, e))| l.latency(s, e) + queue_delay(s)).sum();
+    layer0 + rest + READOUT_CYCLES
 }
 
 /// Busy cycles per image of each stage: the encoder, then each layer.
@@ -178,7 +209,7 @@ pub fn stats(model: &Prepared, plan: &Plan, data: &str, codes: &[i64]) -> CycleS
         latency_min: latencies.iter().copied().min().unwrap_or(0),
         latency_max: latencies.iter().copied().max().unwrap_or(0),
         stage_mean,
-        initiation_interval_mean: streaming_interval(&stages),
+        initiation_interval_mean: initiation_interval(plan, &counts),
         layer_cycles_mean,
         bound_mean,
         ratio_to_bound: if bound_mean > 0.0 { layer_cycles_mean / bound_mean } else { 0.0 },
@@ -186,28 +217,32 @@ pub fn stats(model: &Prepared, plan: &Plan, data: &str, codes: &[i64]) -> CycleS
 }
 
 /// The model's mean cycles between results when the images of `counts`
-/// stream back to back.
+/// stream back to back: the encoder takes one pixel per cycle; layer 0
+/// follows its events as they arrive ([`layer0_fire_start`]) and is busy
+/// `G + E + 1` cycles after its fire pass starts; every later layer starts
+/// an image when the layer before has finished it and it has finished the
+/// previous one (store-and-forward queues).
 pub fn initiation_interval(plan: &Plan, counts: &[SpikeCounts]) -> f64 {
-    let stages: Vec<Vec<u64>> = counts.iter().map(|c| stage_cycles(plan, c)).collect();
-    streaming_interval(&stages)
-}
-
-/// Mean cycles between finished images when images stream back to back:
-/// stage k finishes image i at `max(f[k-1][i], f[k][i-1]) + s[k][i]`.
-fn streaming_interval(stages: &[Vec<u64>]) -> f64 {
-    if stages.len() < 2 {
-        return stages.first().map_or(0.0, |s| s.iter().copied().max().unwrap_or(0) as f64);
-    }
-    let width = stages[0].len();
-    let mut finish = vec![0u64; width];
-    let mut last_finish = Vec::with_capacity(stages.len());
-    for image in stages {
-        let mut ready = 0;
-        for (k, &s) in image.iter().enumerate() {
-            finish[k] = ready.max(finish[k]) + s;
+    let mut encoder_start = 0i64;
+    let mut layer0_free = 0i64;
+    let mut finish = vec![0u64; plan.layers.len()];
+    let mut last_finish = Vec::with_capacity(counts.len());
+    for c in counts {
+        let per_layer = c.per_layer(plan);
+        let fire = layer0_fire_start(plan, c, encoder_start, layer0_free);
+        layer0_free = fire + plan.layers[0].blocks as i64 + per_layer[0].1 as i64 + 1;
+        encoder_start += plan.inputs as i64 + i64::from(c.last_pixel_nonzero);
+        finish[0] = layer0_free as u64;
+        let mut ready = finish[0];
+        for (k, layer) in plan.layers.iter().enumerate().skip(1) {
+            let (s, e) = per_layer[k];
+            finish[k] = ready.max(finish[k]) + layer.busy(s, e);
             ready = finish[k];
         }
         last_finish.push(ready);
+    }
+    if last_finish.len() < 2 {
+        return counts.first().map_or(0.0, |c| stage_cycles(plan, c).into_iter().max().unwrap_or(0) as f64);
     }
     (last_finish[last_finish.len() - 1] - last_finish[0]) as f64 / (last_finish.len() - 1) as f64
 }

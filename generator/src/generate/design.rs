@@ -65,6 +65,9 @@ pub struct QueueView {
     pub addr_bits: u32,
     /// Most events of one image (every input spiking), plus its `last` beat.
     pub max_beats_per_image: u64,
+    /// Events pass as soon as they are in (the input queue: layer 0 works
+    /// during the pixel stream); otherwise whole images only.
+    pub cut_through: bool,
 }
 
 /// One dense layer, as the templates see it.
@@ -155,6 +158,9 @@ pub struct TopView {
     pub load_bytes: u64,
     /// Test bench timeout per image, cycles.
     pub timeout_per_image: u64,
+    /// Cycles after reset before every layer has loaded its biases (the
+    /// benches wait this long, so the first image meets an idle pipeline).
+    pub settle_cycles: u64,
 }
 
 /// Lets templates whose field `v` is a [`TopView`] name the view's fields
@@ -235,6 +241,7 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
             q_bits: lp.input_value_bits,
             addr_bits: queue_addr_bits(lp.inputs as u64),
             max_beats_per_image: lp.inputs as u64 + 1,
+            cut_through: index == 0,
         });
         layers.push(layer_view(index, lp, spram));
     }
@@ -255,6 +262,7 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
         loaders,
         load_bytes,
         timeout_per_image: plan.layers.iter().map(|l| l.worst_case_cycles()).sum::<u64>() + plan.inputs as u64 * 2 + 64,
+        settle_cycles: plan.layers.iter().map(|l| l.blocks as u64).max().unwrap_or(0) + 8,
     }
 }
 
