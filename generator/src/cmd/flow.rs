@@ -404,6 +404,13 @@ fn figures(
             format!("{:.2} µs", s.latency_us),
             &format!("mean; worst case {:.2} µs", s.latency_worst_case_us),
         );
+        if s.inferences_per_second > 0.0 {
+            add(
+                "µs per inference, streaming",
+                format!("{:.2} µs", 1e6 / s.inferences_per_second),
+                "images back to back",
+            );
+        }
         add("inferences per second", format!("{:.0}", s.inferences_per_second), "images back to back");
     }
     f

@@ -456,33 +456,25 @@ pub fn run(
         if met && best_met.as_ref().is_none_or(|b: &BoardView| board.pll.mhz > b.pll.mhz) {
             best_met = Some(board.clone());
         }
-        // Faster while the routed design allows it (unless --freq caps the
-        // clock), slower when it does not; a met round beats any slower try.
-        let next = if final_round {
-            None
-        } else if met {
-            let limit = options.freq_mhz.map_or(fmax * (1.0 - MARGIN), |cap| cap.min(fmax * (1.0 - MARGIN)));
-            board::board_at(device, view, limit).filter(|b| b.pll.mhz >= board.pll.mhz * (1.0 + FASTER_BY))
-        } else {
-            let limit = options.freq_mhz.map_or(fmax * (1.0 - MARGIN), |cap| cap.min(fmax * (1.0 - MARGIN)));
-            match (board::board_at(device, view, limit), &best_met) {
-                (Some(slower), Some(best)) if slower.pll.mhz <= best.pll.mhz => {
-                    final_round = true;
-                    Some(best.clone())
-                }
-                (Some(slower), _) if slower.pll.mhz < board.pll.mhz => Some(slower),
-                _ => None,
-            }
+        let round = Round {
+            met,
+            fmax_mhz: fmax,
+            pll_mhz: board.pll.mhz,
+            best_met_mhz: best_met.as_ref().map(|b| b.pll.mhz),
+            cap_mhz: options.freq_mhz,
+            attempts: attempts.len(),
+            final_round,
         };
-        match next {
-            Some(next) if attempts.len() < MAX_ATTEMPTS || final_round => board = next,
-            Some(_) if !met && best_met.is_some() => {
-                // Out of tries after a failed one: route the best met clock again
-                // (same input, same seed: the same result).
+        let pll_at = |limit: f64| board::board_at(device, view, limit).map(|b| b.pll.mhz);
+        match next_round(&round, pll_at) {
+            Next::Route(limit) => board = board::board_at(device, view, limit).expect("pll_at found it"),
+            Next::RouteBest => {
+                // Route the best met clock again (same input, same seed: the
+                // same result), and stop there.
                 final_round = true;
-                board = best_met.clone().expect("checked");
+                board = best_met.clone().expect("next_round checked");
             }
-            _ => {
+            Next::Finish => {
                 progress("icepack");
                 tool(Tool::Icepack, dir, &steps.icepack())?;
                 let files = finish(dir, &build, &steps, view)?;
@@ -504,6 +496,63 @@ pub fn run(
                 }));
             }
         }
+    }
+}
+
+/// One place-and-route round's outcome, as [`next_round`] sees it.
+#[derive(Clone, Copy, Debug)]
+struct Round {
+    /// Fmax reached the PLL's clock.
+    met: bool,
+    /// The round's Fmax, MHz.
+    fmax_mhz: f64,
+    /// The round's PLL clock, MHz.
+    pll_mhz: f64,
+    /// The fastest PLL clock met so far, MHz.
+    best_met_mhz: Option<f64>,
+    /// `--freq`: no clock above it.
+    cap_mhz: Option<f64>,
+    /// Rounds done, this one included.
+    attempts: usize,
+    /// This round routed the best met clock again: stop.
+    final_round: bool,
+}
+
+/// What follows a round.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Next {
+    /// Pack the bitstream of this round.
+    Finish,
+    /// Route again with the PLL at the fastest clock not above this, MHz.
+    Route(f64),
+    /// Route the best met clock again, then finish.
+    RouteBest,
+}
+
+/// The clock policy: faster while the routed design has slack (a gain of
+/// at least [`FASTER_BY`], unless `--freq` caps it), slower when timing
+/// fails; each new clock aimed [`MARGIN`] below the last Fmax; at most
+/// [`MAX_ATTEMPTS`] rounds; a met clock is never given up for a failing one.
+/// `pll_at(limit)` is the PLL clock the board makes for a limit, if any.
+fn next_round(r: &Round, pll_at: impl Fn(f64) -> Option<f64>) -> Next {
+    if r.final_round {
+        return Next::Finish;
+    }
+    let limit = r.cap_mhz.map_or(r.fmax_mhz * (1.0 - MARGIN), |cap| cap.min(r.fmax_mhz * (1.0 - MARGIN)));
+    let candidate = pll_at(limit);
+    let tries_left = r.attempts < MAX_ATTEMPTS;
+    if r.met {
+        return match candidate {
+            Some(c) if tries_left && c >= r.pll_mhz * (1.0 + FASTER_BY) => Next::Route(limit),
+            _ => Next::Finish,
+        };
+    }
+    let slower = candidate.filter(|&c| c < r.pll_mhz);
+    match (slower, r.best_met_mhz) {
+        (Some(c), Some(best)) if tries_left && c > best => Next::Route(limit),
+        (_, Some(_)) => Next::RouteBest,
+        (Some(_), None) if tries_left => Next::Route(limit),
+        _ => Next::Finish,
     }
 }
 
@@ -714,4 +763,50 @@ pub fn render(r: &SynthReport) -> String {
     );
     let _ = writeln!(t, "  wrote {}", r.files.join(", "));
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PLL with 0.375 MHz steps from 16 MHz (like the iCE40's from 12 MHz).
+    fn pll_at(limit: f64) -> Option<f64> {
+        (limit >= 16.0).then(|| (limit / 0.375).floor() * 0.375)
+    }
+
+    fn round(met: bool, fmax: f64, pll: f64, best: Option<f64>, attempts: usize) -> Round {
+        Round { met, fmax_mhz: fmax, pll_mhz: pll, best_met_mhz: best, cap_mhz: None, attempts, final_round: false }
+    }
+
+    #[test]
+    fn faster_when_there_is_slack_and_a_worthwhile_gain() {
+        // Met at 24 with Fmax 32.5: aim 4 % below Fmax.
+        let Next::Route(limit) = next_round(&round(true, 32.5, 24.0, Some(24.0), 1), pll_at) else { panic!() };
+        assert!((limit - 31.2).abs() < 1e-9);
+        // A gain under 5 % is not worth a round.
+        assert_eq!(next_round(&round(true, 25.5, 24.0, Some(24.0), 1), pll_at), Next::Finish);
+        // --freq caps the clock.
+        let capped = Round { cap_mhz: Some(24.0), ..round(true, 40.0, 24.0, Some(24.0), 1) };
+        assert_eq!(next_round(&capped, pll_at), Next::Finish);
+        // Out of rounds.
+        assert_eq!(next_round(&round(true, 40.0, 24.0, Some(24.0), MAX_ATTEMPTS), pll_at), Next::Finish);
+    }
+
+    #[test]
+    fn slower_when_timing_fails_but_never_below_a_met_clock() {
+        // Failed at 31.5 (Fmax 29.9), 24 met before: 28.5 is still better.
+        let Next::Route(limit) = next_round(&round(false, 29.9, 31.5, Some(24.0), 2), pll_at) else { panic!() };
+        assert!(pll_at(limit).unwrap() > 24.0 && pll_at(limit).unwrap() < 29.9);
+        // Failed, and the slower clock is no better than the met one.
+        assert_eq!(next_round(&round(false, 24.5, 30.0, Some(24.0), 2), pll_at), Next::RouteBest);
+        // Out of rounds after a failure: the met clock again.
+        assert_eq!(next_round(&round(false, 29.9, 31.5, Some(24.0), MAX_ATTEMPTS), pll_at), Next::RouteBest);
+        // Nothing met yet: slower.
+        assert!(matches!(next_round(&round(false, 22.9, 24.0, None, 1), pll_at), Next::Route(_)));
+        // Below the PLL's 16 MHz and nothing met: finish, timing not met.
+        assert_eq!(next_round(&round(false, 12.0, 16.0, None, 1), pll_at), Next::Finish);
+        // After routing the best again: finish.
+        let last = Round { final_round: true, ..round(true, 31.0, 30.0, Some(30.0), 4) };
+        assert_eq!(next_round(&last, pll_at), Next::Finish);
+    }
 }
