@@ -110,7 +110,7 @@ fn a_flipped_weight_is_caught_and_its_first_divergence_named() {
     let (plan, design) = ttfs_gen::cmd::generate::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
     ttfs_gen::generate::write(&design, &hw, false).unwrap();
     // Flip the sign bit of the weight from input 36 (a central pixel) to
-    // neuron 5: layer 0 word 36·G + 1, lane 1 (4 lanes, 8-bit weights).
+    // neuron 5: layer 0 word 36·G + 5 / P, lane 5 mod P (8-bit weights).
     let (input, neuron) = (36usize, 5usize);
     let layer = &plan.layers[0];
     let word = input * layer.blocks + neuron / layer.lanes;
