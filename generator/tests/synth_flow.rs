@@ -101,7 +101,11 @@ fn flow_runs_the_bundled_digits_end_to_end() {
     let lc = synth["lc"].as_f64().unwrap();
     let estimate = synth["estimate"]["logic_cells"].as_f64().unwrap();
     assert!((estimate - lc).abs() <= 0.25 * lc, "estimate {estimate} against {lc} logic cells");
-    assert_eq!(synth["bram"], synth["estimate"]["bram_blocks"]);
+    // The plan's block RAM count is a safe bound for the fit check: Yosys
+    // packs a deep, odd-sized ROM into mixed aspect ratios and may use fewer
+    // (the 704 x 24 weights of layer 0 take 5 blocks where the plan says 6).
+    let (bram, bram_planned) = (synth["bram"].as_u64().unwrap(), synth["estimate"]["bram_blocks"].as_u64().unwrap());
+    assert!(bram <= bram_planned && 4 * bram >= 3 * bram_planned, "{bram} block RAMs, {bram_planned} planned");
     assert!(synth["tools"]["yosys"].as_str().unwrap().contains("Yosys"));
     // Latency at the clock, from the co-simulation's measured cycles.
     let cosim = read_json(&dir.join("cosim.json"));
