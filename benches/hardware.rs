@@ -1,7 +1,7 @@
 //! The README's hardware results, from one run of `ttfs flow` per design
 //! (convert → sim → generate → cosim → synth with the real Verilator, Yosys,
 //! nextpnr-ice40 and icepack): the digits MLP on the iCE40-HX8K with all
-//! lanes (the target) and with the default 4 lanes, and the MNIST
+//! lanes (the target) and with the default 3 lanes, and the MNIST
 //! 784-128-10 MLP (8-bit weights) on the UP5K, every test image of each.
 //!
 //! Prints a Markdown table (accuracy, spikes per neuron, measured cycles and
@@ -125,7 +125,12 @@ fn main() {
             Ok(_) => table += &(row(case, &out) + "\n"),
             Err(e) => {
                 let why = format!("{e:#}").replace('\n', " ").replace('|', "\\|");
-                let _ = writeln!(table, "| {} | all | {why} |||||||||||||", case.name);
+                let lanes = match case.lanes.as_slice() {
+                    [] => "default".to_string(),
+                    [0] => "all".to_string(),
+                    l => l.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+                };
+                let _ = writeln!(table, "| {} | {lanes} | {why} |||||||||||||", case.name);
             }
         }
     }

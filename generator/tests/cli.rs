@@ -17,7 +17,9 @@ fn flow_then_sim_and_inspect_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("flow");
     // Co-simulation and synthesis are covered by tests/synth_flow.rs; here
-    // they are skipped (as without the tools) to keep the test quick.
+    // they are skipped (as without the tools) to keep the test quick, and
+    // the flow still converts, simulates and generates, and says what to
+    // install for the rest.
     let run = Command::new(env!("CARGO_BIN_EXE_ttfs"))
         .args(["flow", "-o", out.to_str().unwrap()])
         .env("VERILATOR", "/nonexistent/verilator")
@@ -29,6 +31,18 @@ fn flow_then_sim_and_inspect_as_json() {
     assert!(stdout.contains("accuracy, discrete TTFS") && stdout.contains("97.33 %"), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("generate") && l.contains(" ok ")), "{stdout}");
     assert!(out.join("hw/manifest.json").exists() && out.join("report.html").exists(), "{stdout}");
+    for (stage, install) in [("cosim", "apt-get install verilator"), ("synth", "apt-get install yosys")] {
+        let line = stdout.lines().find(|l| l.starts_with(stage)).unwrap();
+        assert!(line.contains("skipped") && line.contains(install), "{line}");
+    }
+    // A directory the flow did not write is refused, and left alone.
+    let other = dir.path().join("mine");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "keep").unwrap();
+    let (ok, _, stderr) = ttfs(&["flow", "-o", other.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("was not written by `ttfs flow`"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(other.join("notes.txt")).unwrap(), "keep");
     let net = out.join("net.json");
     let data = out.join("bundled/digits_test_images.csv.gz");
     let labels = out.join("bundled/digits_test_labels.csv.gz");

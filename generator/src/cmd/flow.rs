@@ -144,12 +144,9 @@ impl Progress {
     }
 }
 
+/// The status for the terminal: a failure stands out.
 fn status_word(status: StageStatus) -> &'static str {
-    match status {
-        StageStatus::Ok => "ok",
-        StageStatus::Failed => "FAILED",
-        StageStatus::Skipped => "skipped",
-    }
+    if status == StageStatus::Failed { "FAILED" } else { status.as_str() }
 }
 
 /// Runs the pipeline, writes the report, and returns the summary to print.
@@ -311,11 +308,8 @@ pub fn run(args: &Args) -> Result<String> {
                         r.lc, r.lc_available, r.fmax_mhz, r.clock_mhz, r.latency_us
                     ),
                 );
-                if !r.timing_met {
-                    notes.push(format!(
-                        "Timing is not met: Fmax {:.2} MHz is below the PLL's slowest clock, 16 MHz.",
-                        r.fmax_mhz
-                    ));
+                if let Some(why) = r.timing_problem() {
+                    notes.push(format!("Timing is not met: {why}."));
                 }
                 synth = Some(r);
             }

@@ -189,8 +189,7 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
         model_sum += model_latency;
         if seen.latency.get(sample) != Some(&model_latency) {
             cycle_model_mismatches += 1;
-            first_cycle_mismatch =
-                first_cycle_mismatch.or(Some((sample, seen.latency.get(sample).copied().unwrap_or(0), model_latency)));
+            first_cycle_mismatch.get_or_insert((sample, seen.latency.get(sample).copied().unwrap_or(0), model_latency));
         }
         if let Some(labels) = labels {
             correct += usize::from(class == labels[sample]);

@@ -139,6 +139,6 @@ pub fn add(files: &mut BTreeMap<String, Vec<u8>>, target: Target, v: &TopView) -
     let b = board(target, v)?;
     files.insert(format!("rtl/{}.v", module_name(v, &b)), render(v, &b));
     let tb = BoardTbTemplate { v, b: &b }.render().expect("the board bench renders");
-    files.insert(format!("sim/{}_{}_tb.v", v.top, b.name), file_text(tb));
+    files.insert(format!("sim/{}_tb.v", module_name(v, &b)), file_text(tb));
     Some(b)
 }

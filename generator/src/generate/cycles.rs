@@ -36,9 +36,10 @@ impl SpikeCounts {
     /// The counts of one image whose closed form `trace` is already known.
     pub fn from_trace(trace: &quantized::IntegerTrace, q0: &[i64]) -> SpikeCounts {
         let layers = trace.values.len();
+        let input_positions: Vec<u32> = q0.iter().enumerate().filter(|(_, q)| **q > 0).map(|(i, _)| i as u32).collect();
         SpikeCounts {
-            input_events: q0.iter().filter(|&&q| q > 0).count() as u64,
-            input_positions: q0.iter().enumerate().filter(|(_, q)| **q > 0).map(|(i, _)| i as u32).collect(),
+            input_events: input_positions.len() as u64,
+            input_positions,
             last_pixel_nonzero: q0.last().is_some_and(|&q| q > 0),
             hidden_events: trace.values[..layers - 1]
                 .iter()

@@ -8,6 +8,12 @@
 
 use serde::Serialize;
 
+/// The slowest clock the PLL puts out, MHz.
+pub const MIN_OUTPUT_MHZ: f64 = 16.0;
+
+/// The fastest clock the PLL puts out, MHz.
+pub const MAX_OUTPUT_MHZ: f64 = 275.0;
+
 /// One PLL configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Pll {
@@ -52,7 +58,7 @@ pub fn at_most(input_mhz: f64, max_mhz: f64) -> Option<Pll> {
             }
             for divq in 1..7u32 {
                 let out = vco / f64::from(1u32 << divq);
-                if !(16.0..=275.0).contains(&out) || out > max_mhz + 1e-9 {
+                if !(MIN_OUTPUT_MHZ..=MAX_OUTPUT_MHZ).contains(&out) || out > max_mhz + 1e-9 {
                     continue;
                 }
                 let better = match best {

@@ -17,6 +17,7 @@ pub mod reports;
 use crate::generate::board::{self, BoardView, FLASH_OFFSET};
 use crate::generate::design::TopView;
 use crate::generate::estimate::Estimate;
+use crate::generate::pll;
 use crate::generate::target::Target;
 use crate::tools::{self, Tool, ToolError};
 use reports::{Netlist, Placed, Use};
@@ -167,9 +168,10 @@ pub struct ToolVersions {
 /// Why a synthesis did not produce a report.
 #[derive(Debug, Error)]
 pub enum SynthError {
-    /// The design has no board to build for.
+    /// Nothing can be built: no device or board for the design, a clock the
+    /// PLL cannot make, or a build directory ttfs did not write.
     #[error("{0}")]
-    NoBoard(String),
+    Refused(String),
     /// Too big for the device; found before place and route.
     #[error("the design does not fit the {device}: {details}")]
     DoesNotFit {
@@ -320,7 +322,7 @@ fn prepare(build: &Path) -> Result<(), SynthError> {
     if build.exists() {
         let empty = std::fs::read_dir(build).map_err(io(build))?.next().is_none();
         if !empty && !build.join(MARKER).exists() {
-            return Err(SynthError::NoBoard(format!(
+            return Err(SynthError::Refused(format!(
                 "{} exists and was not written by `ttfs synth`; move it away first",
                 build.display()
             )));
@@ -383,14 +385,14 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
 ) -> Result<SynthReport, SynthError> {
     let nextpnr_device = device.nextpnr_device().ok_or_else(|| {
-        SynthError::NoBoard(format!(
+        SynthError::Refused(format!(
             "{} was generated for the {device} target, which has no device to place and route; \
              generate it again with --target ice40-up5k or --target ice40-hx8k",
             dir.display()
         ))
     })?;
     let generated = board::board(device, view).ok_or_else(|| {
-        SynthError::NoBoard(format!(
+        SynthError::Refused(format!(
             "the design has no board wrapper (its pixel codes are {} bits; the UART wrappers carry at most 8): \
              convert with --time-bits 8 or fewer",
             view.q0_bits
@@ -411,17 +413,21 @@ pub fn run(
     prepare(&build)?;
     // All three tools before anything runs: a missing one is found now, not
     // after minutes of synthesis.
-    for t in [Tool::Yosys, Tool::NextpnrIce40, Tool::Icepack] {
-        t.locate()?;
-    }
+    Tool::Yosys.locate()?;
+    Tool::NextpnrIce40.locate()?;
+    let icepack = Tool::Icepack.locate()?;
     let tools = ToolVersions {
         yosys: version(Tool::Yosys, "-V"),
         nextpnr: version(Tool::NextpnrIce40, "--version"),
-        icepack: Tool::Icepack.locate().map(|p| p.display().to_string()).unwrap_or_default(),
+        icepack: icepack.display().to_string(),
     };
     let requested = options.freq_mhz.unwrap_or(generated.pll.mhz);
     let mut board = board::board_at(device, view, requested).ok_or_else(|| {
-        SynthError::NoBoard(format!("the PLL cannot make {requested} MHz or less from 12 MHz (16 MHz is its minimum)"))
+        SynthError::Refused(format!(
+            "the PLL cannot make {requested} MHz or less from {} MHz ({} MHz is its minimum)",
+            board::BOARD_OSCILLATOR_MHZ,
+            pll::MIN_OUTPUT_MHZ
+        ))
     })?;
     let mut attempts = Vec::new();
     let mut best_met: Option<BoardView> = None;
@@ -706,6 +712,33 @@ fn report(p: ReportParts) -> SynthReport {
     }
 }
 
+impl SynthReport {
+    /// Why the routed design does not meet its clock, with what to do
+    /// (`None` when it does).
+    pub fn timing_problem(&self) -> Option<String> {
+        if self.timing_met {
+            return None;
+        }
+        Some(if self.fmax_mhz < pll::MIN_OUTPUT_MHZ {
+            format!(
+                "Fmax {:.2} MHz is below the PLL's slowest clock, {} MHz; fewer lanes or fewer weight or time \
+                 bits shorten the critical path",
+                self.fmax_mhz,
+                pll::MIN_OUTPUT_MHZ
+            )
+        } else {
+            format!(
+                "Fmax {:.2} MHz is below the {} MHz clock after {} place-and-route rounds; ask for a slower clock \
+                 with --freq {}",
+                self.fmax_mhz,
+                format_mhz(self.clock_mhz),
+                self.attempts.len(),
+                format_mhz(self.fmax_mhz * (1.0 - MARGIN))
+            )
+        })
+    }
+}
+
 /// The report for people.
 pub fn render(r: &SynthReport) -> String {
     let mut t = String::new();
@@ -751,7 +784,7 @@ pub fn render(r: &SynthReport) -> String {
         t,
         "  clock {} MHz{}; {:.1} cycles per inference ({}), worst case {}",
         format_mhz(r.clock_mhz),
-        if r.timing_met { "" } else { " (TIMING NOT MET: the PLL cannot go below 16 MHz)" },
+        r.timing_problem().map_or(String::new(), |why| format!(" (TIMING NOT MET: {why})")),
         r.cycles_per_inference,
         r.cycles_source,
         r.cycles_worst_case
