@@ -11,9 +11,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use ttfs_gen::cmd::cosim::{self, Args, Simulator, WeightLoad};
-use ttfs_gen::convert::Options;
-use ttfs_gen::generate::target::Target;
+use ttfs_convert::Options;
+use ttfs_cosim::stage::{self as cosim, Args, Simulator, WeightLoad};
+use ttfs_hw::target::Target;
 
 fn main() {
     let images: usize = std::env::var("COSIM_IMAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);

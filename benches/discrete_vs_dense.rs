@@ -14,7 +14,7 @@ mod common;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use ndarray::{Array1, Array2, Axis};
 use std::time::{Duration, Instant};
-use ttfs_gen::convert::Options;
+use ttfs_convert::Options;
 use ttfs_sim::{Prepared, discrete, encode};
 
 const BATCH: usize = 1000;

@@ -18,9 +18,9 @@ mod common;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use ttfs_gen::cmd::flow::{self, Args};
-use ttfs_gen::convert::Options;
-use ttfs_gen::generate::target::Target;
+use ttfs_convert::Options;
+use ttfs_flow::pipeline::{self as flow, Args};
+use ttfs_hw::target::Target;
 
 struct Case {
     name: &'static str,

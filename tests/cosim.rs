@@ -7,14 +7,14 @@ mod common;
 
 use common::{fixture, require};
 use std::path::{Path, PathBuf};
-use ttfs_gen::cmd::cosim::{self, Args, Report, Simulator, WeightLoad};
-use ttfs_gen::generate::target::Target;
-use ttfs_gen::tools::Tool;
+use ttfs_cosim::stage::{self as cosim, Args, Report, Simulator, WeightLoad};
+use ttfs_hw::target::Target;
 use ttfs_ir::Network;
+use ttfs_tools::Tool;
 
 /// Converts a fixture model into `dir` and returns the network's path.
 fn convert(dir: &Path, model: &str, calib: &str, calib_count: Option<usize>) -> PathBuf {
-    let net = common::convert_fixture(model, calib, calib_count, &ttfs_gen::convert::Options::default());
+    let net = common::convert_fixture(model, calib, calib_count, &ttfs_convert::Options::default());
     let path = dir.join(format!("{model}.json"));
     std::fs::write(&path, net.to_json()).unwrap();
     path
@@ -107,8 +107,8 @@ fn a_flipped_weight_is_caught_and_its_first_divergence_named() {
     let net_path = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
     let net = Network::from_json(&std::fs::read_to_string(&net_path).unwrap()).unwrap();
     let hw = dir.path().join("hw");
-    let (plan, design) = ttfs_gen::cmd::generate::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
-    ttfs_gen::generate::write(&design, &hw, false).unwrap();
+    let (plan, design) = ttfs_hw::stage::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
+    ttfs_hw::write(&design, &hw, false).unwrap();
     // Flip the sign bit of the weight from input 36 (a central pixel) to
     // neuron 5: layer 0 word 36·G + 5 / P, lane 5 mod P (8-bit weights).
     let (input, neuron) = (36usize, 5usize);
@@ -135,7 +135,7 @@ fn a_flipped_weight_is_caught_and_its_first_divergence_named() {
         *w = ((*w as u8) ^ 0x80) as i8 as i32;
     }
     let (good, bad) = (ttfs_sim::Prepared::new(&net), ttfs_sim::Prepared::new(&broken));
-    let codes = ttfs_gen::cmd::generate::input_codes(&net, &fixture("digits/test_images.csv.gz"), None).unwrap();
+    let codes = ttfs_hw::stage::input_codes(&net, &fixture("digits/test_images.csv.gz"), None).unwrap();
     let (sample, q0) = codes
         .chunks(64)
         .enumerate()
@@ -201,8 +201,8 @@ fn a_verilator_failure_carries_the_command_and_its_output() {
     let net_path = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
     let net = Network::from_json(&std::fs::read_to_string(&net_path).unwrap()).unwrap();
     let hw = dir.path().join("hw");
-    let (_, design) = ttfs_gen::cmd::generate::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
-    ttfs_gen::generate::write(&design, &hw, false).unwrap();
+    let (_, design) = ttfs_hw::stage::build(&net, Target::Ice40Hx8k, &[], None).unwrap();
+    ttfs_hw::write(&design, &hw, false).unwrap();
     let top = hw.join(format!("rtl/{}.v", design.top));
     let mut text = std::fs::read_to_string(&top).unwrap();
     text.push_str("\nmodule broken_by_the_test (input wire a;\n");

@@ -6,8 +6,10 @@ mod common;
 
 use common::fixture;
 use std::path::PathBuf;
-use ttfs_gen::cmd;
-use ttfs_gen::convert::Options;
+use ttfs_convert::Options;
+use ttfs_convert::stage as convert_stage;
+use ttfs_flow::sim_stage;
+use ttfs_ir::summary;
 
 fn shown(error: anyhow::Error) -> String {
     let root = fixture("");
@@ -16,15 +18,16 @@ fn shown(error: anyhow::Error) -> String {
 
 fn convert_error(model: &str, calib: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let args = cmd::convert::Args {
+    let args = convert_stage::Args {
         model: fixture(model),
         calib: fixture(calib),
         calib_count: Some(50),
         output: dir.path().join("net.json"),
         options: Options::default(),
+        dump_after: Vec::new(),
         force: false,
     };
-    let error = cmd::convert::run(&args).expect_err("conversion must fail");
+    let error = convert_stage::run(&args).expect_err("conversion must fail");
     assert!(!args.output.exists(), "nothing is written on error");
     shown(error)
 }
@@ -39,15 +42,16 @@ fn malformed_protobuf() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("broken.onnx");
     std::fs::write(&model, b"\x08\x07\x12\x04this is not a model").unwrap();
-    let args = cmd::convert::Args {
+    let args = convert_stage::Args {
         model: model.clone(),
         calib: fixture("digits/test_images.csv.gz"),
         calib_count: None,
         output: dir.path().join("net.json"),
         options: Options::default(),
+        dump_after: Vec::new(),
         force: false,
     };
-    let text = format!("{:#}", cmd::convert::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
+    let text = format!("{:#}", convert_stage::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
 }
 
@@ -74,12 +78,13 @@ fn grouped_convolution_is_refused() {
 /// A network for the data-shape tests.
 fn digits_network(dir: &std::path::Path) -> PathBuf {
     let out = dir.join("digits.json");
-    cmd::convert::run(&cmd::convert::Args {
+    convert_stage::run(&convert_stage::Args {
         model: fixture("digits_mlp.onnx"),
         calib: fixture("digits/train_images.csv.gz"),
         calib_count: Some(200),
         output: out.clone(),
         options: Options::default(),
+        dump_after: Vec::new(),
         force: false,
     })
     .unwrap();
@@ -91,8 +96,8 @@ fn wrong_data_shape_names_both_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let network = digits_network(dir.path());
     let args =
-        cmd::sim::Args { network, data: fixture("mnist/t10k-images-idx3-ubyte.gz"), labels: None, count: Some(10) };
-    insta::assert_snapshot!(shown(cmd::sim::run(&args).unwrap_err()));
+        sim_stage::Args { network, data: fixture("mnist/t10k-images-idx3-ubyte.gz"), labels: None, count: Some(10) };
+    insta::assert_snapshot!(shown(sim_stage::run(&args).unwrap_err()));
 }
 
 #[test]
@@ -102,8 +107,8 @@ fn labels_that_are_not_classes_of_the_network() {
     let labels = dir.path().join("labels.csv");
     std::fs::write(&labels, "1\n2\n12\n").unwrap();
     let args =
-        cmd::sim::Args { network, data: fixture("digits/test_images.csv.gz"), labels: Some(labels), count: Some(3) };
-    let text = format!("{:#}", cmd::sim::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
+        sim_stage::Args { network, data: fixture("digits/test_images.csv.gz"), labels: Some(labels), count: Some(3) };
+    let text = format!("{:#}", sim_stage::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
 }
 
@@ -112,18 +117,19 @@ fn an_existing_output_is_not_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let network = digits_network(dir.path());
     let before = std::fs::read(&network).unwrap();
-    let args = cmd::convert::Args {
+    let args = convert_stage::Args {
         model: fixture("digits_mlp.onnx"),
         calib: fixture("digits/train_images.csv.gz"),
         calib_count: Some(10),
         output: network.clone(),
         options: Options::default(),
+        dump_after: Vec::new(),
         force: false,
     };
-    let text = format!("{:#}", cmd::convert::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
+    let text = format!("{:#}", convert_stage::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
     assert_eq!(std::fs::read(&network).unwrap(), before);
-    cmd::convert::run(&cmd::convert::Args { force: true, ..args }).expect("--force replaces it");
+    convert_stage::run(&convert_stage::Args { force: true, ..args }).expect("--force replaces it");
 }
 
 #[test]
@@ -134,22 +140,24 @@ fn a_tampered_network_description_is_rejected_on_load() {
     // A weight that no longer fits 8 bits.
     json["layers"][0]["params"]["quant"]["weights"][5] = serde_json::json!(300);
     std::fs::write(&network, serde_json::to_string(&json).unwrap()).unwrap();
-    let text = format!("{:#}", cmd::inspect::run(&network).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
+    let text = format!("{:#}", anyhow::Error::from(summary::run(&network).unwrap_err()))
+        .replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn per_layer_bits_of_the_wrong_length() {
     let dir = tempfile::tempdir().unwrap();
-    let args = cmd::convert::Args {
+    let args = convert_stage::Args {
         model: fixture("digits_mlp.onnx"),
         calib: fixture("digits/train_images.csv.gz"),
         calib_count: Some(10),
         output: dir.path().join("net.json"),
         options: Options { time_bits: vec![8, 6, 4], ..Options::default() },
+        dump_after: Vec::new(),
         force: false,
     };
-    insta::assert_snapshot!(format!("{:#}", cmd::convert::run(&args).unwrap_err()));
+    insta::assert_snapshot!(format!("{:#}", convert_stage::run(&args).unwrap_err()));
 }
 
 #[test]
@@ -166,15 +174,16 @@ fn a_json_model_with_arrays_of_the_wrong_length() {
     .unwrap();
     let data = dir.path().join("calib.csv");
     std::fs::write(&data, "1,2,3\n4,5,6\n").unwrap();
-    let args = cmd::convert::Args {
+    let args = convert_stage::Args {
         model,
         calib: data,
         calib_count: None,
         output: dir.path().join("net.json"),
         options: Options::default(),
+        dump_after: Vec::new(),
         force: false,
     };
-    insta::assert_snapshot!(format!("{:#}", cmd::convert::run(&args).unwrap_err()));
+    insta::assert_snapshot!(format!("{:#}", convert_stage::run(&args).unwrap_err()));
 }
 
 #[test]
@@ -182,6 +191,7 @@ fn a_description_of_another_version_asks_to_convert_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.json");
     std::fs::write(&path, r#"{"format": "ttfs-net", "version": 0, "layers": []}"#).unwrap();
-    let text = format!("{:#}", cmd::inspect::run(&path).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
+    let text = format!("{:#}", anyhow::Error::from(summary::run(&path).unwrap_err()))
+        .replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
 }

@@ -5,8 +5,7 @@
 mod common;
 
 use common::{canonical_samples, convert_fixture, fixture, labels, softmax};
-use ttfs_gen::convert::Options;
-use ttfs_gen::data;
+use ttfs_convert::Options;
 use ttfs_ir::{Network, NeuronModel};
 use ttfs_sim::eval::{Report, Samples, evaluate};
 use ttfs_sim::{Prepared, encode, relu};
@@ -15,7 +14,7 @@ use ttfs_sim::{Prepared, encode, relu};
 /// onnxruntime's outputs (probabilities when `probabilities`).
 fn check_against_onnxruntime(net: &Network, input: &str, output: &str, probabilities: bool) {
     let (values, count) = canonical_samples(net, input, None);
-    let expected = data::load_data(&fixture(output)).expect("reference output loads");
+    let expected = ttfs_data::load_data(&fixture(output)).expect("reference output loads");
     assert_eq!(expected.count, count);
     let model = Prepared::new(net);
     let len = net.input.shape.iter().product::<usize>();

@@ -4,9 +4,10 @@
 mod common;
 
 use common::convert_fixture;
-use ttfs_gen::convert::Options;
-use ttfs_gen::generate::plan::{PlanError, WeightStore, plan};
-use ttfs_gen::generate::target::Target;
+use ttfs_convert::Options;
+use ttfs_hw::plan::WeightStore;
+use ttfs_hw::planner::{PlanError, plan};
+use ttfs_hw::target::Target;
 use ttfs_ir::NeuronModel;
 
 fn mnist_mlp() -> ttfs_ir::Network {
@@ -65,7 +66,7 @@ fn lanes_per_layer_must_match_the_layers() {
 /// figure is held under 1.3.)
 #[test]
 fn cycle_model_is_within_1_2_of_the_bandwidth_bound() {
-    use ttfs_gen::generate::cycles;
+    use ttfs_hw::cycles;
     let digits = convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", None, &Options::default());
     let cases = [
         (mnist_mlp(), Target::Ice40Up5k, "mnist/t10k-images-idx3-ubyte.gz", 784, 1000, 1.2),

@@ -8,17 +8,17 @@ mod common;
 use common::{canonical_samples, convert_fixture, require};
 use std::path::Path;
 use std::process::Command;
-use ttfs_gen::cmd::generate::build;
-use ttfs_gen::convert::Options;
-use ttfs_gen::cosim::verilator::{FNV_OFFSET, fnv1a};
-use ttfs_gen::generate::cycles::{self, SpikeCounts};
-use ttfs_gen::generate::plan::Plan;
-use ttfs_gen::generate::target::Target;
-use ttfs_gen::generate::testbench::{self, Spike, Transcript};
-use ttfs_gen::generate::{self, Design};
-use ttfs_gen::tools::{Tool, combined, run};
+use ttfs_convert::Options;
+use ttfs_cosim::verilator::{FNV_OFFSET, fnv1a};
+use ttfs_hw::Design;
+use ttfs_hw::cycles::{self, SpikeCounts};
+use ttfs_hw::plan::Plan;
+use ttfs_hw::stage::build;
+use ttfs_hw::target::Target;
+use ttfs_hw::testbench::{self, Spike, Transcript};
 use ttfs_ir::Network;
 use ttfs_sim::{Prepared, quantized};
+use ttfs_tools::{Tool, combined, run};
 
 fn digits() -> Network {
     convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", None, &Options::default())
@@ -38,7 +38,7 @@ fn codes(net: &Network, data: &str, count: usize) -> Vec<i64> {
 /// Writes `design` into a fresh temporary directory.
 fn write(design: &Design) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    generate::write(design, dir.path(), true).unwrap();
+    ttfs_hw::write(design, dir.path(), true).unwrap();
     dir
 }
 

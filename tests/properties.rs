@@ -6,7 +6,7 @@
 //!   inputs the widths were derived from.
 
 use proptest::prelude::*;
-use ttfs_gen::convert::{self, CalibrationData, Graph, Op, Options};
+use ttfs_convert::{self as convert, CalibrationData, Graph, Op, Options};
 use ttfs_ir::{Network, NeuronModel, bounds::fits_signed};
 use ttfs_sim::Prepared;
 use ttfs_sim::discrete::{NO_SPIKE, run_weight_layer};

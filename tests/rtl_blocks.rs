@@ -9,7 +9,7 @@ mod common;
 use common::{require, rtl_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use ttfs_gen::tools::{Tool, combined, run};
+use ttfs_tools::{Tool, combined, run};
 
 const SENTINEL: &str = "*-* All Finished *-*";
 

@@ -4,9 +4,9 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use ttfs_gen::cmd::convert::read_model;
-use ttfs_gen::convert::{self, CalibrationData, Options};
-use ttfs_gen::data::{self, Element};
+use ttfs_convert::stage::read_model;
+use ttfs_convert::{self as convert, CalibrationData, Options};
+use ttfs_data::{self as data, Element};
 use ttfs_ir::Network;
 
 /// Path of a file under `tests/fixtures`.
@@ -62,7 +62,7 @@ pub fn softmax(logits: &[f64]) -> Vec<f64> {
 
 /// The tool's path, or `None` (with a loud message) when it is missing
 /// locally. Under CI (`CI=true`) a missing tool fails the test.
-pub fn require(tool: ttfs_gen::tools::Tool) -> Option<PathBuf> {
+pub fn require(tool: ttfs_tools::Tool) -> Option<PathBuf> {
     match tool.locate() {
         Ok(path) => Some(path),
         Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI needs {}: {e}", tool.program()),

@@ -15,12 +15,14 @@
 
 pub mod bounds;
 mod geometry;
+pub mod summary;
 mod validate;
 
 pub use geometry::{Shape, conv_out_dim};
 pub use validate::IrError;
 
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 /// The value of [`Network::format`].
 pub const FORMAT: &str = "ttfs-net";
@@ -409,6 +411,38 @@ impl Layer {
             _ => None,
         }
     }
+}
+
+/// Why a network description file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid description.
+    #[error("{} is not a usable network description", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: IrError,
+    },
+}
+
+/// Reads and validates the network description at `path`.
+///
+/// Guarantees: on `Ok`, the network passed [`Network::from_json`]; an error
+/// names the file.
+pub fn load(path: &Path) -> Result<Network, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    Network::from_json(&text).map_err(|source| LoadError::Invalid { path: path.to_path_buf(), source })
 }
 
 impl Network {

@@ -1,0 +1,58 @@
+//! `ttfs flow [MODEL --data FILE]`.
+
+use super::{Neuron, parse_target};
+use anyhow::Result;
+use std::path::PathBuf;
+use ttfs_convert::Options;
+use ttfs_hw::target::Target;
+
+/// Run the pipeline end to end (with no model: the bundled digits MLP).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model (.onnx or JSON form); default: the bundled digits MLP.
+    model: Option<PathBuf>,
+    /// Evaluation data (required with a model).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Evaluation labels.
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Calibration data (default: the evaluation data).
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    /// Output directory.
+    #[arg(short, long, default_value = "ttfs-out")]
+    output: PathBuf,
+    /// Neuron model.
+    #[arg(long, value_enum, default_value = "b1")]
+    neuron: Neuron,
+    /// Target device (default: ice40-hx8k for the bundled digits MLP, ice40-up5k otherwise).
+    #[arg(long, visible_alias = "target", value_parser = parse_target)]
+    device: Option<Target>,
+    /// Neurons processed in parallel in every layer (0 = all; default: the device's).
+    #[arg(long, conflicts_with = "lanes_per_layer")]
+    lanes: Option<usize>,
+    /// Lanes of each dense layer, in order (0 = all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    lanes_per_layer: Option<Vec<usize>>,
+    /// nextpnr's placer seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs `ttfs flow`; returns the summary it prints (progress goes to
+/// standard error when it is a terminal).
+pub fn run(a: Args) -> Result<String> {
+    ttfs_flow::run(&ttfs_flow::Args {
+        model: a.model,
+        calib: a.calib,
+        data: a.data,
+        labels: a.labels,
+        output: a.output,
+        options: Options { neuron: a.neuron.into(), ..Options::default() },
+        target: a.device,
+        lanes: super::lanes(a.lanes, a.lanes_per_layer),
+        seed: a.seed,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    })
+}

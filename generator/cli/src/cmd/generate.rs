@@ -1,0 +1,48 @@
+//! `ttfs generate NET.json -o DIR`.
+
+use super::parse_target;
+use anyhow::Result;
+use std::path::PathBuf;
+use ttfs_hw::stage::{Args as Request, run as generate};
+use ttfs_hw::target::Target;
+
+/// Write the Verilog accelerator for a network description into DIR.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The network description (from `ttfs convert`).
+    network: PathBuf,
+    /// Output directory (refused when it exists and is not empty, unless --force).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Target device.
+    #[arg(long, value_parser = parse_target, default_value = "ice40-up5k")]
+    target: Target,
+    /// Neurons processed in parallel in every layer (0 = all).
+    #[arg(long, conflicts_with = "lanes_per_layer")]
+    lanes: Option<usize>,
+    /// Lanes of each dense layer, in order (0 = all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    lanes_per_layer: Option<Vec<usize>>,
+    /// Data for the cycle model's mean (IDX, .npy or CSV; .gz allowed).
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    /// Use only the first N samples of --calib.
+    #[arg(long)]
+    calib_count: Option<usize>,
+    /// Write into DIR even if it is not empty.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs `ttfs generate`; returns what it prints.
+pub fn run(a: Args) -> Result<String> {
+    generate(&Request {
+        network: a.network,
+        output: a.output,
+        target: a.target,
+        lanes: super::lanes(a.lanes, a.lanes_per_layer),
+        calib: a.calib,
+        calib_count: a.calib_count,
+        force: a.force,
+    })
+}

@@ -1,0 +1,81 @@
+//! The `ttfs` subcommands: each file holds one subcommand's arguments
+//! (clap) and turns them into one call of the stage's library function.
+
+pub mod convert;
+pub mod cosim;
+pub mod flow;
+pub mod generate;
+pub mod inspect;
+pub mod passes;
+pub mod sim;
+pub mod synth;
+
+use std::path::PathBuf;
+use ttfs_hw::target::Target;
+
+/// Parses a `--target` or `--device` value.
+pub fn parse_target(text: &str) -> Result<Target, String> {
+    Target::parse(text).ok_or_else(|| format!("unknown target {text:?}; use ice40-up5k, ice40-hx8k or generic"))
+}
+
+/// The neuron model a network is converted to.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Neuron {
+    /// Paper 2's constant-slope neuron (silent zeros; hardware-ready).
+    B1,
+    /// Paper 1's α/J neuron (every neuron spikes; continuous simulation only).
+    Alpha,
+}
+
+impl From<Neuron> for ttfs_ir::NeuronModel {
+    fn from(n: Neuron) -> Self {
+        match n {
+            Neuron::B1 => ttfs_ir::NeuronModel::B1,
+            Neuron::Alpha => ttfs_ir::NeuronModel::Alpha,
+        }
+    }
+}
+
+/// The options of the passes that shape the integer network (`convert`,
+/// `passes run`).
+#[derive(clap::Args)]
+pub struct PassOptions {
+    /// Time bits: one value, or one per spiking layer (input, hidden...).
+    #[arg(long, value_delimiter = ',', default_value = "8")]
+    pub time_bits: Vec<u32>,
+    /// Weight bits: one value, or one per weight layer.
+    #[arg(long, value_delimiter = ',', default_value = "8")]
+    pub weight_bits: Vec<u32>,
+    /// Window margin ζ: each window is (1 + ζ)·X_n.
+    #[arg(long, default_value_t = 0.5)]
+    pub margin: f64,
+}
+
+/// A data set to run (`sim`, `cosim`).
+#[derive(clap::Args)]
+pub struct DataArgs {
+    /// Input data (IDX, .npy or CSV; .gz allowed).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Labels for accuracy.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Use only the first N samples.
+    #[arg(long)]
+    pub count: Option<usize>,
+}
+
+/// `--lanes N` or `--lanes-per-layer A,B,..` as the plan's lane list
+/// (empty: the target's default).
+pub fn lanes(lanes: Option<usize>, per_layer: Option<Vec<usize>>) -> Vec<usize> {
+    lanes.map(|n| vec![n]).or(per_layer).unwrap_or_default()
+}
+
+/// `text`, or `value` as pretty JSON with a final newline.
+pub fn text_or_json<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> anyhow::Result<String> {
+    Ok(if json { serde_json::to_string_pretty(value)? + "\n" } else { text(value) })
+}

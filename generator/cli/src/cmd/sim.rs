@@ -1,0 +1,24 @@
+//! `ttfs sim NET.json --data FILE`.
+
+use anyhow::Result;
+use std::path::PathBuf;
+use ttfs_flow::sim_stage::{self, Args as Request};
+
+/// Simulate a network description on a data set (ReLU, continuous and discrete).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The network description.
+    network: PathBuf,
+    #[command(flatten)]
+    data: super::DataArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `ttfs sim`; returns what it prints.
+pub fn run(a: Args) -> Result<String> {
+    let report =
+        sim_stage::run(&Request { network: a.network, data: a.data.data, labels: a.data.labels, count: a.data.count })?;
+    super::text_or_json(a.json, &report, sim_stage::render)
+}

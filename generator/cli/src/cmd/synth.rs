@@ -1,0 +1,49 @@
+//! `ttfs synth DIR`.
+
+use super::parse_target;
+use anyhow::Result;
+use std::path::PathBuf;
+use ttfs_hw::target::Target;
+use ttfs_synth::stage::{Args as Request, run as synth};
+
+/// Synthesize, place and route a generated design's board wrapper
+/// (Yosys, nextpnr-ice40, icepack): resources, Fmax, clock, latency.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A directory written by `ttfs generate`.
+    dir: PathBuf,
+    /// The device (default: the one DIR was generated for).
+    #[arg(long, value_parser = parse_target)]
+    device: Option<Target>,
+    /// The clock to ask for, MHz (default: the board wrapper's PLL clock);
+    /// the PLL is set to the fastest clock the routed design meets.
+    #[arg(long)]
+    freq: Option<f64>,
+    /// nextpnr's placer seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Data for the mean cycles per inference (default: DIR's manifest).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Use only the first N samples of --data.
+    #[arg(long)]
+    count: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `ttfs synth`; returns what it prints (steps go to standard error).
+pub fn run(a: Args) -> Result<String> {
+    let request = Request {
+        dir: a.dir,
+        device: a.device,
+        freq_mhz: a.freq,
+        seed: a.seed,
+        data: a.data,
+        count: a.count,
+        cycles: None,
+    };
+    let report = synth(&request, &mut |step| eprintln!("synth: {step}"))?;
+    super::text_or_json(a.json, &report, ttfs_synth::render)
+}

@@ -1,0 +1,274 @@
+//! The `ttfs` binary as a user runs it: exit codes, JSON output, and the
+//! error line on bad input.
+
+use std::process::Command;
+
+fn ttfs(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ttfs")).args(args).output().expect("ttfs runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn flow_then_sim_and_inspect_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flow");
+    // Co-simulation and synthesis are covered by tests/synth_flow.rs; here
+    // they are skipped (as without the tools) to keep the test quick, and
+    // the flow still converts, simulates and generates, and says what to
+    // install for the rest.
+    let run = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+        .args(["flow", "-o", out.to_str().unwrap()])
+        .env("VERILATOR", "/nonexistent/verilator")
+        .env("YOSYS", "/nonexistent/yosys")
+        .output()
+        .expect("ttfs runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{stderr}");
+    assert!(stdout.contains("accuracy, discrete TTFS") && stdout.contains("97.33 %"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("generate") && l.contains(" ok ")), "{stdout}");
+    assert!(out.join("hw/manifest.json").exists() && out.join("report.html").exists(), "{stdout}");
+    for (stage, install) in [("cosim", "apt-get install verilator"), ("synth", "apt-get install yosys")] {
+        let line = stdout.lines().find(|l| l.starts_with(stage)).unwrap();
+        assert!(line.contains("skipped") && line.contains(install), "{line}");
+    }
+    // A directory the flow did not write is refused, and left alone.
+    let other = dir.path().join("mine");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "keep").unwrap();
+    let (ok, _, stderr) = ttfs(&["flow", "-o", other.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("was not written by `ttfs flow`"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(other.join("notes.txt")).unwrap(), "keep");
+    let net = out.join("net.json");
+    let data = out.join("bundled/digits_test_images.csv.gz");
+    let labels = out.join("bundled/digits_test_labels.csv.gz");
+    let (ok, stdout, stderr) = ttfs(&[
+        "sim",
+        net.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    for key in [
+        "samples",
+        "accuracy_relu",
+        "accuracy_continuous",
+        "accuracy_discrete",
+        "agreement_continuous",
+        "agreement_discrete",
+        "max_abs_error_continuous",
+        "max_rel_error_continuous",
+        "clipped_activations",
+        "spikes_per_neuron",
+        "synaptic_events_per_inference",
+        "sim_inferences_per_second",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key} in {stdout}");
+    }
+    assert_eq!(report["samples"], 450);
+    assert_eq!(report["agreement_continuous"], 1.0);
+    let (ok, stdout, _) = ttfs(&["inspect", net.to_str().unwrap(), "--json"]);
+    assert!(ok);
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["layers"].as_array().unwrap().len(), 2);
+    // Running the flow again into its own directory is allowed.
+    assert!(ttfs(&["flow", "-o", out.to_str().unwrap()]).0);
+}
+
+#[test]
+fn bad_input_exits_nonzero_with_one_error_line() {
+    let (ok, stdout, stderr) = ttfs(&["sim", "/nonexistent/net.json", "--data", "x.csv"]);
+    assert!(!ok);
+    assert!(stdout.is_empty());
+    assert!(stderr.starts_with("error: cannot read /nonexistent/net.json"), "{stderr}");
+}
+
+fn fixture(rel: &str) -> String {
+    format!("{}/../../tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Converts a fixture model into `dir/name`.
+fn convert(dir: &std::path::Path, model: &str, calib: &str, name: &str) -> String {
+    let out = dir.join(name).to_str().unwrap().to_string();
+    let (ok, _, stderr) =
+        ttfs(&["convert", &fixture(model), "--calib", &fixture(calib), "--calib-count", "500", "-o", &out]);
+    assert!(ok, "{stderr}");
+    out
+}
+
+/// `ttfs generate`: writes a design with its manifest; refuses a design
+/// that does not fit before writing anything (with the numbers and what to
+/// change), a non-empty DIR without --force, a conflicting lanes option.
+#[test]
+fn generate_writes_a_design_and_refuses_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let digits = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", "digits.json");
+    let out = dir.path().join("hw");
+    let hw = out.to_str().unwrap();
+    let calib = fixture("digits/test_images.csv.gz");
+    let (ok, stdout, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ice40-hx8k", "--calib", &calib]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("top module ttfs_digits_mlp") && stdout.contains("weight-bandwidth bound"), "{stdout}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["target"], "ice40-hx8k");
+    assert_eq!(manifest["top"], "ttfs_digits_mlp");
+    assert!(manifest["cycle_stats"]["latency_mean"].as_f64().unwrap() > 0.0);
+    assert!(out.join("rtl/ttfs_digits_mlp.v").exists() && out.join("ttfs_digits_mlp.core").exists());
+
+    // A non-empty DIR is refused without --force; with it, the design is rewritten.
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2"]);
+    assert!(!ok && stderr.contains("pass --force"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2", "--force"]);
+    assert!(ok, "{stderr}");
+
+    // Does not fit: nothing written, and the message says by how much and what to change.
+    let mnist = convert(dir.path(), "mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", "mnist.json");
+    let absent = dir.path().join("absent");
+    let (ok, _, stderr) = ttfs(&["generate", &mnist, "-o", absent.to_str().unwrap(), "--target", "ice40-hx8k"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("does not fit the ice40-hx8k")
+            && stderr.contains("too many")
+            && stderr.contains("--weight-bits"),
+        "{stderr}"
+    );
+    assert!(!absent.exists(), "nothing is written for a design that does not fit");
+
+    // Conflicting and malformed options.
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2", "--lanes-per-layer", "1,2"]);
+    assert!(!ok && stderr.contains("cannot be used with"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ecp5"]);
+    assert!(!ok && stderr.contains("use ice40-up5k, ice40-hx8k or generic"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--lanes-per-layer", "1,2,3"]);
+    assert!(!ok && stderr.contains("3 values for 2 layers"), "{stderr}");
+}
+
+/// `ttfs cosim` from the command line: a report and exit 0 when everything
+/// matches; a missing Verilator or compiler is an error saying what to install.
+#[test]
+fn cosim_reports_and_says_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let digits = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", "digits.json");
+    let data = fixture("digits/test_images.csv.gz");
+    for (var, program) in [("VERILATOR", "verilator"), ("CXX", "g++")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+            .args(["cosim", &digits, "--data", &data, "--count", "3"])
+            .env(var, "/nonexistent/tool")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains(&format!("{program} is not installed")) && stderr.contains("apt-get install"),
+            "{stderr}"
+        );
+    }
+    if std::process::Command::new("verilator").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs verilator");
+        eprintln!("SKIPPED: verilator is not installed");
+        return;
+    }
+    let (ok, stdout, stderr) =
+        ttfs(&["cosim", &digits, "--data", &data, "--count", "20", "--target", "ice40-hx8k", "--json"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in [
+        "samples",
+        "mismatched_spikes",
+        "mismatched_outputs",
+        "accuracy",
+        "cycles_per_inference",
+        "initiation_interval",
+        "model_cycles_per_inference",
+        "simulated_cycles_per_second",
+    ] {
+        assert!(report.get(key).is_some(), "{key} missing in {stdout}");
+    }
+    assert_eq!(report["mismatched_spikes"], 0);
+    assert_eq!(report["samples"], 20);
+}
+
+/// Two co-simulations of the same design at once, on an empty cache: both
+/// build, neither corrupts the other, and a third run finds the build.
+#[test]
+fn concurrent_cosims_share_the_build_cache_safely() {
+    if std::process::Command::new("verilator").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs verilator");
+        eprintln!("SKIPPED: verilator is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let digits = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", "digits.json");
+    let cache = dir.path().join("cache");
+    let data = fixture("digits/test_images.csv.gz");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_ttfs"))
+            .args(["cosim", &digits, "--data", &data, "--count", "30", "--json"])
+            .env("TTFS_CACHE_DIR", &cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["mismatched_spikes"], 0);
+    }
+    let out = spawn().wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["build_seconds"], 0.0, "the third run uses the cached build");
+    // Only finished builds are left: no private build directories.
+    let leftovers: Vec<_> = std::fs::read_dir(cache.join("cosim"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// `ttfs passes` lists the passes; `ttfs passes run` re-quantizes a
+/// description; `convert --dump-after` writes it between passes.
+#[test]
+fn passes_are_listed_and_run_again_on_a_description() {
+    let (ok, stdout, stderr) = ttfs(&["passes"]);
+    assert!(ok, "{stderr}");
+    let names: Vec<&str> = stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(names, ["import", "rescale-alpha", "calibrate", "set-windows", "quantize", "validate", "count-clipping"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "digits_mlp.onnx", "digits/test_images.csv.gz", "net.json");
+    let out = dir.path().join("net4.json").to_str().unwrap().to_string();
+    let (ok, stdout, stderr) = ttfs(&["passes", "run", &net, "--from", "quantize", "--weight-bits", "4", "-o", &out]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("ran quantize, validate, count-clipping\n"), "{stdout}");
+    let (ok, stdout, _) = ttfs(&["inspect", &out, "--json"]);
+    assert!(ok);
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["layers"][0]["weight_bits"], 4, "{stdout}");
+
+    let dumped = dir.path().join("again.json").to_str().unwrap().to_string();
+    let (ok, _, stderr) = ttfs(&[
+        "convert",
+        &fixture("digits_mlp.onnx"),
+        "--calib",
+        &fixture("digits/test_images.csv.gz"),
+        "-o",
+        &dumped,
+        "--dump-after",
+        "calibrate",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(dir.path().join("again.after-calibrate.json").is_file());
+}

@@ -1,0 +1,366 @@
+//! `ttfs convert`: from a trained ReLU model to a TTFS network description.
+//!
+//! The stages are pure functions: [`onnx::read`] (model → [`Graph`]),
+//! [`fold::fold`] (graph → float layers on the encoded input), the α/J
+//! weight-sum rescaling ([`rescale_for_alpha`]), calibration of the time
+//! windows on representative data ([`calibrate`]), and quantization into
+//! the integer network ([`quantize`]).
+
+pub mod error;
+pub mod fold;
+pub mod graph;
+pub mod onnx;
+pub mod passes;
+pub mod stage;
+
+pub use error::{ConvertError, Result};
+pub use graph::{Graph, Op};
+
+use rayon::prelude::*;
+use ttfs_ir::bounds::{layer_widths, max_weight};
+use ttfs_ir::{
+    Calibration, FORMAT, Fire, Input, InputCode, Layer, Network, NeuronModel, Quant, Role, Source, VERSION, Window,
+};
+use ttfs_sim::{Prepared, relu};
+
+/// Conversion options (the `ttfs convert` flags).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Neuron model.
+    pub neuron: NeuronModel,
+    /// ζ: windows are `(1 + ζ)·X_n`.
+    pub margin: f64,
+    /// Time bits: one value for every spiking layer, or one per spiking
+    /// layer (the input, then each hidden weight layer).
+    pub time_bits: Vec<u32>,
+    /// Weight bits: one value for every weight layer, or one per weight layer.
+    pub weight_bits: Vec<u32>,
+    /// The raw input range `[p, r]`; `None` derives it from the calibration data.
+    pub input_range: Option<[f64; 2]>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { neuron: NeuronModel::B1, margin: 0.5, time_bits: vec![8], weight_bits: vec![8], input_range: None }
+    }
+}
+
+/// Representative data for calibration, in the model's data layout.
+pub struct CalibrationData<'a> {
+    /// File name (recorded in the network).
+    pub name: String,
+    /// `count × input size` values.
+    pub values: &'a [f64],
+    /// Samples.
+    pub count: usize,
+    /// Natural range of the element type (`[0, 255]` for bytes), if any.
+    pub natural_range: Option<[f64; 2]>,
+}
+
+/// Converts an imported graph into a validated network.
+///
+/// Guarantees: the result passes [`Network::validate`]; its float layers
+/// compute the graph's function on the encoded input; hidden windows are
+/// `(1 + ζ)·X_n` back to back from `t = 1`; for b1 networks the integer
+/// parameters and register widths follow `docs/net-json.md`.
+pub fn convert(graph: &Graph, calib: &CalibrationData, options: &Options) -> Result<Network> {
+    convert_observed(graph, calib, options, &mut |_, _| Ok(()))
+}
+
+/// [`convert`], calling `after` with the network after the import step and
+/// after each of the [`passes::PASSES`] (for `--dump-after`).
+pub fn convert_observed(
+    graph: &Graph,
+    calib: &CalibrationData,
+    options: &Options,
+    after: &mut dyn FnMut(&str, &Network) -> Result<()>,
+) -> Result<Network> {
+    graph
+        .validate()
+        .map_err(|message| ConvertError::Structure { message: format!("model {}: {message}", graph.name) })?;
+    let input_len: usize = graph.data_shape.iter().product();
+    if calib.count == 0 || calib.values.len() != calib.count * input_len {
+        return Err(ConvertError::Calibration(format!(
+            "calibration data {} has samples of {} values but the model input {:?} needs {input_len}",
+            calib.name,
+            calib.values.len() / calib.count.max(1),
+            graph.data_shape
+        )));
+    }
+    if !(options.margin.is_finite() && options.margin > -1.0) {
+        return Err(ConvertError::Option(format!("margin ζ = {} must be a number greater than −1", options.margin)));
+    }
+    let range = match options.input_range {
+        Some(r) => r,
+        None => calib.natural_range.unwrap_or_else(|| {
+            let lo = calib.values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = calib.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            [lo, hi]
+        }),
+    };
+    if !(range[0].is_finite() && range[1].is_finite() && range[0] < range[1]) {
+        return Err(ConvertError::Option(format!(
+            "input range {range:?} is empty; pass --input-range P,R with P < R (the calibration data are constant)"
+        )));
+    }
+    let mut net = import(graph, range, calib, options)?;
+    after(passes::IMPORT.0, &net)?;
+    let canonical: Vec<f64> = calib.values.chunks(input_len).flat_map(|s| net.input.to_canonical(s)).collect();
+    let cx = passes::PassContext { options, calibration: Some(&canonical), calibration_name: &calib.name, fresh: true };
+    passes::run(&mut net, passes::PASSES, &cx, after)?;
+    Ok(net)
+}
+
+/// The import step: the graph folded into float layers on the encoded
+/// input, as a network description without windows or integer parameters.
+fn import(graph: &Graph, range: [f64; 2], calib: &CalibrationData, options: &Options) -> Result<Network> {
+    let folded = fold::fold(graph, range)?;
+    let mut notes = graph.notes.clone();
+    notes.extend(folded.notes);
+    let shape = folded.input_shape.clone();
+    let input = Input {
+        shape: shape.clone(),
+        data_shape: graph.data_shape.clone(),
+        data_permutation: graph.data_permutation.clone(),
+        range,
+        window: Window { t_min: 0.0, t_max: 1.0 },
+        code: None,
+    };
+    Ok(Network {
+        format: FORMAT.into(),
+        version: VERSION,
+        name: sanitize(&graph.name),
+        neuron: options.neuron,
+        input,
+        layers: folded.layers,
+        calibration: Calibration {
+            data: calib.name.clone(),
+            samples: calib.count,
+            margin: options.margin,
+            clipped_inputs: 0,
+            clipped_continuous: 0,
+            clipped_discrete: None,
+        },
+        source: Source {
+            model: graph.name.clone(),
+            producer: graph.producer.clone(),
+            converter: format!("ttfs {}", env!("CARGO_PKG_VERSION")),
+        },
+        notes,
+    })
+}
+
+fn sanitize(name: &str) -> String {
+    let mut s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        s.insert_str(0, "net_");
+    }
+    s
+}
+
+/// X_n for every layer: the largest ReLU activation over the calibration
+/// samples (canonical layout); `None` for layers without a window.
+pub fn calibrate(net: &Network, canonical: &[f64]) -> Vec<Option<f64>> {
+    let model = Prepared::new(net);
+    let n = net.input.shape.iter().product::<usize>();
+    let hidden: Vec<bool> = net.layers.iter().map(|l| l.role() == Some(Role::Hidden)).collect();
+    canonical
+        .par_chunks(n)
+        .map(|raw| {
+            let (x0, _) = ttfs_sim::encode::continuous(net, raw);
+            relu::forward(&model, &x0)
+                .iter()
+                .zip(&hidden)
+                .map(|(a, &h)| h.then(|| a.iter().copied().fold(0.0, f64::max)))
+                .collect::<Vec<Option<f64>>>()
+        })
+        .reduce(
+            || vec![None; net.layers.len()],
+            |a, b| {
+                a.iter()
+                    .zip(&b)
+                    .map(|(x, y)| match (x, y) {
+                        (Some(x), Some(y)) => Some(x.max(*y)),
+                        (x, y) => x.or(*y),
+                    })
+                    .collect()
+            },
+        )
+        .into_iter()
+        .zip(&hidden)
+        .map(|(x, &h)| if h { Some(x.unwrap_or(0.0)) } else { None })
+        .collect()
+}
+
+/// Sets back-to-back windows `t_max = t_min + (1 + ζ)·X_n` from `t = 1`.
+/// A layer that never activates on the calibration data gets a unit window
+/// (noted), since a zero-length window cannot carry spikes.
+pub fn set_windows(net: &mut Network, x_max: &[Option<f64>], margin: f64) {
+    let mut notes = Vec::new();
+    let mut t_min = net.input.window.t_max;
+    for (layer, x) in net.layers.iter_mut().zip(x_max) {
+        let name = layer.name().to_string();
+        let Some(params) = layer.params_mut() else { continue };
+        let Some(x) = *x else {
+            params.window = None;
+            params.x_max = None;
+            continue;
+        };
+        let mut length = (1.0 + margin) * x;
+        if length <= 0.0 {
+            notes.push(format!("layer '{name}' never activates on the calibration data; it gets a window of 1"));
+            length = 1.0;
+        }
+        params.window = Some(Window { t_min, t_max: t_min + length });
+        params.x_max = Some(x);
+        t_min += length;
+    }
+    net.notes.append(&mut notes);
+}
+
+/// Paper 1's weight-sum rescaling: every hidden neuron whose incoming
+/// weights sum outside `[−10, 0.99]` has its weights and bias scaled into
+/// the range, and the next layer's weights from it scaled back. Returns the
+/// number of rescaled neurons (channels, for convolutions).
+pub fn rescale_for_alpha(layers: &mut [Layer]) -> usize {
+    const UPPER: f64 = 0.99;
+    const LOWER: f64 = -10.0;
+    let mut rescaled = 0;
+    for k in 0..layers.len() {
+        if layers[k].role() != Some(Role::Hidden) {
+            continue;
+        }
+        let (channels, row_len) = layers[k].weight_rows().expect("weight layer");
+        let params = layers[k].params_mut().expect("weight layer");
+        let factors: Vec<f64> = params
+            .weights
+            .chunks(row_len)
+            .map(|row| {
+                let c: f64 = row.iter().sum();
+                if c > UPPER {
+                    UPPER / c
+                } else if c < LOWER {
+                    LOWER / c
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        if factors.iter().all(|&f| f == 1.0) {
+            continue;
+        }
+        rescaled += factors.iter().filter(|&&f| f != 1.0).count();
+        for (ch, row) in params.weights.chunks_mut(row_len).enumerate() {
+            row.iter_mut().for_each(|w| *w *= factors[ch]);
+        }
+        params.bias.iter_mut().zip(&factors).for_each(|(b, f)| *b *= f);
+        if let Some(map) = &mut params.bias_map {
+            let per = map.len() / channels;
+            map.iter_mut().enumerate().for_each(|(o, b)| *b *= factors[o / per]);
+        }
+        // Find the consumer and the channel of each of its inputs.
+        let mut spatial = 1; // positions per channel of the tensor the consumer reads
+        for next in layers.iter_mut().skip(k + 1) {
+            match next {
+                Layer::MaxPool(p) => {
+                    let (input, channels) = (ttfs_ir::Shape(p.in_shape.to_vec()), p.in_shape[0].max(1));
+                    spatial = next.output_shape(&input).map_or(1, |out| out.len() / channels);
+                }
+                Layer::Flatten(f) => spatial = f.in_shape[1] * f.in_shape[2],
+                Layer::Dense(d) => {
+                    let inputs = d.inputs;
+                    for (i, w) in d.params.weights.iter_mut().enumerate() {
+                        *w /= factors[(i % inputs) / spatial];
+                    }
+                    break;
+                }
+                Layer::Conv2d(c) => {
+                    let taps = c.kernel[0] * c.kernel[1];
+                    let ci_n = c.in_shape[0];
+                    for (i, w) in c.params.weights.iter_mut().enumerate() {
+                        *w /= factors[(i / taps) % ci_n];
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    rescaled
+}
+
+/// Spreads a per-layer option given once or per layer.
+fn per_layer(values: &[u32], count: usize, what: &str, layer_names: &[String]) -> Result<Vec<u32>> {
+    match values.len() {
+        1 => Ok(vec![values[0]; count]),
+        n if n == count => Ok(values.to_vec()),
+        n => Err(ConvertError::Option(format!(
+            "--{what} has {n} values; give one for all layers or one per layer ({count}: {})",
+            layer_names.join(", ")
+        ))),
+    }
+}
+
+/// Quantizes a b1 network with windows set: integer weights (symmetric per
+/// layer), integer β from the window, biases rounded to nearest, register
+/// widths from the worst-case bounds.
+pub fn quantize(net: &mut Network, time_bits: &[u32], weight_bits: &[u32]) -> Result<()> {
+    let mut spiking = vec!["input".to_string()];
+    let mut weighted = Vec::new();
+    for l in &net.layers {
+        if let Some(role) = l.role() {
+            weighted.push(l.name().to_string());
+            if role == Role::Hidden {
+                spiking.push(l.name().to_string());
+            }
+        }
+    }
+    let time_bits = per_layer(time_bits, spiking.len(), "time-bits", &spiking)?;
+    let weight_bits = per_layer(weight_bits, weighted.len(), "weight-bits", &weighted)?;
+    if let Some(b) = time_bits.iter().find(|b| !(1..=16).contains(*b)) {
+        return Err(ConvertError::Option(format!("time bits {b} are outside 1..=16")));
+    }
+    if let Some(b) = weight_bits.iter().find(|b| !(2..=16).contains(*b)) {
+        return Err(ConvertError::Option(format!("weight bits {b} are outside 2..=16")));
+    }
+    let t0 = (1u32 << time_bits[0]) - 1;
+    net.input.code = Some(InputCode { time_bits: time_bits[0], ticks: t0 });
+    let mut s_prev = 1.0 / f64::from(t0);
+    let mut ticks_in = t0;
+    let mut hidden_index = 1;
+    for (w_index, layer) in net.layers.iter_mut().filter(|l| l.role().is_some()).enumerate() {
+        let (channels, row_len) = layer.weight_rows().expect("weight layer");
+        let hidden = layer.role() == Some(Role::Hidden);
+        let params = layer.params_mut().expect("weight layer");
+        let bits = weight_bits[w_index];
+        let w_limit = max_weight(bits);
+        let max_abs = params.weights.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+        let max_abs = if max_abs > 0.0 { max_abs } else { 1.0 };
+        let sigma = s_prev * max_abs / w_limit as f64;
+        let weights: Vec<i32> = params.weights.iter().map(|w| (w * w_limit as f64 / max_abs).round() as i32).collect();
+        let fire = if hidden {
+            let ticks = (1u32 << time_bits[hidden_index]) - 1;
+            let length = params.window.expect("window set").length();
+            let beta = ((length / (sigma * f64::from(ticks))).ceil() as i64).max(1);
+            hidden_index += 1;
+            Some(Fire { time_bits: time_bits[hidden_index - 1], ticks, beta, activation_scale: sigma * beta as f64 })
+        } else {
+            None
+        };
+        let rounding = fire.map_or(0, |f| f.beta / 2);
+        let to_int = |b: &f64| (b / sigma).round() as i64 + rounding;
+        let bias: Vec<i64> = params.bias.iter().map(to_int).collect();
+        let bias_map: Option<Vec<i64>> = params.bias_map.as_ref().map(|m| m.iter().map(to_int).collect());
+        let bias_rows: Vec<Vec<i64>> = match &bias_map {
+            Some(map) => map.chunks(map.len() / channels).map(<[i64]>::to_vec).collect(),
+            None => bias.iter().map(|&b| vec![b]).collect(),
+        };
+        let widths = layer_widths(&weights, row_len, &bias_rows, bits, ticks_in, fire.as_ref());
+        params.quant = Some(Quant { weight_bits: bits, potential_scale: sigma, weights, bias, bias_map, fire, widths });
+        if let Some(f) = fire {
+            s_prev = f.activation_scale;
+            ticks_in = f.ticks;
+        }
+    }
+    Ok(())
+}

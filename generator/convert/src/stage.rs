@@ -1,0 +1,193 @@
+//! The convert stage (`ttfs convert MODEL --calib FILE -o NET.json`): read a model, map it to a
+//! TTFS network, calibrate and quantize it, and write the description.
+
+use crate::passes::{self, PassContext};
+use crate::{CalibrationData, ConvertError, Graph, Options};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use ttfs_data::Element;
+use ttfs_ir::{Network, NeuronModel};
+
+/// What to convert (the arguments of `ttfs convert`).
+pub struct Args {
+    /// ONNX model, or a model in the JSON form (`.json`).
+    pub model: PathBuf,
+    /// Representative data.
+    pub calib: PathBuf,
+    /// Use only the first N calibration samples.
+    pub calib_count: Option<usize>,
+    /// Output network description.
+    pub output: PathBuf,
+    /// Conversion options.
+    pub options: Options,
+    /// Passes (or `import`) after which to write the description too, to
+    /// `OUTPUT` with `.json` replaced by `.after-PASS.json`.
+    pub dump_after: Vec<String>,
+    /// Replace an existing output file.
+    pub force: bool,
+}
+
+/// What to run again on an existing description (`ttfs passes run`).
+pub struct RerunArgs {
+    /// The network description to start from.
+    pub network: PathBuf,
+    /// The first pass to run; every pass after it runs too.
+    pub from: String,
+    /// Calibration data (needed from `calibrate`; without it, clipping is
+    /// not counted again).
+    pub calib: Option<PathBuf>,
+    /// Use only the first N calibration samples.
+    pub calib_count: Option<usize>,
+    /// Margin and bits for the passes (the neuron is the network's).
+    pub options: Options,
+    /// Where to write the result.
+    pub output: PathBuf,
+    /// Replace an existing output file.
+    pub force: bool,
+}
+
+/// Reads a model: ONNX, or the JSON model form when the name ends in `.json`.
+pub fn read_model(path: &Path) -> Result<Graph> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a model in the JSON form", path.display()));
+    }
+    Ok(crate::onnx::read(path)?)
+}
+
+/// Runs the conversion and returns the summary to print.
+pub fn run(args: &Args) -> Result<String> {
+    if args.output.exists() && !args.force {
+        anyhow::bail!("{} exists; pass --force to overwrite it", args.output.display());
+    }
+    let graph = read_model(&args.model)?;
+    let mut calib = ttfs_data::load_data(&args.calib)?;
+    if let Some(n) = args.calib_count {
+        calib.truncate(n);
+    }
+    calib.check_fits(&graph.data_shape).map_err(|e| anyhow::anyhow!("calibration data do not match the model: {e}"))?;
+    let natural_range = matches!(calib.element, Element::U8).then_some([0.0, 255.0]);
+    let name = args.calib.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dumps = dump_paths(&args.output, &args.dump_after, args.force)?;
+    let net = crate::convert_observed(
+        &graph,
+        &CalibrationData { name, values: &calib.values, count: calib.count, natural_range },
+        &args.options,
+        &mut |pass, net| {
+            if let Some((_, path)) = dumps.iter().find(|(p, _)| p == pass) {
+                write_new(path, &net.to_json(), args.force).map_err(|e| ConvertError::Option(format!("{e:#}")))?;
+            }
+            Ok(())
+        },
+    )?;
+    write_new(&args.output, &net.to_json(), args.force)?;
+    let mut out = String::new();
+    for (_, path) in &dumps {
+        out.push_str(&format!("wrote {}\n", path.display()));
+    }
+    out.push_str(&summary(&net, &args.output));
+    Ok(out)
+}
+
+/// Runs a pass and every pass after it on an existing description.
+pub fn rerun(args: &RerunArgs) -> Result<String> {
+    if args.output.exists() && !args.force {
+        anyhow::bail!("{} exists; pass --force to overwrite it", args.output.display());
+    }
+    let mut net = ttfs_ir::load(&args.network)?;
+    let calib = match &args.calib {
+        Some(path) => Some(ttfs_data::load_samples(&net, path, args.calib_count)?),
+        None => None,
+    };
+    let calibration_name = match args.calib.as_ref().and_then(|p| p.file_name()) {
+        Some(n) => n.to_string_lossy().into_owned(),
+        None => net.calibration.data.clone(),
+    };
+    let options = Options { neuron: net.neuron, ..args.options.clone() };
+    let cx = PassContext {
+        options: &options,
+        calibration: calib.as_ref().map(|(_, canonical)| canonical.as_slice()),
+        calibration_name: &calibration_name,
+        fresh: false,
+    };
+    let mut ran = Vec::new();
+    passes::run_from(&mut net, &args.from, &cx, &mut |pass, _| {
+        ran.push(pass.to_string());
+        Ok(())
+    })
+    .with_context(|| format!("cannot run the passes on {}", args.network.display()))?;
+    write_new(&args.output, &net.to_json(), args.force)?;
+    Ok(format!("ran {}\n", ran.join(", ")) + &summary(&net, &args.output))
+}
+
+/// The files `--dump-after` writes: (pass, path), checked before anything runs.
+fn dump_paths(output: &Path, passes: &[String], force: bool) -> Result<Vec<(String, PathBuf)>> {
+    let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "net".into());
+    let mut out = Vec::new();
+    for pass in passes {
+        if pass != passes::IMPORT.0 {
+            passes::find(pass)?;
+        }
+        let path = output.with_file_name(format!("{stem}.after-{pass}.json"));
+        if path.exists() && !force {
+            anyhow::bail!("{} exists; pass --force to overwrite it", path.display());
+        }
+        out.push((pass.clone(), path));
+    }
+    Ok(out)
+}
+
+/// What `convert` and `passes run` print about the description they wrote.
+fn summary(net: &Network, output: &Path) -> String {
+    let mut out = format!(
+        "wrote {} ({} neuron, {} layers, input range [{}, {}])\n",
+        output.display(),
+        net.neuron.as_str(),
+        net.layers.len(),
+        net.input.range[0],
+        net.input.range[1]
+    );
+    for note in &net.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    let c = &net.calibration;
+    out.push_str(&format!(
+        "calibration on {} samples of {} (margin ζ = {}): {} inputs outside the range, {} activations clipped (continuous){}\n",
+        c.samples,
+        c.data,
+        c.margin,
+        c.clipped_inputs,
+        c.clipped_continuous,
+        c.clipped_discrete.map_or(String::new(), |d| format!(", {d} clipped (discrete)"))
+    ));
+    if net.neuron == NeuronModel::B1 {
+        out.push_str("register widths are derived from worst-case bounds: no overflow is possible for any input\n");
+    } else {
+        out.push_str(
+            "α/J network: continuous simulation only (hardware uses the b1 neuron; convert with --neuron b1)\n",
+        );
+    }
+    out
+}
+
+/// Writes `text` to `path`, refusing to replace an existing file unless
+/// `force`. The text goes to a temporary file beside `path` that is renamed
+/// into place, so a failure never leaves half a description behind.
+fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
+    use std::io::Write as _;
+    if path.exists() && !force {
+        anyhow::bail!("{} exists; pass --force to overwrite it", path.display());
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    // A temporary file is private (0600); a description is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    file.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

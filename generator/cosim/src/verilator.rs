@@ -1,0 +1,458 @@
+//! Verilating a generated design at run time into a shared library and
+//! driving it through the generated C++ shim (`rtl-templates/top/cosim_shim.cpp`).
+//!
+//! Builds are cached by a hash of everything that goes into them (RTL,
+//! memory images, shim, Verilator's version, options) under the cache
+//! directory; Verilator's runtime objects are compiled once per Verilator
+//! version. Each build happens in a private temporary directory that is
+//! renamed into place, so concurrent runs never see a half-built library.
+
+use anyhow::{Context, Result, bail};
+use askama::Template;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use ttfs_hw::deref_to_view;
+use ttfs_hw::design::Design;
+use ttfs_hw::view::{TopView, file_text};
+use ttfs_tools::{Tool, combined, run};
+
+/// How Verilator translates the design (part of the cache key).
+const VERILATOR_FLAGS: &[&str] =
+    &["--cc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal"];
+
+/// How the model and the shim are compiled (part of the cache key).
+const CXX_FLAGS: &[&str] = &[
+    "-shared",
+    "-fPIC",
+    "-O3",
+    "-march=native",
+    "-std=c++17",
+    "-w",
+    "-fvisibility=hidden",
+    "-fno-semantic-interposition",
+];
+
+/// One SPRAM weight memory as the shim's preload sees it.
+#[derive(Clone, Debug)]
+pub struct SpramMemory {
+    /// Dense layer index.
+    pub layer: usize,
+    /// SB_SPRAM256KA blocks side by side.
+    pub srams: usize,
+}
+
+/// The shim (`rtl-templates/top/cosim_shim.cpp`).
+#[derive(Template)]
+#[template(path = "cosim_shim.cpp")]
+struct ShimTemplate<'a> {
+    v: &'a TopView,
+    trace: bool,
+    spram_memories: Vec<SpramMemory>,
+}
+
+/// The Verilator configuration that makes the shim's signals public.
+#[derive(Template)]
+#[template(path = "cosim.vlt")]
+struct VltTemplate<'a> {
+    v: &'a TopView,
+}
+
+deref_to_view!(ShimTemplate, VltTemplate);
+
+/// The FNV-1a 64-bit offset basis: the seed of a fresh fingerprint.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64 bits: a stable fingerprint for cache keys (chain calls by
+/// passing the previous result as `seed`).
+pub fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
+    bytes.iter().fold(seed, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Where builds are cached: `$TTFS_CACHE_DIR`, else `$XDG_CACHE_HOME/ttfs-hdl`,
+/// else `~/.cache/ttfs-hdl`, else the system temporary directory.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TTFS_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("ttfs-hdl");
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        return PathBuf::from(home).join(".cache/ttfs-hdl");
+    }
+    std::env::temp_dir().join("ttfs-hdl")
+}
+
+/// A built model, ready to load.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The shared library.
+    pub library: PathBuf,
+    /// Whether it came from the cache.
+    pub cached: bool,
+    /// Seconds spent building (0 when cached).
+    pub seconds: f64,
+}
+
+/// Tool facts that go into every key.
+struct Toolchain {
+    verilator: PathBuf,
+    cxx: PathBuf,
+    root: PathBuf,
+    version: String,
+}
+
+fn toolchain() -> Result<Toolchain> {
+    let verilator = Tool::Verilator.locate()?;
+    let cxx = Tool::Cxx.locate()?;
+    let version = combined(&run(Command::new(&verilator).arg("--version"))?).trim().to_string();
+    let root = combined(&run(Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]))?).trim().to_string();
+    let cxx_version = combined(&run(Command::new(&cxx).arg("--version"))?);
+    let first = cxx_version.lines().next().unwrap_or_default().to_string();
+    Ok(Toolchain { verilator, cxx, root: PathBuf::from(root), version: format!("{version}; {first}") })
+}
+
+/// Renames a finished build directory into place; another process may have
+/// finished the same build first, in which case ours is dropped.
+fn publish(tmp: &Path, fin: &Path) -> Result<()> {
+    match std::fs::rename(tmp, fin) {
+        Ok(()) => Ok(()),
+        Err(_) if fin.join("done").exists() => {
+            let _ = std::fs::remove_dir_all(tmp);
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot move {} to {}", tmp.display(), fin.display())),
+    }
+}
+
+fn private_dir(cache: &Path, name: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(".{name}-"))
+        .tempdir_in(cache)
+        .with_context(|| format!("cannot create a build directory in {}", cache.display()))?;
+    Ok(dir.keep())
+}
+
+fn defines(trace: bool) -> Vec<String> {
+    let t = u8::from(trace);
+    vec![
+        "-DVM_COVERAGE=0".into(),
+        "-DVM_SC=0".into(),
+        format!("-DVM_TRACE={t}"),
+        "-DVM_TRACE_FST=0".into(),
+        format!("-DVM_TRACE_VCD={t}"),
+    ]
+}
+
+/// Verilator's runtime objects, compiled once per toolchain and trace option.
+fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
+    let mut sources = vec!["verilated.cpp", "verilated_threads.cpp"];
+    if trace {
+        sources.push("verilated_vcd_c.cpp");
+    }
+    let key = fnv1a(format!("{}{trace}", tc.version).as_bytes(), FNV_OFFSET);
+    let fin = cache.join(format!("runtime-{key:016x}"));
+    let objects = |dir: &Path| sources.iter().map(|s| dir.join(s.replace(".cpp", ".o"))).collect::<Vec<_>>();
+    if fin.join("done").exists() {
+        return Ok(objects(&fin));
+    }
+    let tmp = private_dir(cache, "runtime")?;
+    let include = tc.root.join("include");
+    for source in &sources {
+        let mut cc = Command::new(&tc.cxx);
+        cc.args(["-c", "-fPIC", "-O2", "-std=c++17", "-w"])
+            .args(defines(trace))
+            .arg("-I")
+            .arg(&include)
+            .arg("-I")
+            .arg(include.join("vltstd"))
+            .arg(include.join(source))
+            .arg("-o")
+            .arg(tmp.join(source.replace(".cpp", ".o")));
+        run(&mut cc)?;
+    }
+    std::fs::write(tmp.join("done"), &tc.version)?;
+    publish(&tmp, &fin)?;
+    Ok(objects(&fin))
+}
+
+/// Builds (or finds in the cache) the shared library of `design`.
+pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
+    let tc = toolchain()?;
+    let cache = cache_dir().join("cosim");
+    let spram_memories: Vec<SpramMemory> = view
+        .layers
+        .iter()
+        .filter(|l| l.spram.is_some())
+        .map(|l| SpramMemory { layer: l.index, srams: l.weight_word_bits.div_ceil(16) as usize })
+        .collect();
+    let shim = file_text(ShimTemplate { v: view, trace, spram_memories }.render().expect("the shim renders"));
+    let vlt = file_text(VltTemplate { v: view }.render().expect("the Verilator configuration renders"));
+    let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
+    key = fnv1a(format!("{VERILATOR_FLAGS:?}{CXX_FLAGS:?}").as_bytes(), key);
+    key = fnv1a(&shim, key);
+    key = fnv1a(&vlt, key);
+    key = fnv1a(&[u8::from(trace)], key);
+    for (path, bytes) in &design.files {
+        if path.starts_with("rtl/") || path.starts_with("sim/") && !path.ends_with("_tb.v") || path.starts_with("mem/")
+        {
+            key = fnv1a(path.as_bytes(), key);
+            key = fnv1a(bytes, key);
+        }
+    }
+    let fin = cache.join(format!("{}-{key:016x}", design.top));
+    let library = fin.join(format!("libttfs_{}.so", design.top));
+    if fin.join("done").exists() {
+        return Ok(Built { library, cached: true, seconds: 0.0 });
+    }
+    let started = std::time::Instant::now();
+    let objects = runtime(&tc, &cache, trace)?;
+    let tmp = private_dir(&cache, &design.top)?;
+    let result = build_in(&tc, design, view, trace, (&shim, &vlt), &objects, &tmp, &fin);
+    if result.is_err() {
+        // A failed build leaves nothing behind in the cache.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result?;
+    std::fs::write(tmp.join("done"), format!("{key:016x}\n"))?;
+    publish(&tmp, &fin)?;
+    Ok(Built { library, cached: false, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Verilates and compiles in `tmp` (which becomes `fin`).
+#[allow(clippy::too_many_arguments)]
+fn build_in(
+    tc: &Toolchain,
+    design: &Design,
+    view: &TopView,
+    trace: bool,
+    (shim, vlt): (&[u8], &[u8]),
+    objects: &[PathBuf],
+    tmp: &Path,
+    fin: &Path,
+) -> Result<()> {
+    // The memory images are read by the model at run time, from the final
+    // directory: the top is rendered with absolute paths there.
+    for (path, bytes) in &design.files {
+        if path.starts_with("rtl/") || path.starts_with("sim/") || path.starts_with("mem/") {
+            let target = tmp.join(path);
+            std::fs::create_dir_all(target.parent().expect("relative paths have a parent"))?;
+            std::fs::write(&target, bytes)?;
+        }
+    }
+    let top_file = format!("rtl/{}.v", design.top);
+    let mut top_text = String::from_utf8_lossy(&design.files[&top_file]).into_owned();
+    for l in &view.layers {
+        for file in [&l.weight_file, &l.bias_file] {
+            if !file.is_empty() {
+                top_text = top_text.replace(&format!("\"{file}\""), &format!("\"{}\"", fin.join(file).display()));
+            }
+        }
+    }
+    std::fs::write(tmp.join(&top_file), top_text)?;
+    std::fs::write(tmp.join("cosim.vlt"), vlt)?;
+    std::fs::write(tmp.join("shim.cpp"), shim)?;
+    let rtl: Vec<&String> = design.files.keys().filter(|p| p.starts_with("rtl/")).collect();
+    let mut verilate = Command::new(&tc.verilator);
+    verilate
+        .current_dir(tmp)
+        .args(VERILATOR_FLAGS)
+        .args(if trace { vec!["--trace"] } else { vec![] })
+        .args(["-y", "sim", "-Mdir", "obj", "--top-module", &design.top, "cosim.vlt"])
+        .args(&rtl);
+    run(&mut verilate)?;
+    let mut includes = String::new();
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(tmp.join("obj"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cpp"))
+        .collect();
+    sources.sort();
+    for source in sources {
+        includes.push_str(&format!("#include \"{}\"\n", source.file_name().unwrap().to_string_lossy()));
+    }
+    std::fs::write(tmp.join("obj/all_sources.inc"), includes)?;
+    let include = tc.root.join("include");
+    let mut cc = Command::new(&tc.cxx);
+    cc.current_dir(tmp)
+        .args(CXX_FLAGS)
+        .args(defines(trace))
+        .args(["-I", "obj"])
+        .arg("-I")
+        .arg(&include)
+        .arg("-I")
+        .arg(include.join("vltstd"))
+        .arg("shim.cpp")
+        .args(objects)
+        .arg("-o")
+        .arg(format!("libttfs_{}.so", design.top))
+        .arg("-lpthread");
+    run(&mut cc)?;
+    Ok(())
+}
+
+type NewFn = unsafe extern "C" fn(*const std::ffi::c_char) -> *mut std::ffi::c_void;
+type FreeFn = unsafe extern "C" fn(*mut std::ffi::c_void);
+type CyclesFn = unsafe extern "C" fn(*mut std::ffi::c_void) -> u64;
+type LoadFn = unsafe extern "C" fn(*mut std::ffi::c_void, *const u8, u64, u64) -> i32;
+type PreloadFn = unsafe extern "C" fn(*mut std::ffi::c_void, u32, *const u64, u64) -> i32;
+type RunFn = unsafe extern "C" fn(
+    *mut std::ffi::c_void,
+    *const u16,
+    u64,
+    i32,
+    i64,
+    u64,
+    *mut u32,
+    *mut i64,
+    *mut u64,
+    *mut u64,
+    *mut u32,
+    u64,
+    *mut u64,
+) -> i32;
+
+/// A loaded model instance (the library stays loaded while it lives).
+pub struct Model {
+    library: libloading::Library,
+    handle: *mut std::ffi::c_void,
+    classes: usize,
+    inputs: usize,
+}
+
+/// What one run of images produced.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutput {
+    /// Class per image.
+    pub classes: Vec<u32>,
+    /// Logits, `classes` per image.
+    pub logits: Vec<i64>,
+    /// Latency per image.
+    pub latency: Vec<u64>,
+    /// Cycle of each result.
+    pub at: Vec<u64>,
+    /// Hidden spikes as (layer, image, neuron, q).
+    pub spikes: Vec<[u32; 4]>,
+    /// Simulated cycles.
+    pub cycles: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl Model {
+    /// Loads a built library and creates a model instance (reset applied);
+    /// `vcd` opens a waveform file (the library must be built with trace).
+    pub fn open(built: &Built, view: &TopView, vcd: Option<&Path>) -> Result<Model> {
+        // SAFETY: the library is the shim we just built; its constructors
+        // only set up Verilator's statics.
+        let library = unsafe { libloading::Library::new(&built.library) }
+            .with_context(|| format!("cannot load {}", built.library.display()))?;
+        let path = vcd.map(|p| std::ffi::CString::new(p.to_string_lossy().as_bytes())).transpose()?;
+        // SAFETY: `ttfs_new` has the signature of NewFn (cosim_shim.cpp).
+        let handle = unsafe {
+            let new: libloading::Symbol<NewFn> = library.get(b"ttfs_new")?;
+            new(path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()))
+        };
+        Ok(Model { library, handle, classes: view.classes, inputs: view.n_in })
+    }
+
+    /// Cycles since reset.
+    pub fn cycles(&self) -> u64 {
+        // SAFETY: CyclesFn matches `ttfs_cycles`; the handle is live.
+        unsafe { self.library.get::<CyclesFn>(b"ttfs_cycles").map(|f| f(self.handle)).unwrap_or(0) }
+    }
+
+    /// Sends the weight bytes through the design's loaders.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<u64> {
+        let before = self.cycles();
+        // SAFETY: LoadFn matches `ttfs_load`; the slice outlives the call.
+        let status = unsafe {
+            let load: libloading::Symbol<LoadFn> = self.library.get(b"ttfs_load")?;
+            load(self.handle, bytes.as_ptr(), bytes.len() as u64, 4 * bytes.len() as u64 + 1000)
+        };
+        if status != 0 {
+            bail!("the design did not finish loading its {} weight bytes", bytes.len());
+        }
+        Ok(self.cycles() - before)
+    }
+
+    /// Writes SPRAM memory `memory` directly and marks its loader done.
+    pub fn preload(&mut self, memory: u32, words: &[u64]) -> Result<()> {
+        // SAFETY: PreloadFn matches `ttfs_preload`; the slice outlives the call.
+        let status = unsafe {
+            let preload: libloading::Symbol<PreloadFn> = self.library.get(b"ttfs_preload")?;
+            preload(self.handle, memory, words.as_ptr(), words.len() as u64)
+        };
+        if status != 0 {
+            bail!("cannot preload SPRAM memory {memory} with {} words", words.len());
+        }
+        Ok(())
+    }
+
+    /// Runs images (pixel codes, `inputs` per image).
+    pub fn run(
+        &mut self,
+        codes: &[u16],
+        stream: bool,
+        trace_image: Option<usize>,
+        max_cycles: u64,
+        spike_cap: usize,
+    ) -> Result<RunOutput> {
+        let images = codes.len() / self.inputs;
+        let mut out = RunOutput {
+            classes: vec![0; images],
+            logits: vec![0; images * self.classes],
+            latency: vec![0; images],
+            at: vec![0; images],
+            spikes: vec![[0; 4]; spike_cap],
+            ..RunOutput::default()
+        };
+        let mut spike_count = 0u64;
+        let before = self.cycles();
+        let started = std::time::Instant::now();
+        // SAFETY: RunFn matches `ttfs_run`; every buffer holds what the shim
+        // writes (images, images·classes, spike_cap quadruples).
+        let status = unsafe {
+            let run_fn: libloading::Symbol<RunFn> = self.library.get(b"ttfs_run")?;
+            run_fn(
+                self.handle,
+                codes.as_ptr(),
+                images as u64,
+                i32::from(stream),
+                trace_image.map_or(-1, |i| i as i64),
+                max_cycles,
+                out.classes.as_mut_ptr(),
+                out.logits.as_mut_ptr(),
+                out.latency.as_mut_ptr(),
+                out.at.as_mut_ptr(),
+                out.spikes.as_mut_ptr().cast::<u32>(),
+                spike_cap as u64,
+                &mut spike_count,
+            )
+        };
+        out.seconds = started.elapsed().as_secs_f64();
+        out.cycles = self.cycles() - before;
+        match status {
+            0 => {}
+            -1 => bail!("the design stopped making progress (no pixel taken and no result for {max_cycles} cycles)"),
+            -2 => bail!("the design flagged an input error (an image with the wrong number of pixels)"),
+            s => bail!("the co-simulation shim failed ({s})"),
+        }
+        if spike_count as usize > spike_cap {
+            bail!("more hidden spikes ({spike_count}) than any correct design emits ({spike_cap})");
+        }
+        out.spikes.truncate(spike_count as usize);
+        Ok(out)
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: FreeFn matches `ttfs_free`; the handle is freed once.
+        unsafe {
+            if let Ok(free) = self.library.get::<FreeFn>(b"ttfs_free") {
+                free(self.handle);
+            }
+        }
+    }
+}

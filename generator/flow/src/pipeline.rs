@@ -1,0 +1,543 @@
+//! The flow (`ttfs flow`): the whole pipeline on one model, convert → sim → generate →
+//! cosim → synth, with a progress bar, a summary table, and a report in DIR
+//! (`report.md`, a self-contained `report.html` with plots, `flow.json`).
+//! With no model it runs on the bundled digits MLP (skl2onnx) and the digits
+//! test set, so a newcomer sees every stage work from one command.
+//!
+//! A stage that needs a tool that is not installed (Verilator for cosim,
+//! Yosys and nextpnr for synth) is skipped with the command that installs
+//! it; every other failure stops the flow with its error.
+
+use crate::report::{self, Figure, LayerSpikes, Raster, RasterLayer, Resource, Stage, StageStatus};
+use crate::sim_stage as sim_cmd;
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use ttfs_convert::Options;
+use ttfs_convert::stage as convert_cmd;
+use ttfs_cosim::stage as cosim_cmd;
+use ttfs_hw::cycles::SpikeCounts;
+use ttfs_hw::planner::PlanError;
+use ttfs_hw::stage as generate_cmd;
+use ttfs_hw::target::Target;
+use ttfs_sim::Prepared;
+use ttfs_synth::stage as synth_cmd;
+use ttfs_synth::{Cycles, SynthReport};
+use ttfs_tools::ToolError;
+
+/// The bundled default model and data (the digits set is small enough to
+/// ship inside the binary, so `ttfs flow` works from any directory).
+const DIGITS_MODEL: &[u8] = include_bytes!("../../../tests/fixtures/digits_mlp.onnx");
+const DIGITS_TRAIN: &[u8] = include_bytes!("../../../tests/fixtures/digits/train_images.csv.gz");
+const DIGITS_TEST: &[u8] = include_bytes!("../../../tests/fixtures/digits/test_images.csv.gz");
+const DIGITS_TEST_LABELS: &[u8] = include_bytes!("../../../tests/fixtures/digits/test_labels.csv.gz");
+
+/// A file in DIR that marks it as written by `ttfs flow` (so re-running may
+/// replace what it wrote, and nothing else).
+const MARKER: &str = ".ttfs-flow";
+
+/// The stages, in order.
+const STAGES: [&str; 5] = ["convert", "sim", "generate", "cosim", "synth"];
+
+/// Arguments of `ttfs flow`.
+pub struct Args {
+    /// Model; `None` uses the bundled digits MLP.
+    pub model: Option<PathBuf>,
+    /// Calibration data (default: the data set).
+    pub calib: Option<PathBuf>,
+    /// Evaluation data.
+    pub data: Option<PathBuf>,
+    /// Evaluation labels.
+    pub labels: Option<PathBuf>,
+    /// Output directory.
+    pub output: PathBuf,
+    /// Conversion options.
+    pub options: Options,
+    /// Target device (default: the HX8K for the bundled digits MLP, the UP5K otherwise).
+    pub target: Option<Target>,
+    /// Lanes: one value, one per layer, or empty for the target's default.
+    pub lanes: Vec<usize>,
+    /// nextpnr's seed.
+    pub seed: u64,
+    /// Show a progress bar (on a terminal).
+    pub progress: bool,
+}
+
+/// Everything the flow measured (`flow.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowResult {
+    /// The report's content (stages, figures, plots' data).
+    pub report: report::Report,
+    /// The simulators' report.
+    pub sim: Option<ttfs_sim::eval::Report>,
+    /// The co-simulation's report.
+    pub cosim: Option<cosim_cmd::Report>,
+    /// The synthesis report.
+    pub synth: Option<SynthReport>,
+}
+
+/// Prepares DIR: creates it, or accepts it when empty or written by an earlier flow.
+fn prepare(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_none();
+        if !empty && !dir.join(MARKER).exists() {
+            anyhow::bail!(
+                "{} exists and was not written by `ttfs flow`; choose another directory with -o",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join(MARKER), "written by ttfs flow\n")
+        .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
+fn unpack(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// The missing tool behind an error, if that is what it is.
+fn missing_tool(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(|c| match c.downcast_ref::<ToolError>() {
+        Some(missing @ ToolError::Missing { .. }) => Some(missing.to_string()),
+        _ => c.downcast_ref::<ttfs_synth::SynthError>().and_then(|s| match s {
+            ttfs_synth::SynthError::Tool(missing @ ToolError::Missing { .. }) => Some(missing.to_string()),
+            _ => None,
+        }),
+    })
+}
+
+/// The progress display: one bar over the stages, its message the step.
+struct Progress {
+    bar: ProgressBar,
+    log: Vec<Stage>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(show: bool) -> Progress {
+        let bar = if show { ProgressBar::new(STAGES.len() as u64) } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:25} {pos}/{len} {prefix:>8}: {wide_msg}")
+                .expect("a valid progress template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar, log: Vec::new(), started: Instant::now() }
+    }
+
+    fn start(&mut self, stage: &str) {
+        self.bar.set_prefix(stage.to_string());
+        self.bar.set_message("");
+        self.started = Instant::now();
+    }
+
+    fn step(&self, what: &str) {
+        self.bar.set_message(what.to_string());
+    }
+
+    fn finish(&mut self, stage: &str, status: StageStatus, summary: String) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        self.bar.println(format!("{stage:>8}: {} ({seconds:.1} s) {summary}", status_word(status)));
+        self.log.push(Stage { name: stage.into(), status, seconds, summary });
+        self.bar.inc(1);
+    }
+}
+
+/// The status for the terminal: a failure stands out.
+fn status_word(status: StageStatus) -> &'static str {
+    if status == StageStatus::Failed { "FAILED" } else { status.as_str() }
+}
+
+/// Runs the pipeline, writes the report, and returns the summary to print.
+pub fn run(args: &Args) -> Result<String> {
+    prepare(&args.output)?;
+    let (model, calib, data, labels) = match &args.model {
+        Some(model) => {
+            let data = args.data.clone().context("--data is required with a model")?;
+            (model.clone(), args.calib.clone().unwrap_or_else(|| data.clone()), data, args.labels.clone())
+        }
+        None => {
+            let bundled = args.output.join("bundled");
+            std::fs::create_dir_all(&bundled)?;
+            (
+                unpack(&bundled, "digits_mlp.onnx", DIGITS_MODEL)?,
+                unpack(&bundled, "digits_train_images.csv.gz", DIGITS_TRAIN)?,
+                unpack(&bundled, "digits_test_images.csv.gz", DIGITS_TEST)?,
+                Some(unpack(&bundled, "digits_test_labels.csv.gz", DIGITS_TEST_LABELS)?),
+            )
+        }
+    };
+    let target = args.target.unwrap_or(if args.model.is_none() { Target::Ice40Hx8k } else { Target::Ice40Up5k });
+    let mut p = Progress::new(args.progress);
+    let mut notes = Vec::new();
+
+    p.start("convert");
+    let network = args.output.join("net.json");
+    let text = convert_cmd::run(&convert_cmd::Args {
+        model: model.clone(),
+        calib,
+        calib_count: None,
+        output: network.clone(),
+        options: args.options.clone(),
+        dump_after: Vec::new(),
+        force: true,
+    })?;
+    p.finish("convert", StageStatus::Ok, first_line(&text));
+
+    p.start("sim");
+    let sim = sim_cmd::run(&sim_cmd::Args {
+        network: network.clone(),
+        data: data.clone(),
+        labels: labels.clone(),
+        count: None,
+    })?;
+    std::fs::write(args.output.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
+    p.finish(
+        "sim",
+        StageStatus::Ok,
+        format!(
+            "{} samples, accuracy ReLU {} / continuous {} / discrete {}",
+            sim.samples,
+            percent(sim.accuracy_relu),
+            percent(sim.accuracy_continuous),
+            percent(sim.accuracy_discrete)
+        ),
+    );
+
+    p.start("generate");
+    let hw = args.output.join("hw");
+    let generated = generate_cmd::run(&generate_cmd::Args {
+        network: network.clone(),
+        output: hw.clone(),
+        target,
+        lanes: args.lanes.clone(),
+        calib: Some(data.clone()),
+        calib_count: None,
+        force: true,
+    });
+    let generated = match generated {
+        Ok(text) => {
+            p.finish("generate", StageStatus::Ok, first_line(&text));
+            true
+        }
+        // A network the generator does not build yet still gets its
+        // conversion and simulation; say why the hardware is missing.
+        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::Unsupported(_)))) => {
+            p.finish("generate", StageStatus::Skipped, format!("{e:#}"));
+            false
+        }
+        Err(e) => return Err(e),
+    };
+
+    let mut cosim = None;
+    p.start("cosim");
+    if generated {
+        p.step("verilating and running every sample");
+        let result = cosim_cmd::run(&cosim_cmd::Args {
+            input: hw.clone(),
+            data: data.clone(),
+            labels: labels.clone(),
+            count: None,
+            lanes: Vec::new(),
+            target,
+            simulator: cosim_cmd::Simulator::Verilator,
+            load: cosim_cmd::WeightLoad::Loader,
+            trace: None,
+            trace_sample: 0,
+        });
+        match result {
+            Ok(r) => {
+                std::fs::write(args.output.join("cosim.json"), serde_json::to_string_pretty(&r)? + "\n")?;
+                let bad = r.mismatched_spikes + r.mismatched_outputs + r.comparison.cycle_model_mismatches;
+                let status = if bad == 0 { StageStatus::Ok } else { StageStatus::Failed };
+                p.finish(
+                    "cosim",
+                    status,
+                    format!(
+                        "{} samples, {} spikes and {} outputs mismatched, {:.1} cycles per inference",
+                        r.samples, r.mismatched_spikes, r.mismatched_outputs, r.cycles_per_inference
+                    ),
+                );
+                if bad > 0 {
+                    notes.push(format!(
+                        "The hardware differs from the reference: {} spikes, {} outputs, {} cycle counts (see cosim.json).",
+                        r.mismatched_spikes, r.mismatched_outputs, r.comparison.cycle_model_mismatches
+                    ));
+                }
+                cosim = Some(r);
+            }
+            Err(e) => match missing_tool(&e) {
+                Some(why) => {
+                    notes.push(format!("Co-simulation skipped: {why}."));
+                    p.finish("cosim", StageStatus::Skipped, why);
+                }
+                None => return Err(e.context("co-simulation failed")),
+            },
+        }
+    } else {
+        p.finish("cosim", StageStatus::Skipped, "no hardware".into());
+    }
+
+    let mut synth = None;
+    p.start("synth");
+    if generated {
+        let cycles = cosim.as_ref().map(|r| Cycles {
+            mean: r.cycles_per_inference,
+            worst_case: r.comparison.model_cycles_worst_case,
+            interval: r.initiation_interval,
+            source: format!("co-simulation, mean over {} samples", r.samples),
+        });
+        let args_synth = synth_cmd::Args {
+            dir: hw.clone(),
+            device: Some(target),
+            freq_mhz: None,
+            seed: args.seed,
+            data: Some(data.clone()),
+            count: None,
+            cycles,
+        };
+        match synth_cmd::run(&args_synth, &mut |step| p.step(step)) {
+            Ok(r) => {
+                std::fs::write(args.output.join("synth.json"), serde_json::to_string_pretty(&r)? + "\n")?;
+                let status = if r.timing_met && r.fits { StageStatus::Ok } else { StageStatus::Failed };
+                p.finish(
+                    "synth",
+                    status,
+                    format!(
+                        "{} / {} logic cells, Fmax {:.1} MHz, clock {} MHz, {:.2} µs per inference",
+                        r.lc, r.lc_available, r.fmax_mhz, r.clock_mhz, r.latency_us
+                    ),
+                );
+                if let Some(why) = r.timing_problem() {
+                    notes.push(format!("Timing is not met: {why}."));
+                }
+                synth = Some(r);
+            }
+            Err(e) => match missing_tool(&e) {
+                Some(why) => {
+                    notes.push(format!("Synthesis skipped: {why}."));
+                    p.finish("synth", StageStatus::Skipped, why);
+                }
+                None => {
+                    p.bar.finish_and_clear();
+                    return Err(e);
+                }
+            },
+        }
+    } else {
+        p.finish("synth", StageStatus::Skipped, "no hardware".into());
+    }
+    p.bar.finish_and_clear();
+
+    let net = ttfs_ir::load(&network)?;
+    let codes = generate_cmd::input_codes(&net, &data, None)?;
+    let title = format!("{} on the {}", net.name, target);
+    let report = report::Report {
+        title,
+        generator: format!("ttfs-hdl {}", env!("CARGO_PKG_VERSION")),
+        stages: p.log,
+        figures: figures(&sim, cosim.as_ref(), synth.as_ref()),
+        layers: layer_spikes(&net, &codes),
+        raster: raster(
+            &net,
+            &codes,
+            labels.as_ref().and_then(|l| ttfs_data::load_labels_for(l, 1, net.classes()).ok()),
+        ),
+        resources: synth.as_ref().map(resources).unwrap_or_default(),
+        notes,
+    };
+    std::fs::write(args.output.join("report.md"), report::markdown(&report))?;
+    std::fs::write(args.output.join("report.html"), report::html(&report))?;
+    let result = FlowResult { report, sim: Some(sim), cosim, synth };
+    std::fs::write(args.output.join("flow.json"), serde_json::to_string_pretty(&result)? + "\n")?;
+    Ok(summary(&result, &args.output))
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").trim().to_string()
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{:.2} %", 100.0 * v))
+}
+
+/// The key figures, in the order a reader asks for them.
+fn figures(
+    sim: &ttfs_sim::eval::Report,
+    cosim: Option<&cosim_cmd::Report>,
+    synth: Option<&SynthReport>,
+) -> Vec<Figure> {
+    let mut f = Vec::new();
+    let mut add =
+        |name: &str, value: String, note: &str| f.push(Figure { name: name.into(), value, note: note.into() });
+    add("samples", sim.samples.to_string(), "");
+    add("accuracy, ReLU network", percent(sim.accuracy_relu), "");
+    add("accuracy, continuous TTFS", percent(sim.accuracy_continuous), "");
+    add("accuracy, discrete TTFS", percent(sim.accuracy_discrete), "the hardware's arithmetic");
+    add("max relative logit error", format!("{:.1e}", sim.max_rel_error_continuous), "continuous TTFS against ReLU");
+    if let Some(s) = sim.spikes_per_neuron {
+        add("spikes per hidden neuron", format!("{s:.3}"), "mean per inference");
+    }
+    if let Some(c) = cosim {
+        add("accuracy, hardware (Verilator)", percent(c.accuracy), "");
+        add(
+            "mismatched spikes / outputs",
+            format!("{} / {}", c.mismatched_spikes, c.mismatched_outputs),
+            "every hidden spike's tick, every logit",
+        );
+        add(
+            "cycles per inference",
+            format!("{:.1}", c.cycles_per_inference),
+            &format!("measured; the cycle model says {:.1}", c.model_cycles_per_inference),
+        );
+        add("cycles between results, streaming", format!("{:.1}", c.initiation_interval), "");
+    }
+    if let Some(s) = synth {
+        add("logic cells", format!("{} / {}", s.lc, s.lc_available), &format!("estimate {}", s.estimate.logic_cells));
+        add("block RAM / SPRAM / DSP", format!("{} / {} / {}", s.bram, s.spram, s.dsp), "");
+        add("Fmax (post-route)", format!("{:.2} MHz", s.fmax_mhz), &format!("nextpnr seed {}", s.seed));
+        add("clock", format!("{} MHz", s.clock_mhz), "the board PLL's output");
+        add(
+            "latency",
+            format!("{:.2} µs", s.latency_us),
+            &format!("mean; worst case {:.2} µs", s.latency_worst_case_us),
+        );
+        if s.inferences_per_second > 0.0 {
+            add(
+                "µs per inference, streaming",
+                format!("{:.2} µs", 1e6 / s.inferences_per_second),
+                "images back to back",
+            );
+        }
+        add("inferences per second", format!("{:.0}", s.inferences_per_second), "images back to back");
+    }
+    f
+}
+
+/// Mean and largest spike counts per layer (the input's events first).
+fn layer_spikes(net: &ttfs_ir::Network, codes: &[i64]) -> Vec<LayerSpikes> {
+    let inputs: usize = net.input.shape.iter().product();
+    let model = Prepared::new(net);
+    let counts: Vec<SpikeCounts> = codes.chunks(inputs).map(|q0| SpikeCounts::of(&model, q0)).collect();
+    let n = counts.len().max(1) as f64;
+    let mut layers = vec![LayerSpikes {
+        name: "input".into(),
+        neurons: inputs,
+        mean_spikes: counts.iter().map(|c| c.input_events as f64).sum::<f64>() / n,
+        max_spikes: counts.iter().map(|c| c.input_events as usize).max().unwrap_or(0),
+    }];
+    let hidden = net.dense_layers().filter(|(_, d)| d.role == ttfs_ir::Role::Hidden);
+    for (k, (_, d)) in hidden.enumerate() {
+        layers.push(LayerSpikes {
+            name: d.name.clone(),
+            neurons: d.outputs,
+            mean_spikes: counts.iter().map(|c| c.hidden_events[k] as f64).sum::<f64>() / n,
+            max_spikes: counts.iter().map(|c| c.hidden_events[k] as usize).max().unwrap_or(0),
+        });
+    }
+    layers
+}
+
+/// The spike raster of the first sample: every input and hidden spike at
+/// its tick.
+fn raster(net: &ttfs_ir::Network, codes: &[i64], label: Option<Vec<usize>>) -> Option<Raster> {
+    let inputs: usize = net.input.shape.iter().product();
+    let q0 = codes.get(..inputs)?;
+    let code = net.input.code?;
+    let model = Prepared::new(net);
+    let trace = ttfs_sim::discrete::run(&model, q0, false);
+    let mut layers = vec![RasterLayer {
+        name: "input".into(),
+        neurons: inputs,
+        ticks: code.ticks,
+        spikes: q0.iter().enumerate().filter(|(_, q)| **q > 0).map(|(i, &q)| (i, code.ticks - q as u32)).collect(),
+    }];
+    let hidden = net.dense_layers().filter(|(_, d)| d.role == ttfs_ir::Role::Hidden);
+    for ((_, d), ticks) in hidden.zip(&trace.ticks) {
+        let fire = d.params.quant.as_ref()?.fire?;
+        layers.push(RasterLayer {
+            name: d.name.clone(),
+            neurons: d.outputs,
+            ticks: fire.ticks,
+            spikes: ticks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t != ttfs_sim::discrete::NO_SPIKE)
+                .map(|(i, &t)| (i, t))
+                .collect(),
+        });
+    }
+    let logits = ttfs_sim::quantized::forward(&model, q0);
+    Some(Raster {
+        sample: 0,
+        label: label.and_then(|l| l.first().copied()),
+        predicted: ttfs_sim::argmax(logits.logits()),
+        layers,
+    })
+}
+
+fn resources(s: &SynthReport) -> Vec<Resource> {
+    let mut r = vec![
+        Resource {
+            name: "logic cells".into(),
+            used: s.lc,
+            available: s.lc_available,
+            estimate: Some(s.estimate.logic_cells),
+        },
+        Resource {
+            name: "block RAM".into(),
+            used: s.bram,
+            available: s.bram_available,
+            estimate: Some(s.estimate.bram_blocks),
+        },
+    ];
+    if s.spram_available > 0 {
+        r.push(Resource {
+            name: "SPRAM".into(),
+            used: s.spram,
+            available: s.spram_available,
+            estimate: Some(s.estimate.spram_blocks),
+        });
+    }
+    if s.dsp_available > 0 {
+        r.push(Resource {
+            name: "DSP".into(),
+            used: s.dsp,
+            available: s.dsp_available,
+            estimate: Some(s.estimate.dsp_blocks),
+        });
+    }
+    r.push(Resource { name: "IO".into(), used: s.io, available: s.io_available, estimate: None });
+    r
+}
+
+/// The summary table printed at the end.
+fn summary(result: &FlowResult, dir: &Path) -> String {
+    let r = &result.report;
+    let mut t = String::new();
+    let _ = writeln!(t, "{}", r.title);
+    let _ = writeln!(t, "{:<10} {:<8} {:>8}  summary", "stage", "status", "seconds");
+    for s in &r.stages {
+        let _ = writeln!(t, "{:<10} {:<8} {:>8.1}  {}", s.name, status_word(s.status), s.seconds, s.summary);
+    }
+    let _ = writeln!(t);
+    let width = r.figures.iter().map(|f| f.name.chars().count()).max().unwrap_or(0);
+    for f in &r.figures {
+        let note = if f.note.is_empty() { String::new() } else { format!("  ({})", f.note) };
+        let _ = writeln!(t, "{:<width$}  {}{note}", f.name, f.value);
+    }
+    for n in &r.notes {
+        let _ = writeln!(t, "note: {n}");
+    }
+    let _ = writeln!(
+        t,
+        "\nwrote {} (report.md, report.html, flow.json; the design in hw/, its bitstream in hw/build/)",
+        dir.display()
+    );
+    t
+}

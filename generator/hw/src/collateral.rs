@@ -1,0 +1,235 @@
+//! Everything in DIR besides the Verilog: `manifest.json`, the FuseSoC core,
+//! pin and timing constraints, and the README on building DIR without ttfs.
+
+use crate::cycles::{CycleModel, CycleStats};
+use crate::manifest::{Load, Manifest, Memory, Port};
+use crate::plan::{Plan, SMALL_ROM_WORDS, WeightStore, potentials_in_ram};
+use crate::target::{bram_blocks, clock_mhz, spram_blocks};
+use crate::view::{TopView, VERSION, file_text};
+use askama::Template;
+use std::collections::BTreeMap;
+use ttfs_ir::Network;
+
+fn ports(v: &TopView) -> Vec<Port> {
+    let port = |name: &str, direction: &str, width: u64, description: &str| Port {
+        name: name.into(),
+        direction: direction.into(),
+        width,
+        description: description.into(),
+    };
+    vec![
+        port("clk", "input", 1, "clock; every register is on its rising edge"),
+        port("rst", "input", 1, "synchronous reset, active high"),
+        port("ld_valid", "input", 1, "weight byte stream (power-up, SPRAM designs)"),
+        port("ld_ready", "output", 1, "weight byte stream ready (0 when nothing is loaded)"),
+        port("ld_data", "input", 8, "weight byte"),
+        port("loaded", "output", 1, "weights loaded; pixels are accepted only after"),
+        port("s_valid", "input", 1, "pixel stream valid"),
+        port("s_ready", "output", 1, "pixel stream ready"),
+        port("s_last", "input", 1, "the image's final pixel"),
+        port("s_data", "input", u64::from(v.q0_bits), "pixel code q0 (unsigned)"),
+        port("m_valid", "output", 1, "result valid"),
+        port("m_ready", "input", 1, "result ready"),
+        port("m_class", "output", u64::from(v.cls_bits), "class: first index of the largest logit"),
+        port(
+            "m_logits",
+            "output",
+            (v.classes as u64) * u64::from(v.logit_bits),
+            "logits, signed, logit i at [i*logit_bits +: logit_bits]",
+        ),
+        port("error", "output", 1, "sticky: an image with the wrong number of pixels"),
+    ]
+}
+
+fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
+    let mut list = Vec::new();
+    let block_ram = |instance: String, holds: String, words: u64, width: u64, file: Option<String>| Memory {
+        instance,
+        holds,
+        kind: "block_ram".into(),
+        words,
+        width,
+        bits: words * width,
+        blocks: bram_blocks(words, width),
+        file,
+    };
+    for (q, k) in v.queues.iter().zip(0..) {
+        let words = 1u64 << q.addr_bits;
+        let width = u64::from(1 + q.idx_bits + q.q_bits);
+        list.push(block_ram(
+            format!("u_queue{k}.u_fifo.mem"),
+            format!("spike queue {k}: {}", q.role),
+            words,
+            width,
+            None,
+        ));
+    }
+    for (l, lp) in v.layers.iter().zip(&plan.layers) {
+        let k = l.index;
+        if lp.weight_store == WeightStore::Spram {
+            list.push(Memory {
+                instance: format!("u_weights{k}"),
+                holds: format!("weights of layer {k}"),
+                kind: "spram".into(),
+                words: lp.weight_words,
+                width: lp.weight_word_bits,
+                bits: lp.weight_words * lp.weight_word_bits,
+                blocks: spram_blocks(lp.weight_words, lp.weight_word_bits),
+                file: None,
+            });
+        } else {
+            list.push(block_ram(
+                format!("u_weights{k}.mem"),
+                format!("weights of layer {k}"),
+                lp.weight_words,
+                lp.weight_word_bits,
+                Some(l.weight_file.clone()),
+            ));
+        }
+        let bias_width = (lp.lanes as u64) * u64::from(lp.bias_bits);
+        let bias = block_ram(
+            format!("u_layer{k} (biases)"),
+            format!("biases of layer {k}"),
+            lp.blocks as u64,
+            bias_width,
+            Some(l.bias_file.clone()),
+        );
+        list.push(if lp.blocks >= SMALL_ROM_WORDS {
+            bias
+        } else {
+            Memory { kind: "registers".into(), blocks: 0, ..bias }
+        });
+        let pot_width = (lp.lanes as u64) * u64::from(lp.potential_bits);
+        let pot = block_ram(
+            format!("u_layer{k} (potentials)"),
+            format!("potentials of layer {k}"),
+            lp.blocks as u64,
+            pot_width,
+            None,
+        );
+        list.push(if potentials_in_ram(lp) { pot } else { Memory { kind: "registers".into(), blocks: 0, ..pot } });
+    }
+    list
+}
+
+#[derive(Template)]
+#[template(path = "README.md")]
+struct ReadmeTemplate<'a> {
+    v: &'a TopView,
+    m: &'a Manifest,
+    nextpnr: Option<(&'static str, &'static str)>,
+    rtl: String,
+    board: Option<crate::board::BoardView>,
+}
+
+#[derive(Template)]
+#[template(path = "design.core")]
+struct CoreTemplate<'a> {
+    v: &'a TopView,
+    m: &'a Manifest,
+}
+
+#[derive(Template)]
+#[template(path = "timing.sdc")]
+struct SdcTemplate<'a> {
+    v: &'a TopView,
+    period_ns: String,
+}
+
+/// Board pin files, copied into every design.
+const BOARD_PINS: &[(&str, &str)] = &[
+    ("icebreaker.pcf", include_str!("../../../constraints/icebreaker.pcf")),
+    ("hx8k-breakout.pcf", include_str!("../../../constraints/hx8k-breakout.pcf")),
+];
+
+/// Adds the collateral files to `files` (which holds the Verilog and
+/// memory images already).
+pub fn add(
+    files: &mut BTreeMap<String, Vec<u8>>,
+    net: &Network,
+    plan: &Plan,
+    v: &TopView,
+    model: &CycleModel,
+    stats: Option<&CycleStats>,
+) {
+    let clock = clock_mhz(plan.target);
+    let period_ns = format!("{:.3}", 1000.0 / clock);
+    let sdc = SdcTemplate { v, period_ns }.render().expect("the SDC template renders");
+    files.insert(format!("constraints/{}.sdc", v.top), file_text(sdc.clone()));
+    // Vivado reads the same create_clock line.
+    files.insert(format!("constraints/{}.xdc", v.top), file_text(sdc));
+    for (name, text) in BOARD_PINS {
+        files.insert(format!("constraints/{name}"), text.as_bytes().to_vec());
+    }
+
+    let mut by_role: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for path in files.keys() {
+        let role = match path.split('/').next() {
+            Some("rtl") => "rtl",
+            Some("sim") if path.ends_with("_tb.v") => "test_bench",
+            Some("sim") => "simulation_models",
+            Some("mem") => "memory_images",
+            Some("constraints") => "constraints",
+            _ => continue,
+        };
+        by_role.entry(role.to_string()).or_default().push(path.clone());
+    }
+    // The top goes last among the RTL sources (after the blocks it uses).
+    let top_file = format!("rtl/{}.v", v.top);
+    if let Some(rtl) = by_role.get_mut("rtl") {
+        rtl.retain(|p| *p != top_file);
+        rtl.push(top_file);
+    }
+    let memories = memories(v, plan);
+    let mut memory_bits: BTreeMap<String, u64> = BTreeMap::new();
+    for m in &memories {
+        *memory_bits.entry(m.kind.clone()).or_default() += m.bits;
+    }
+    let load = (!v.loaders.is_empty()).then(|| Load {
+        bytes: v.load_bytes,
+        file: "mem/weights_spram.bin".into(),
+        hex_file: "mem/weights_spram.hex".into(),
+        order: v.loaders.iter().map(|k| format!("u_weights{k}")).collect(),
+        word_format: "words in address order, each ceil(width/8) bytes, least significant byte first".into(),
+    });
+    let manifest = Manifest {
+        format: crate::manifest::FORMAT.into(),
+        version: crate::manifest::VERSION,
+        generator: format!("ttfs-hdl {VERSION}"),
+        network: net.name.clone(),
+        target: plan.target,
+        top: v.top.clone(),
+        clock_mhz: clock,
+        clock: [("clock", "clk"), ("reset", "rst"), ("reset_kind", "synchronous, active high")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ports: ports(v),
+        files: by_role,
+        layers: plan.layers.clone(),
+        queues: v.queues.clone(),
+        memories,
+        memory_bits,
+        load,
+        resources_needed: plan.needs,
+        resources_available: plan.target.resources(),
+        cycle_model: model.clone(),
+        cycle_stats: stats.cloned(),
+    };
+    let rtl = manifest.files.get("rtl").map(|f| f.join(" ")).unwrap_or_default();
+    let readme = ReadmeTemplate {
+        v,
+        m: &manifest,
+        nextpnr: plan.target.nextpnr_device(),
+        rtl,
+        board: crate::board::board(plan.target, v),
+    }
+    .render()
+    .expect("renders");
+    let core = CoreTemplate { v, m: &manifest }.render().expect("the core template renders");
+    files.insert("README.md".into(), file_text(readme));
+    files.insert(format!("{}.core", v.top), file_text(core));
+    let mut json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
+    json.push('\n');
+    files.insert("manifest.json".into(), json.into_bytes());
+}

@@ -1,0 +1,141 @@
+//! The generated design: the files of DIR as a pure function of the network,
+//! its plan and the cycle statistics. Templates (askama, in
+//! `rtl-templates/top`) only wire the hand-written blocks of
+//! `rtl-templates/lib`, which are embedded in the binary and copied as they are.
+
+use crate::cycles::{CycleModel, CycleStats};
+use crate::deref_to_view;
+use crate::plan::{Plan, WeightStore};
+use crate::rom;
+use crate::view::{TopView, file_text, view};
+use askama::Template;
+use std::collections::BTreeMap;
+use ttfs_ir::Network;
+
+/// The hand-written blocks, copied into `rtl/` of every design.
+const BLOCKS: &[(&str, &str)] = &[
+    ("ttfs_dense_layer.v", include_str!("../../../rtl-templates/lib/ttfs_dense_layer.v")),
+    ("ttfs_event_fifo.v", include_str!("../../../rtl-templates/lib/ttfs_event_fifo.v")),
+    ("ttfs_fire.v", include_str!("../../../rtl-templates/lib/ttfs_fire.v")),
+    ("ttfs_input_encoder.v", include_str!("../../../rtl-templates/lib/ttfs_input_encoder.v")),
+    ("ttfs_readout.v", include_str!("../../../rtl-templates/lib/ttfs_readout.v")),
+    ("ttfs_shift_add_mul.v", include_str!("../../../rtl-templates/lib/ttfs_shift_add_mul.v")),
+    ("ttfs_spike_queue.v", include_str!("../../../rtl-templates/lib/ttfs_spike_queue.v")),
+    ("ttfs_spi_flash_reader.v", include_str!("../../../rtl-templates/lib/ttfs_spi_flash_reader.v")),
+    ("ttfs_weight_loader.v", include_str!("../../../rtl-templates/lib/ttfs_weight_loader.v")),
+    ("ttfs_weight_rom.v", include_str!("../../../rtl-templates/lib/ttfs_weight_rom.v")),
+    ("ttfs_weight_spram.v", include_str!("../../../rtl-templates/lib/ttfs_weight_spram.v")),
+];
+
+/// The board wrappers' blocks (designs for a board only).
+const BOARD_BLOCKS: &[(&str, &str)] = &[
+    ("ttfs_power_on_reset.v", include_str!("../../../rtl-templates/lib/ttfs_power_on_reset.v")),
+    ("ttfs_result_sender.v", include_str!("../../../rtl-templates/lib/ttfs_result_sender.v")),
+    ("ttfs_uart_framer.v", include_str!("../../../rtl-templates/lib/ttfs_uart_framer.v")),
+    ("ttfs_uart_rx.v", include_str!("../../../rtl-templates/lib/ttfs_uart_rx.v")),
+    ("ttfs_uart_tx.v", include_str!("../../../rtl-templates/lib/ttfs_uart_tx.v")),
+];
+
+/// Simulation models the board benches use.
+const BOARD_MODELS: &[(&str, &str)] = &[
+    ("SB_PLL40_CORE.v", include_str!("../../../rtl-templates/sim/SB_PLL40_CORE.v")),
+    ("SB_PLL40_PAD.v", include_str!("../../../rtl-templates/sim/SB_PLL40_PAD.v")),
+    ("ttfs_spi_flash_model.v", include_str!("../../../rtl-templates/sim/ttfs_spi_flash_model.v")),
+];
+
+/// Blocks only designs with SPRAM weights get (the flash reader is for the
+/// board wrapper that feeds the loaders).
+const SPRAM_BLOCKS: &[&str] = &["ttfs_spi_flash_reader.v", "ttfs_weight_loader.v", "ttfs_weight_spram.v"];
+
+/// Behavioural models of the iCE40 primitives, for Verilator and Icarus.
+const SPRAM_MODEL: (&str, &str) = ("SB_SPRAM256KA.v", include_str!("../../../rtl-templates/sim/SB_SPRAM256KA.v"));
+
+/// A generated design: relative path → contents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Design {
+    /// Top module name.
+    pub top: String,
+    /// Files of DIR, by relative path (`/`-separated).
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// The top module (`rtl-templates/top/top.v`); fields are the view's.
+#[derive(Template)]
+#[template(path = "top.v")]
+struct TopTemplate<'a> {
+    v: &'a TopView,
+}
+
+/// The test bench (`rtl-templates/top/tb.v`).
+#[derive(Template)]
+#[template(path = "tb.v")]
+struct TbTemplate<'a> {
+    v: &'a TopView,
+}
+
+deref_to_view!(TopTemplate, TbTemplate);
+
+/// The weight bytes of the SPRAM layers, in the loaders' order: each word
+/// least significant byte first (`ttfs_weight_loader`'s stream format).
+pub fn load_stream(net: &Network, plan: &Plan) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (lp, d) in plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d)) {
+        if lp.weight_store != WeightStore::Spram {
+            continue;
+        }
+        let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
+        for word in rom::weight_words(&quant.weights, lp.inputs, lp.outputs, lp.lanes) {
+            bytes.extend(rom::pack_bytes(&word, lp.lanes, lp.weight_bits));
+        }
+    }
+    bytes
+}
+
+/// Renders every file of the design. Deterministic: the same inputs give
+/// byte-identical files (no dates, no absolute paths, sorted maps).
+pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&CycleStats>) -> Design {
+    let v = view(net, plan);
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let uses_spram = !v.loaders.is_empty();
+    for (name, text) in BLOCKS {
+        if uses_spram || !SPRAM_BLOCKS.contains(name) {
+            files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
+        }
+    }
+    if uses_spram {
+        files.insert(format!("sim/{}", SPRAM_MODEL.0), SPRAM_MODEL.1.as_bytes().to_vec());
+    }
+    let top = TopTemplate { v: &v }.render().expect("the top template renders");
+    files.insert(format!("rtl/{}.v", v.top), file_text(top));
+    let tb = TbTemplate { v: &v }.render().expect("the test bench template renders");
+    files.insert(format!("sim/{}_tb.v", v.top), file_text(tb));
+    for (layer, (lp, d)) in v.layers.iter().zip(plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d))) {
+        let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
+        if layer.spram.is_none() {
+            files.insert(
+                layer.weight_file.clone(),
+                rom::weight_image(&quant.weights, lp.inputs, lp.outputs, lp.lanes, lp.weight_bits).into_bytes(),
+            );
+        }
+        files.insert(layer.bias_file.clone(), rom::bias_image(&quant.bias, lp.lanes, lp.bias_bits).into_bytes());
+    }
+    if uses_spram {
+        let stream = load_stream(net, plan);
+        let hex: String = stream.iter().map(|b| format!("{b:02X}\n")).collect();
+        files.insert("mem/weights_spram.hex".into(), hex.into_bytes());
+        files.insert("mem/weights_spram.bin".into(), stream);
+    }
+    if crate::board::add(&mut files, plan.target, &v).is_some() {
+        for (name, text) in BOARD_BLOCKS {
+            files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
+        }
+        for (name, text) in BOARD_MODELS {
+            files.insert(format!("sim/{name}"), text.as_bytes().to_vec());
+        }
+        // The flash reader comes with SPRAM designs; a board always needs it then.
+    }
+    // The network itself, so that DIR alone is enough for `ttfs cosim DIR`.
+    files.insert("net.json".into(), net.to_json().into_bytes());
+    crate::collateral::add(&mut files, net, plan, &v, model, stats);
+    Design { top: v.top, files }
+}

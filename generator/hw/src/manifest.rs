@@ -1,0 +1,129 @@
+//! `manifest.json`: what a generated directory holds and how it is built
+//! (ports, memories, the plan, the cycle model). `generate` writes it;
+//! `cosim` and `synth` read it back with [`Manifest::read`], typed.
+
+use crate::cycles::{CycleModel, CycleStats};
+use crate::plan::LayerPlan;
+use crate::target::{Resources, Target};
+use crate::view::QueueView;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The value of [`Manifest::format`].
+pub const FORMAT: &str = "ttfs-hdl-design";
+/// The value of [`Manifest::version`] this crate writes and reads.
+pub const VERSION: u32 = 1;
+
+/// One port of the top module.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Port {
+    /// Name.
+    pub name: String,
+    /// "input" or "output".
+    pub direction: String,
+    /// Bits.
+    pub width: u64,
+    /// What it carries.
+    pub description: String,
+}
+
+/// One memory of the design.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// Instance path.
+    pub instance: String,
+    /// What it holds.
+    pub holds: String,
+    /// "block_ram", "spram", or "registers" (small ROMs Yosys may map to LUTs).
+    pub kind: String,
+    /// Words.
+    pub words: u64,
+    /// Bits per word.
+    pub width: u64,
+    /// words × width.
+    pub bits: u64,
+    /// Device blocks it takes (SB_RAM40_4K or SB_SPRAM256KA; 0 for registers).
+    pub blocks: u64,
+    /// Its `$readmemh` file, if bitstream-initialised.
+    pub file: Option<String>,
+}
+
+/// The weight load stream of SPRAM designs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    /// Bytes in the stream.
+    pub bytes: u64,
+    /// Raw bytes (for a flash image).
+    pub file: String,
+    /// The same bytes as hex, one per line (for `$readmemh`).
+    pub hex_file: String,
+    /// Memories in stream order.
+    pub order: Vec<String>,
+    /// Byte order of a word.
+    pub word_format: String,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always "ttfs-hdl-design".
+    pub format: String,
+    /// Manifest version.
+    pub version: u32,
+    /// ttfs-hdl version that wrote DIR.
+    pub generator: String,
+    /// Network name.
+    pub network: String,
+    /// Target device.
+    pub target: Target,
+    /// Top module.
+    pub top: String,
+    /// Clock the constraints ask for.
+    pub clock_mhz: f64,
+    /// Clock and reset.
+    pub clock: BTreeMap<String, String>,
+    /// Ports of the top module.
+    pub ports: Vec<Port>,
+    /// Files by role.
+    pub files: BTreeMap<String, Vec<String>>,
+    /// The plan: lanes, widths, where weights live.
+    pub layers: Vec<LayerPlan>,
+    /// Spike queues in front of each layer.
+    pub queues: Vec<QueueView>,
+    /// Every memory.
+    pub memories: Vec<Memory>,
+    /// Memory bits by kind.
+    pub memory_bits: BTreeMap<String, u64>,
+    /// The SPRAM load stream, when weights live in SPRAM.
+    pub load: Option<Load>,
+    /// What the design needs (memory and DSP blocks; logic comes from `ttfs synth`).
+    pub resources_needed: Resources,
+    /// What the device has.
+    pub resources_available: Resources,
+    /// The cycle model.
+    pub cycle_model: CycleModel,
+    /// The cycle model over the calibration data, when given.
+    pub cycle_stats: Option<CycleStats>,
+}
+
+impl Manifest {
+    /// Reads `dir/manifest.json`. Guarantees on `Ok`: the file is a
+    /// manifest of this format (any version this crate writes).
+    pub fn read(dir: &Path) -> anyhow::Result<Manifest> {
+        use anyhow::Context;
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).with_context(|| format!("{} is not a design manifest", path.display()))?;
+        if manifest.format != FORMAT || manifest.version != VERSION {
+            anyhow::bail!(
+                "{}: {:?} version {} is not a {FORMAT:?} manifest of version {VERSION}; generate the design again",
+                path.display(),
+                manifest.format,
+                manifest.version
+            );
+        }
+        Ok(manifest)
+    }
+}
