@@ -95,6 +95,25 @@ fn mnist_on_the_up5k_through_the_loader_and_preloaded() {
     }
 }
 
+/// Slow tier (`cargo test -- --ignored`): the MNIST design on the UP5K on
+/// all 10,000 test images, weights through the loader, exactly the
+/// reference's spikes, outputs and latencies (about a minute here).
+#[test]
+#[ignore = "slow tier: the full MNIST test set in co-simulation"]
+fn mnist_full_test_set_on_the_up5k() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", None);
+    let a = args(&net, "mnist/t10k-images-idx3-ubyte.gz", Some("mnist/t10k-labels-idx1-ubyte.gz"), None);
+    let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+    eprintln!("{}", cosim::render(&r));
+    assert_eq!(r.samples, 10_000);
+    assert_exact(&r, "MNIST, all test images");
+    assert!(r.accuracy.unwrap() > 0.97, "{:?}", r.accuracy);
+}
+
 /// One weight flipped in a generated design's ROM image: the co-simulation
 /// finds mismatches, and its first divergence is exactly where the
 /// reference with the same flipped weight first differs from the original.
@@ -211,4 +230,55 @@ fn a_verilator_failure_carries_the_command_and_its_output() {
     a.target = Target::Ice40Hx8k;
     let err = format!("{:#}", cosim::run(&a).expect_err("Verilator must fail"));
     assert!(err.contains("verilator") && err.contains("--cc") && err.contains("%Error"), "{err}");
+}
+
+/// The shim's interface is checked when a library loads: one without
+/// `ttfs_abi`, or one that reports another version, run-request layout or
+/// design shape, is refused with what it reported and what was expected.
+#[test]
+fn a_library_for_another_shim_interface_is_refused_at_load() {
+    let Some(cxx) = require(Tool::Cxx) else { return };
+    let net = common::convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(200), &Default::default());
+    let plan = ttfs_hw::planner::plan(&net, Target::Generic, &[]).unwrap();
+    let view = ttfs_hw::view::view(&net, &plan);
+    let dir = tempfile::tempdir().unwrap();
+    let build = |name: &str, source: &str| -> ttfs_cosim::verilator::Built {
+        let src = dir.path().join(format!("{name}.cpp"));
+        std::fs::write(&src, source).unwrap();
+        let library = dir.path().join(format!("lib{name}.so"));
+        let mut cmd = std::process::Command::new(&cxx);
+        cmd.args(["-shared", "-fPIC", "-o"]).arg(&library).arg(&src);
+        ttfs_tools::run(&mut cmd).unwrap_or_else(|e| panic!("{e}"));
+        ttfs_cosim::verilator::Built { library, cached: false, seconds: 0.0 }
+    };
+    let refused = |built: &ttfs_cosim::verilator::Built| match ttfs_cosim::verilator::Model::open(built, &view, None) {
+        Ok(_) => panic!("{} was accepted", built.library.display()),
+        Err(e) => format!("{e:#}"),
+    };
+
+    let none = build("none", "extern \"C\" int ttfs_new(void) { return 0; }\n");
+    assert!(refused(&none).contains("no ttfs_abi"), "{}", refused(&none));
+
+    let abi = |version: u32, bytes: u32, inputs: u64| {
+        format!(
+            "#include <cstdint>\nstruct A {{ uint32_t v; uint32_t b; uint64_t i; uint64_t c; }};\n\
+             extern \"C\" void ttfs_abi(A* a) {{ a->v = {version}; a->b = {bytes}; a->i = {inputs}; a->c = 10; }}\n"
+        )
+    };
+    // A run request is 12 eight-byte fields and two four-byte ones on a
+    // 64-bit machine: 96 bytes.
+    let (n_in, current) = (view.n_in as u64, ttfs_cosim::verilator::SHIM_ABI_VERSION);
+    for (name, source, reported) in [
+        ("old", abi(1, 96, n_in), "shim version 1, 96-byte run requests"),
+        ("layout", abi(current, 88, n_in), "88-byte run requests"),
+        ("shape", abi(current, 96, 784), "784 inputs"),
+    ] {
+        let message = refused(&build(name, &source));
+        assert!(
+            message.contains("was built for another interface or design") && message.contains(reported),
+            "{message}"
+        );
+        let expected = format!("this ttfs expects version {current}, 96 bytes, {n_in} inputs, 10 classes");
+        assert!(message.contains(&expected), "{message}");
+    }
 }

@@ -34,12 +34,24 @@ fn mnist_mlp_does_not_fit_the_hx8k_and_says_why() {
     insta::assert_snapshot!(err.to_string());
 }
 
+/// The plan checks memories only: all lanes of the digits MLP fit the
+/// HX8K's block RAM, while its logic (a multiplier per lane) is estimated
+/// far beyond the device, which `ttfs synth` refuses after packing (168 %).
+/// Such a design is still planned, for simulation.
 #[test]
-fn digits_mlp_with_all_lanes_fits_the_hx8k() {
+fn digits_mlp_with_all_lanes_fits_the_hx8k_memories_but_not_its_logic() {
     let net = convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", None, &Options::default());
-    let p = plan(&net, Target::Ice40Hx8k, &[0]).expect("fits");
+    let p = plan(&net, Target::Ice40Hx8k, &[0]).expect("the memories fit");
     assert_eq!(p.layers.iter().map(|l| (l.lanes, l.blocks)).collect::<Vec<_>>(), vec![(32, 1), (10, 1)]);
     assert_eq!(p.needs.spram_blocks, 0);
+    let have = Target::Ice40Hx8k.resources();
+    assert!(p.needs.bram_blocks <= have.bram_blocks);
+    assert!(
+        p.needs.logic_cells > have.logic_cells * 3 / 2,
+        "estimated {} logic cells of {}",
+        p.needs.logic_cells,
+        have.logic_cells
+    );
 }
 
 #[test]

@@ -70,6 +70,41 @@ inline void rise(Sim* s) {
 
 extern "C" {
 
+// The interface version: ttfs_abi() reports it with the layout's size and
+// the design's shape, and the loader (generator/cosim/src/verilator.rs,
+// `ShimAbi` and `RunRequest`) refuses a library that disagrees.
+struct TtfsAbi {
+    uint32_t version;
+    uint32_t run_request_bytes;
+    uint64_t inputs;
+    uint64_t classes;
+};
+
+// One call of ttfs_run: images in, results and hidden spikes out. Mirrored
+// field by field by `RunRequest` in verilator.rs.
+struct TtfsRun {
+    const uint16_t* pixels;  // images x N_IN pixel codes
+    uint64_t images;
+    int64_t trace_image;     // the image whose cycles go to the waveform, or -1
+    uint64_t max_cycles;     // cycles without progress before giving up
+    uint32_t* classes;       // images
+    int64_t* logits;         // images x CLASSES
+    uint64_t* latency;       // images: cycles from first pixel to result
+    uint64_t* at;            // images: cycle of each result
+    uint32_t* spikes;        // spike_cap x (layer, image, neuron, q)
+    uint64_t spike_cap;
+    uint64_t spike_count;    // out: hidden spikes seen (may exceed spike_cap)
+    uint32_t stream;         // 1: images back to back; 0: one at a time
+    uint32_t reserved;
+};
+
+TTFS_EXPORT void ttfs_abi(TtfsAbi* out) {
+    out->version = {{ abi_version }};
+    out->run_request_bytes = (uint32_t)sizeof(TtfsRun);
+    out->inputs = N_IN;
+    out->classes = CLASSES;
+}
+
 // A new model; `vcd_path` may be null (no waveform).
 TTFS_EXPORT void* ttfs_new(const char* vcd_path) {
     Sim* s = new Sim();
@@ -181,10 +216,19 @@ TTFS_EXPORT int ttfs_preload(void* handle, uint32_t memory, const uint64_t* word
 // `spike_count` gets the number seen. `trace_image` (or -1) is the image
 // whose cycles go to the waveform. Returns 0; -1 on a timeout (`max_cycles`
 // per image), -2 when the design flags an input error.
-TTFS_EXPORT int ttfs_run(void* handle, const uint16_t* pixels, uint64_t images, int stream, int64_t trace_image,
-             uint64_t max_cycles, uint32_t* classes, int64_t* logits, uint64_t* latency, uint64_t* at,
-             uint32_t* spikes, uint64_t spike_cap, uint64_t* spike_count) {
+TTFS_EXPORT int ttfs_run(void* handle, TtfsRun* run) {
     Sim* s = (Sim*)handle;
+    const uint16_t* pixels = run->pixels;
+    const uint64_t images = run->images;
+    const bool stream = run->stream != 0;
+    const int64_t trace_image = run->trace_image;
+    const uint64_t max_cycles = run->max_cycles;
+    uint32_t* classes = run->classes;
+    int64_t* logits = run->logits;
+    uint64_t* latency = run->latency;
+    uint64_t* at = run->at;
+    uint32_t* spikes = run->spikes;
+    const uint64_t spike_cap = run->spike_cap;
     auto* top = s->top;
     auto* r = top->rootp;
     (void)r;
@@ -262,7 +306,7 @@ TTFS_EXPORT int ttfs_run(void* handle, const uint16_t* pixels, uint64_t images, 
     top->s_valid = 0;
     settle(s);
     delete[] start;
-    *spike_count = nspikes;
+    run->spike_count = nspikes;
     return status;
 }
 

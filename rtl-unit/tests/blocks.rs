@@ -8,10 +8,7 @@ use ttfs_rtl_unit::{AVAILABLE, Block, Spec, blocks};
 
 /// Skips loudly without Verilator (CI fails at build time instead).
 fn available() -> bool {
-    if !AVAILABLE {
-        eprintln!("SKIPPED: verilator was not found when this crate was built");
-    }
-    AVAILABLE
+    AVAILABLE || ttfs_tools::testing::skip("verilator was not found when this crate was built")
 }
 
 #[cfg(not(ttfs_no_verilator))]

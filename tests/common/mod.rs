@@ -60,18 +60,8 @@ pub fn softmax(logits: &[f64]) -> Vec<f64> {
     e.iter().map(|v| v / s).collect()
 }
 
-/// The tool's path, or `None` (with a loud message) when it is missing
-/// locally. Under CI (`CI=true`) a missing tool fails the test.
-pub fn require(tool: ttfs_tools::Tool) -> Option<PathBuf> {
-    match tool.locate() {
-        Ok(path) => Some(path),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI needs {}: {e}", tool.program()),
-        Err(e) => {
-            eprintln!("SKIPPED: {e}");
-            None
-        }
-    }
-}
+#[allow(unused_imports)]
+pub use ttfs_tools::testing::require;
 
 /// The repository's `rtl-templates` folder.
 pub fn rtl_dir() -> PathBuf {

@@ -2,7 +2,8 @@
 //! driving it through the generated C++ shim (`rtl-templates/top/cosim_shim.cpp`).
 //!
 //! Builds are cached by a hash of everything that goes into them (RTL,
-//! memory images, shim, Verilator's version, options) under the cache
+//! memory images, shim, Verilator's and the compiler's versions, the CPU
+//! that `-march=native` compiles for, options) under the cache
 //! directory; Verilator's runtime objects are compiled once per Verilator
 //! version. Each build happens in a private temporary directory that is
 //! renamed into place, so concurrent runs never see a half-built library.
@@ -41,6 +42,11 @@ pub struct SpramMemory {
     pub srams: usize,
 }
 
+/// The version of the shim's C interface (`ttfs_abi`, `TtfsRun`); a
+/// library that reports another version, another `TtfsRun` size or another
+/// design shape is refused at load.
+pub const SHIM_ABI_VERSION: u32 = 2;
+
 /// The shim (`rtl-templates/top/cosim_shim.cpp`).
 #[derive(Template)]
 #[template(path = "cosim_shim.cpp")]
@@ -48,6 +54,7 @@ struct ShimTemplate<'a> {
     v: &'a TopView,
     trace: bool,
     spram_memories: Vec<SpramMemory>,
+    abi_version: u32,
 }
 
 /// The Verilator configuration that makes the shim's signals public.
@@ -100,6 +107,11 @@ struct Toolchain {
     cxx: PathBuf,
     root: PathBuf,
     version: String,
+    /// What `-march=native` means on this machine (the compiler's resolved
+    /// target options): libraries are built for this CPU, so a cache shared
+    /// between machines must not hand one to a CPU that lacks its
+    /// instructions.
+    cpu: u64,
 }
 
 fn toolchain() -> Result<Toolchain> {
@@ -109,7 +121,9 @@ fn toolchain() -> Result<Toolchain> {
     let root = combined(&run(Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]))?).trim().to_string();
     let cxx_version = combined(&run(Command::new(&cxx).arg("--version"))?);
     let first = cxx_version.lines().next().unwrap_or_default().to_string();
-    Ok(Toolchain { verilator, cxx, root: PathBuf::from(root), version: format!("{version}; {first}") })
+    let target = combined(&run(Command::new(&cxx).args(["-march=native", "-Q", "--help=target"]))?);
+    let cpu = fnv1a(target.as_bytes(), FNV_OFFSET);
+    Ok(Toolchain { verilator, cxx, root: PathBuf::from(root), version: format!("{version}; {first}"), cpu })
 }
 
 /// Renames a finished build directory into place; another process may have
@@ -187,9 +201,14 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
         .filter(|l| l.spram.is_some())
         .map(|l| SpramMemory { layer: l.index, srams: l.weight_word_bits.div_ceil(16) as usize })
         .collect();
-    let shim = file_text(ShimTemplate { v: view, trace, spram_memories }.render().expect("the shim renders"));
+    let shim = file_text(
+        ShimTemplate { v: view, trace, spram_memories, abi_version: SHIM_ABI_VERSION }
+            .render()
+            .expect("the shim renders"),
+    );
     let vlt = file_text(VltTemplate { v: view }.render().expect("the Verilator configuration renders"));
     let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
+    key = fnv1a(&tc.cpu.to_le_bytes(), key);
     key = fnv1a(format!("{VERILATOR_FLAGS:?}{CXX_FLAGS:?}").as_bytes(), key);
     key = fnv1a(&shim, key);
     key = fnv1a(&vlt, key);
@@ -296,21 +315,67 @@ type FreeFn = unsafe extern "C" fn(*mut std::ffi::c_void);
 type CyclesFn = unsafe extern "C" fn(*mut std::ffi::c_void) -> u64;
 type LoadFn = unsafe extern "C" fn(*mut std::ffi::c_void, *const u8, u64, u64) -> i32;
 type PreloadFn = unsafe extern "C" fn(*mut std::ffi::c_void, u32, *const u64, u64) -> i32;
-type RunFn = unsafe extern "C" fn(
-    *mut std::ffi::c_void,
-    *const u16,
-    u64,
-    i32,
-    i64,
-    u64,
-    *mut u32,
-    *mut i64,
-    *mut u64,
-    *mut u64,
-    *mut u32,
-    u64,
-    *mut u64,
-) -> i32;
+/// `TtfsAbi` of the shim, field by field.
+#[repr(C)]
+#[derive(Default)]
+struct ShimAbi {
+    version: u32,
+    run_request_bytes: u32,
+    inputs: u64,
+    classes: u64,
+}
+
+/// `TtfsRun` of the shim, field by field: one call of `ttfs_run`.
+#[repr(C)]
+struct RunRequest {
+    pixels: *const u16,
+    images: u64,
+    trace_image: i64,
+    max_cycles: u64,
+    classes: *mut u32,
+    logits: *mut i64,
+    latency: *mut u64,
+    at: *mut u64,
+    spikes: *mut u32,
+    spike_cap: u64,
+    spike_count: u64,
+    stream: u32,
+    reserved: u32,
+}
+
+type AbiFn = unsafe extern "C" fn(*mut ShimAbi);
+type RunFn = unsafe extern "C" fn(*mut std::ffi::c_void, *mut RunRequest) -> i32;
+
+/// Checks that a library speaks this shim interface for `view`'s shape.
+fn check_abi(library: &libloading::Library, path: &Path, view: &TopView) -> Result<()> {
+    let mut abi = ShimAbi::default();
+    // SAFETY: AbiFn matches `ttfs_abi`, which only writes the struct.
+    unsafe {
+        let f: libloading::Symbol<AbiFn> = library.get(b"ttfs_abi").with_context(|| {
+            format!("{} is not a ttfs co-simulation library of this version (no ttfs_abi)", path.display())
+        })?;
+        f(&mut abi);
+    }
+    let expected = (SHIM_ABI_VERSION, std::mem::size_of::<RunRequest>(), view.n_in as u64, view.classes as u64);
+    let found = (abi.version, abi.run_request_bytes as usize, abi.inputs, abi.classes);
+    if found != expected {
+        bail!(
+            "{} was built for another interface or design: shim version {}, {}-byte run requests, {} inputs, {} classes; \
+             this ttfs expects version {}, {} bytes, {} inputs, {} classes (clear the cache at {})",
+            path.display(),
+            found.0,
+            found.1,
+            found.2,
+            found.3,
+            expected.0,
+            expected.1,
+            expected.2,
+            expected.3,
+            cache_dir().display()
+        );
+    }
+    Ok(())
+}
 
 /// A loaded model instance (the library stays loaded while it lives).
 pub struct Model {
@@ -347,6 +412,7 @@ impl Model {
         // only set up Verilator's statics.
         let library = unsafe { libloading::Library::new(&built.library) }
             .with_context(|| format!("cannot load {}", built.library.display()))?;
+        check_abi(&library, &built.library, view)?;
         let path = vcd.map(|p| std::ffi::CString::new(p.to_string_lossy().as_bytes())).transpose()?;
         // SAFETY: `ttfs_new` has the signature of NewFn (cosim_shim.cpp).
         let handle = unsafe {
@@ -407,29 +473,31 @@ impl Model {
             spikes: vec![[0; 4]; spike_cap],
             ..RunOutput::default()
         };
-        let mut spike_count = 0u64;
+        let mut request = RunRequest {
+            pixels: codes.as_ptr(),
+            images: images as u64,
+            trace_image: trace_image.map_or(-1, |i| i as i64),
+            max_cycles,
+            classes: out.classes.as_mut_ptr(),
+            logits: out.logits.as_mut_ptr(),
+            latency: out.latency.as_mut_ptr(),
+            at: out.at.as_mut_ptr(),
+            spikes: out.spikes.as_mut_ptr().cast::<u32>(),
+            spike_cap: spike_cap as u64,
+            spike_count: 0,
+            stream: u32::from(stream),
+            reserved: 0,
+        };
         let before = self.cycles();
         let started = std::time::Instant::now();
-        // SAFETY: RunFn matches `ttfs_run`; every buffer holds what the shim
-        // writes (images, images·classes, spike_cap quadruples).
+        // SAFETY: RunFn matches `ttfs_run` (the layout was checked at load);
+        // every buffer holds what the shim writes (images, images·classes,
+        // spike_cap quadruples) and outlives the call.
         let status = unsafe {
             let run_fn: libloading::Symbol<RunFn> = self.library.get(b"ttfs_run")?;
-            run_fn(
-                self.handle,
-                codes.as_ptr(),
-                images as u64,
-                i32::from(stream),
-                trace_image.map_or(-1, |i| i as i64),
-                max_cycles,
-                out.classes.as_mut_ptr(),
-                out.logits.as_mut_ptr(),
-                out.latency.as_mut_ptr(),
-                out.at.as_mut_ptr(),
-                out.spikes.as_mut_ptr().cast::<u32>(),
-                spike_cap as u64,
-                &mut spike_count,
-            )
+            run_fn(self.handle, &mut request)
         };
+        let spike_count = request.spike_count;
         out.seconds = started.elapsed().as_secs_f64();
         out.cycles = self.cycles() - before;
         match status {

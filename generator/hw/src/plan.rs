@@ -105,7 +105,8 @@ pub struct Plan {
     pub input_value_bits: u32,
     /// Dense layers in order.
     pub layers: Vec<LayerPlan>,
-    /// Memory blocks the design needs.
+    /// What the design needs: memory and DSP blocks as placed (checked
+    /// against the device), logic cells as estimated (not checked).
     pub needs: Resources,
 }
 

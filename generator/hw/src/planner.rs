@@ -1,8 +1,12 @@
 //! Making a plan: lanes and blocks per layer, register widths, where each
-//! layer's weights live, and whether it all fits the target. A pure function
-//! of the network description and the options; nothing is written before
-//! the plan says the design fits. The plan's logic-cell need is the
-//! pre-synthesis estimate ([`crate::estimate`]).
+//! layer's weights live, and whether the memories (block RAM, SPRAM) fit
+//! the target. A pure function of the network description and the
+//! options; nothing is written before the plan says the memories fit.
+//!
+//! Logic is estimated, not checked: the plan's logic-cell need is the
+//! pre-synthesis estimate ([`crate::estimate`]), which `generate` reports;
+//! a design too big in logic is still planned (it simulates), and `ttfs
+//! synth` refuses it after packing, before place and route.
 
 use crate::plan::{LayerPlan, Plan, SMALL_ROM_WORDS, WeightStore, index_bits, potentials_in_ram, queue_addr_bits};
 use crate::target::{Resources, SPRAM_WIDTH, SPRAM_WORDS, Target, bram_blocks, spram_blocks};

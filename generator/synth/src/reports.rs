@@ -1,13 +1,15 @@
 //! Reading what Yosys and nextpnr-ice40 report: Yosys's `stat -json`
-//! (cells by type after `synth_ice40`), nextpnr's `--report` JSON
-//! (utilisation per bel type and the achieved frequency per clock), and the
-//! utilisation table nextpnr prints after packing (`--pack-only`).
+//! (LUTs, carries and flip-flops after `synth_ice40`), nextpnr's `--report`
+//! JSON (utilisation per bel type and the achieved frequency per clock),
+//! and the utilisation table nextpnr prints after packing (`--pack-only`).
+//! Memories, DSPs and the clock constraint are read from nextpnr's placed
+//! design, not from these, so they are not parsed here.
 
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Cells of the synthesized netlist, by kind.
+/// The logic of the synthesized netlist.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Netlist {
     /// SB_LUT4 cells.
@@ -16,14 +18,6 @@ pub struct Netlist {
     pub carry: u64,
     /// Flip-flops (every SB_DFF* variant).
     pub ff: u64,
-    /// SB_RAM40_4K block RAMs.
-    pub bram: u64,
-    /// SB_SPRAM256KA blocks.
-    pub spram: u64,
-    /// SB_MAC16 DSPs.
-    pub dsp: u64,
-    /// Every cell type with its count.
-    pub cells: BTreeMap<String, u64>,
 }
 
 /// Parses Yosys's `stat -json` output (the whole design's counts).
@@ -36,13 +30,9 @@ pub fn parse_yosys_stat(text: &str) -> Result<Netlist, String> {
     let mut netlist = Netlist::default();
     for (name, count) in by_type {
         let count = count.as_u64().ok_or_else(|| format!("Yosys's count of {name} is not a number"))?;
-        netlist.cells.insert(name.clone(), count);
         match name.as_str() {
             "SB_LUT4" => netlist.lut4 += count,
             "SB_CARRY" => netlist.carry += count,
-            "SB_RAM40_4K" | "SB_RAM40_4KNR" | "SB_RAM40_4KNW" | "SB_RAM40_4KNRNW" => netlist.bram += count,
-            "SB_SPRAM256KA" => netlist.spram += count,
-            "SB_MAC16" => netlist.dsp += count,
             n if n.starts_with("SB_DFF") => netlist.ff += count,
             _ => {}
         }
@@ -64,17 +54,8 @@ pub struct Use {
 pub struct Placed {
     /// Bel types (ICESTORM_LC, ICESTORM_RAM, SB_IO, ...).
     pub utilisation: BTreeMap<String, Use>,
-    /// Achieved and constrained frequency of each clock, MHz.
-    pub clocks: BTreeMap<String, ClockTiming>,
-}
-
-/// A clock's timing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct ClockTiming {
-    /// The post-route maximum frequency, MHz.
-    pub achieved_mhz: f64,
-    /// The frequency asked for, MHz.
-    pub constraint_mhz: f64,
+    /// The post-route maximum frequency of each clock, MHz.
+    pub fmax_mhz: BTreeMap<String, f64>,
 }
 
 impl Placed {
@@ -85,7 +66,7 @@ impl Placed {
 
     /// The slowest clock's post-route frequency (the design's Fmax).
     pub fn fmax_mhz(&self) -> Option<f64> {
-        self.clocks.values().map(|c| c.achieved_mhz).reduce(f64::min)
+        self.fmax_mhz.values().copied().reduce(f64::min)
     }
 }
 
@@ -103,16 +84,11 @@ pub fn parse_nextpnr_report(text: &str) -> Result<Placed, String> {
     }
     if let Some(fmax) = json.get("fmax").and_then(Value::as_object) {
         for (clock, entry) in fmax {
-            let field = |name: &str| {
-                entry
-                    .get(name)
-                    .and_then(Value::as_f64)
-                    .ok_or_else(|| format!("nextpnr's report: clock {clock} has no {name}"))
-            };
-            placed.clocks.insert(
-                clock.clone(),
-                ClockTiming { achieved_mhz: field("achieved")?, constraint_mhz: field("constraint")? },
-            );
+            let achieved = entry
+                .get("achieved")
+                .and_then(Value::as_f64)
+                .ok_or_else(|| format!("nextpnr's report: clock {clock} has no achieved frequency"))?;
+            placed.fmax_mhz.insert(clock.clone(), achieved);
         }
     }
     Ok(placed)
@@ -145,8 +121,7 @@ mod tests {
             "num_cells_by_type": {"SB_LUT4": 5, "SB_CARRY": 2, "SB_DFFE": 3, "SB_DFFSR": 1,
             "SB_RAM40_4K": 2, "SB_MAC16": 1, "SB_SPRAM256KA": 4, "SB_PLL40_PAD": 1}}}"#;
         let n = parse_yosys_stat(text).unwrap();
-        assert_eq!((n.lut4, n.carry, n.ff, n.bram, n.dsp, n.spram), (5, 2, 4, 2, 1, 4));
-        assert_eq!(n.cells["SB_PLL40_PAD"], 1);
+        assert_eq!((n.lut4, n.carry, n.ff), (5, 2, 4));
         assert!(parse_yosys_stat("{}").unwrap_err().contains("num_cells_by_type"));
         assert!(parse_yosys_stat("not json").is_err());
     }
@@ -161,6 +136,8 @@ mod tests {
         assert_eq!(p.get("ICESTORM_DSP"), Use::default());
         assert_eq!(p.fmax_mhz(), Some(52.2));
         assert!(parse_nextpnr_report(r#"{"fmax": {}}"#).is_err());
+        let no_achieved = r#"{"fmax": {"clk": {"constraint": 48}}, "utilization": {}}"#;
+        assert!(parse_nextpnr_report(no_achieved).unwrap_err().contains("clock clk has no achieved frequency"));
     }
 
     #[test]

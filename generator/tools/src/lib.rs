@@ -2,6 +2,8 @@
 //! environment override each, and running them so that a failure carries
 //! the command line and the tool's whole output.
 
+pub mod testing;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
