@@ -12,14 +12,16 @@ use anyhow::{Context, Result, bail};
 use askama::Template;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use ttfs_cosim_driver::{self as driver, TRANSLATE_FLAGS, Verilator};
 use ttfs_hw::deref_to_view;
 use ttfs_hw::design::Design;
 use ttfs_hw::view::{TopView, file_text};
 use ttfs_tools::{Tool, combined, run};
 
-/// How Verilator translates the design (part of the cache key).
-const VERILATOR_FLAGS: &[&str] =
-    &["--cc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal"];
+/// How Verilator translates the design beyond the shared
+/// [`TRANSLATE_FLAGS`] (part of the cache key): generated designs are
+/// linted by the tests, so warnings do not stop a co-simulation.
+const VERILATOR_FLAGS: &[&str] = &["-Wno-fatal"];
 
 /// How the model and the shim are compiled (part of the cache key).
 const CXX_FLAGS: &[&str] = &[
@@ -103,9 +105,8 @@ pub struct Built {
 
 /// Tool facts that go into every key.
 struct Toolchain {
-    verilator: PathBuf,
+    verilator: Verilator,
     cxx: PathBuf,
-    root: PathBuf,
     version: String,
     /// What `-march=native` means on this machine (the compiler's resolved
     /// target options): libraries are built for this CPU, so a cache shared
@@ -115,15 +116,14 @@ struct Toolchain {
 }
 
 fn toolchain() -> Result<Toolchain> {
-    let verilator = Tool::Verilator.locate()?;
+    let verilator = Verilator::locate()?;
     let cxx = Tool::Cxx.locate()?;
-    let version = combined(&run(Command::new(&verilator).arg("--version"))?).trim().to_string();
-    let root = combined(&run(Command::new(&verilator).args(["--getenv", "VERILATOR_ROOT"]))?).trim().to_string();
     let cxx_version = combined(&run(Command::new(&cxx).arg("--version"))?);
     let first = cxx_version.lines().next().unwrap_or_default().to_string();
     let target = combined(&run(Command::new(&cxx).args(["-march=native", "-Q", "--help=target"]))?);
     let cpu = fnv1a(target.as_bytes(), FNV_OFFSET);
-    Ok(Toolchain { verilator, cxx, root: PathBuf::from(root), version: format!("{version}; {first}"), cpu })
+    let version = format!("{}; {first}", verilator.version);
+    Ok(Toolchain { verilator, cxx, version, cpu })
 }
 
 /// Renames a finished build directory into place; another process may have
@@ -149,22 +149,17 @@ fn private_dir(cache: &Path, name: &str) -> Result<PathBuf> {
 }
 
 fn defines(trace: bool) -> Vec<String> {
-    let t = u8::from(trace);
-    vec![
-        "-DVM_COVERAGE=0".into(),
-        "-DVM_SC=0".into(),
-        format!("-DVM_TRACE={t}"),
-        "-DVM_TRACE_FST=0".into(),
-        format!("-DVM_TRACE_VCD={t}"),
-    ]
+    driver::defines(trace).into_iter().map(|(k, v)| format!("-D{k}={v}")).collect()
+}
+
+/// `-I` for each of Verilator's include folders.
+fn include_args(v: &Verilator) -> Vec<std::ffi::OsString> {
+    v.include_dirs().into_iter().flat_map(|d| [std::ffi::OsString::from("-I"), d.into_os_string()]).collect()
 }
 
 /// Verilator's runtime objects, compiled once per toolchain and trace option.
 fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
-    let mut sources = vec!["verilated.cpp", "verilated_threads.cpp"];
-    if trace {
-        sources.push("verilated_vcd_c.cpp");
-    }
+    let sources = driver::runtime_sources(trace);
     let key = fnv1a(format!("{}{trace}", tc.version).as_bytes(), FNV_OFFSET);
     let fin = cache.join(format!("runtime-{key:016x}"));
     let objects = |dir: &Path| sources.iter().map(|s| dir.join(s.replace(".cpp", ".o"))).collect::<Vec<_>>();
@@ -172,15 +167,12 @@ fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
         return Ok(objects(&fin));
     }
     let tmp = private_dir(cache, "runtime")?;
-    let include = tc.root.join("include");
+    let include = tc.verilator.include();
     for source in &sources {
         let mut cc = Command::new(&tc.cxx);
         cc.args(["-c", "-fPIC", "-O2", "-std=c++17", "-w"])
             .args(defines(trace))
-            .arg("-I")
-            .arg(&include)
-            .arg("-I")
-            .arg(include.join("vltstd"))
+            .args(include_args(&tc.verilator))
             .arg(include.join(source))
             .arg("-o")
             .arg(tmp.join(source.replace(".cpp", ".o")));
@@ -209,7 +201,7 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
     let vlt = file_text(VltTemplate { v: view }.render().expect("the Verilator configuration renders"));
     let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
     key = fnv1a(&tc.cpu.to_le_bytes(), key);
-    key = fnv1a(format!("{VERILATOR_FLAGS:?}{CXX_FLAGS:?}").as_bytes(), key);
+    key = fnv1a(format!("{TRANSLATE_FLAGS:?}{VERILATOR_FLAGS:?}{CXX_FLAGS:?}").as_bytes(), key);
     key = fnv1a(&shim, key);
     key = fnv1a(&vlt, key);
     key = fnv1a(&[u8::from(trace)], key);
@@ -273,7 +265,7 @@ fn build_in(
     std::fs::write(tmp.join("cosim.vlt"), vlt)?;
     std::fs::write(tmp.join("shim.cpp"), shim)?;
     let rtl: Vec<&String> = design.files.keys().filter(|p| p.starts_with("rtl/")).collect();
-    let mut verilate = Command::new(&tc.verilator);
+    let mut verilate = tc.verilator.translate();
     verilate
         .current_dir(tmp)
         .args(VERILATOR_FLAGS)
@@ -291,16 +283,12 @@ fn build_in(
         includes.push_str(&format!("#include \"{}\"\n", source.file_name().unwrap().to_string_lossy()));
     }
     std::fs::write(tmp.join("obj/all_sources.inc"), includes)?;
-    let include = tc.root.join("include");
     let mut cc = Command::new(&tc.cxx);
     cc.current_dir(tmp)
         .args(CXX_FLAGS)
         .args(defines(trace))
         .args(["-I", "obj"])
-        .arg("-I")
-        .arg(&include)
-        .arg("-I")
-        .arg(include.join("vltstd"))
+        .args(include_args(&tc.verilator))
         .arg("shim.cpp")
         .args(objects)
         .arg("-o")

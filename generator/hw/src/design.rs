@@ -59,11 +59,13 @@ pub struct Design {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
-/// The top module (`rtl-templates/top/top.v`); fields are the view's.
+/// The top module (`rtl-templates/top/top.v`); fields are the view's, and
+/// the layers come rendered, each by its kind's template ([`crate::emit`]).
 #[derive(Template)]
 #[template(path = "top.v")]
 struct TopTemplate<'a> {
     v: &'a TopView,
+    layer_fragments: Vec<String>,
 }
 
 /// The test bench (`rtl-templates/top/tb.v`).
@@ -105,7 +107,9 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
     if uses_spram {
         files.insert(format!("sim/{}", SPRAM_MODEL.0), SPRAM_MODEL.1.as_bytes().to_vec());
     }
-    let top = TopTemplate { v: &v }.render().expect("the top template renders");
+    let top = TopTemplate { v: &v, layer_fragments: crate::emit::layer_fragments(&v) }
+        .render()
+        .expect("the top template renders");
     files.insert(format!("rtl/{}.v", v.top), file_text(top));
     let tb = TbTemplate { v: &v }.render().expect("the test bench template renders");
     files.insert(format!("sim/{}_tb.v", v.top), file_text(tb));

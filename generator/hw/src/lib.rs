@@ -6,6 +6,7 @@ pub mod board;
 pub mod collateral;
 pub mod cycles;
 pub mod design;
+pub mod emit;
 pub mod estimate;
 pub mod manifest;
 pub mod plan;

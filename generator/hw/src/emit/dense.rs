@@ -1,0 +1,21 @@
+//! A dense layer in the top module: `ttfs_dense_layer` with its weight
+//! memory (a `ttfs_weight_rom` in block RAM, or a `ttfs_weight_spram` with
+//! its `ttfs_weight_loader` in the load chain), and the wires between it,
+//! the spike queue before it and the stage after it.
+
+use crate::view::LayerView;
+use askama::Template;
+
+/// `rtl-templates/top/layers/dense.v`.
+#[derive(Template)]
+#[template(path = "layers/dense.v")]
+struct DenseTemplate<'a> {
+    l: &'a LayerView,
+    /// SPRAM weight loaders in the design (the last one ends the chain).
+    loaders: usize,
+}
+
+/// The layer's fragment of the top module.
+pub fn render(l: &LayerView, loaders: usize) -> String {
+    DenseTemplate { l, loaders }.render().expect("the dense layer template renders")
+}

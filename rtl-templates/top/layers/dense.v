@@ -1,0 +1,93 @@
+{#- One dense layer of the top module (ttfs_dense_layer with its weight
+    memory), rendered by generator/hw/src/emit/dense.rs into top.v's layer
+    list. Fields are the layer's view (LayerView); `loaders` is the number
+    of SPRAM weight loaders in the design. #}
+
+    // ---- layer {{ l.index }} '{{ l.name }}': {{ l.n_in }} -> {{ l.n_out }}, {{ l.lanes }} lanes x {{ l.blocks }} blocks, weights in {{ l.store }}, {% if l.dsp %}DSP{% else %}logic{% endif %} multipliers ----
+{%- if l.hidden %}
+    wire                    q{{ l.index + 1 }}_in_valid, q{{ l.index + 1 }}_in_ready, q{{ l.index + 1 }}_in_last;
+    wire [{{ l.idx_out_bits - 1 }}:0]              q{{ l.index + 1 }}_in_idx;
+    wire [{{ l.q_out_bits - 1 }}:0]              q{{ l.index + 1 }}_in_q;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [{{ l.potential_bits - 1 }}:0]             l{{ l.index }}_out_v; // logits only in the output layer
+    /* verilator lint_on UNUSEDSIGNAL */
+{%- else %}
+    wire                    ro_in_valid, ro_in_ready, ro_in_last;
+    wire [{{ l.idx_out_bits - 1 }}:0]              ro_in_idx;
+    wire [{{ l.potential_bits - 1 }}:0]             ro_in_v;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [{{ l.q_out_bits - 1 }}:0]              l{{ l.index }}_out_q; // values only in hidden layers
+    /* verilator lint_on UNUSEDSIGNAL */
+{%- endif %}
+    wire                    l{{ l.index }}_w_rd_en;
+    wire [{{ l.weight_addr_bits - 1 }}:0]             l{{ l.index }}_w_rd_addr;
+    wire [{{ l.weight_word_bits - 1 }}:0]             l{{ l.index }}_w_rd_data;
+
+    ttfs_dense_layer #(
+        .N_IN({{ l.n_in }}),
+        .N_OUT({{ l.n_out }}),
+        .P({{ l.lanes }}),
+        .WB({{ l.weight_bits }}),
+        .BW({{ l.bias_bits }}),
+        .QIN_W({{ l.q_in_bits }}),
+        .IDX_IN_W({{ l.idx_in_bits }}),
+        .IDX_OUT_W({{ l.idx_out_bits }}),
+        .VW({{ l.potential_bits }}),
+        .HIDDEN({% if l.hidden %}1{% else %}0{% endif %}),
+        .QOUT_W({{ l.q_out_bits }}),
+        .BETA({{ l.beta }}),
+        .FIRE_SPS({{ l.fire_steps }}),
+        .POT_RAM({% if l.potentials_in_ram %}1{% else %}0{% endif %}),
+        .WEIGHT_EXT(1),
+        .MUL_OPERATOR({% if l.dsp %}1{% else %}0{% endif %}),
+        .WEIGHT_FILE(""),
+        .BIAS_FILE("{{ l.bias_file }}")
+    ) u_layer{{ l.index }} (
+        .clk(clk), .rst(rst),
+        .in_valid(l{{ l.index }}_in_valid), .in_ready(l{{ l.index }}_in_ready), .in_last(l{{ l.index }}_in_last),
+        .in_idx(l{{ l.index }}_in_idx), .in_q(l{{ l.index }}_in_q),
+{%- if l.hidden %}
+        .out_valid(q{{ l.index + 1 }}_in_valid), .out_ready(q{{ l.index + 1 }}_in_ready), .out_last(q{{ l.index + 1 }}_in_last),
+        .out_idx(q{{ l.index + 1 }}_in_idx), .out_q(q{{ l.index + 1 }}_in_q), .out_v(l{{ l.index }}_out_v),
+{%- else %}
+        .out_valid(ro_in_valid), .out_ready(ro_in_ready), .out_last(ro_in_last),
+        .out_idx(ro_in_idx), .out_q(l{{ l.index }}_out_q), .out_v(ro_in_v),
+{%- endif %}
+        .w_rd_en(l{{ l.index }}_w_rd_en), .w_rd_addr(l{{ l.index }}_w_rd_addr), .w_rd_data(l{{ l.index }}_w_rd_data));
+{%- match l.spram %}
+{%- when Some(d) %}
+
+    // Weights in SPRAM ({{ l.weight_words }} words), written once by loader {{ d }}.
+    wire                    l{{ l.index }}_wr_en;
+    wire [13:0]             l{{ l.index }}_wr_addr;
+    wire [{{ l.weight_word_bits - 1 }}:0]             l{{ l.index }}_wr_data;
+
+    ttfs_weight_loader #(
+        .DATA_W({{ l.weight_word_bits }}),
+        .WORDS({{ l.weight_words }}),
+        .ADDR_W(14)
+    ) u_loader{{ d }} (
+        .clk(clk), .rst(rst),
+        .in_valid(ld{{ d }}_valid), .in_ready(ld{{ d }}_ready), .in_data(ld{{ d }}_data),
+        .out_valid(ld{{ d + 1 }}_valid), .out_ready({% if d + 1 == loaders %}1'b0{% else %}ld{{ d + 1 }}_ready{% endif %}), .out_data(ld{{ d + 1 }}_data),
+        .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data),
+        .done(ld{{ d }}_done));
+
+    ttfs_weight_spram #(
+        .DATA_W({{ l.weight_word_bits }})
+    ) u_weights{{ l.index }} (
+        .clk(clk),
+        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr({% if l.weight_addr_bits < 14 %}{ {{ 14 - l.weight_addr_bits }}'d0, l{{ l.index }}_w_rd_addr }{% else %}l{{ l.index }}_w_rd_addr{% endif %}), .rd_data(l{{ l.index }}_w_rd_data),
+        .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data));
+{%- when None %}
+
+    // Weights in block RAM, initialised by the bitstream.
+    ttfs_weight_rom #(
+        .ADDR_W({{ l.weight_addr_bits }}),
+        .DATA_W({{ l.weight_word_bits }}),
+        .DEPTH({{ l.weight_words }}),
+        .INIT_FILE("{{ l.weight_file }}")
+    ) u_weights{{ l.index }} (
+        .clk(clk),
+        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data));
+{%- endmatch %}
