@@ -224,6 +224,8 @@ fn test_benches_pass_under_icarus() {
         compile
             .args(["-g2005", "-o"])
             .arg(&out)
+            .arg("-I")
+            .arg(rtl_dir().join("tb"))
             .arg("-y")
             .arg(rtl_dir().join("lib"))
             .arg("-y")
@@ -253,6 +255,7 @@ fn test_benches_pass_under_verilator() {
                     build
                         .args(["--binary", "--timing", "-Wno-fatal", "-j", "1", "--top-module", &top, "--Mdir"])
                         .arg(&mdir)
+                        .arg(format!("-I{}", rtl_dir().join("tb").display()))
                         .arg("-y")
                         .arg(rtl_dir().join("lib"))
                         .arg("-y")
