@@ -2,7 +2,8 @@
 //! under `verilator --lint-only -Wall`, compiles under Icarus, passes Yosys's
 //! `hierarchy -check; proc; check -assert`, and passes its own self-checking
 //! test bench (`rtl-templates/tb/<module>_tb.v`) under both Icarus and
-//! Verilator.
+//! Verilator; and each refuses a parameter it cannot build, with its rule as
+//! the message, under all three tools.
 
 mod common;
 
@@ -82,6 +83,120 @@ fn blocks_pass_yosys_checks() {
     }
 }
 
+/// Parameter overrides: name and value.
+type Overrides = &'static [(&'static str, i64)];
+
+/// One parameter set per block that its checks refuse: the module, the
+/// overrides, and the rule the check states. Verilator and Yosys print
+/// `<module>: <rule>`; Icarus names the undefined `<module>_<rule>` (spaces
+/// as underscores).
+const BAD_PARAMETERS: &[(&str, Overrides, &str)] = &[
+    ("ttfs_dense_layer", &[("P", 5)], "P must be 1 to N_OUT"),
+    ("ttfs_event_fifo", &[("ADDR_W", 0)], "ADDR_W must be 1 to 30"),
+    ("ttfs_fire", &[("BETA", 0)], "BETA must be 1 or more"),
+    ("ttfs_input_encoder", &[("IDX_W", 9)], "IDX_W must be 1 to 32 and hold N_IN minus 1"),
+    ("ttfs_power_on_reset", &[("HOLD_BITS", -1)], "HOLD_BITS must be 0 or more"),
+    ("ttfs_readout", &[("N", 17)], "CLS_W must be 1 to 31 and hold N minus 1"),
+    ("ttfs_result_sender", &[("CLS_W", 9)], "CLS_W must be 1 to 8"),
+    ("ttfs_shift_add_mul", &[("QW", 0)], "QW must be 1 or more"),
+    ("ttfs_spi_flash_reader", &[("START", 1 << 24)], "START must be 0 to 16777215"),
+    ("ttfs_spike_queue", &[("Q_W", 0)], "Q_W must be 1 or more"),
+    ("ttfs_uart_framer", &[("QW", 9)], "QW must be 1 to 8"),
+    ("ttfs_uart_rx", &[("CLKS_PER_BIT", 3)], "CLKS_PER_BIT must be 4 or more"),
+    ("ttfs_uart_tx", &[("CLKS_PER_BIT", 0)], "CLKS_PER_BIT must be 1 or more"),
+    ("ttfs_weight_loader", &[("WORDS", 17), ("ADDR_W", 4)], "ADDR_W must be 1 to 32 and hold WORDS minus 1"),
+    ("ttfs_weight_rom", &[("DEPTH", 257)], "DEPTH must be 1 to 2 to the power ADDR_W"),
+    ("ttfs_weight_spram", &[("DATA_W", 65)], "DATA_W must be 1 to 64"),
+];
+
+/// Runs a tool on a refused parameter set: it must fail, and say `message`.
+fn check_refused(cmd: &mut Command, tool: &str, module: &str, message: &str) {
+    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = combined(&output);
+    assert!(!output.status.success(), "{tool} accepted bad parameters for {module}: {cmd:?}\n{text}");
+    assert!(text.contains(message), "{tool} refused {module} without saying `{message}`: {cmd:?}\n{text}");
+}
+
+#[test]
+fn every_block_has_a_refused_parameter_set() {
+    for file in lib_modules() {
+        let module = module_name(&file);
+        let text = std::fs::read_to_string(&file).unwrap();
+        if text.contains(&format!("module {module} #(")) {
+            assert!(BAD_PARAMETERS.iter().any(|b| b.0 == module), "{module} has parameters but no refused set");
+        }
+    }
+    for (module, _, rule) in BAD_PARAMETERS {
+        let text = std::fs::read_to_string(rtl_dir().join("lib").join(format!("{module}.v"))).unwrap();
+        assert!(text.contains(&format!("$error(\"{module}: {rule}\")")), "{module} has no check `{rule}`");
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused_under_verilator() {
+    let Some(verilator) = require(Tool::Verilator) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (module, params, rule) in BAD_PARAMETERS {
+        // A lint run, and a build whose warnings are not fatal: the check
+        // stops both.
+        let mut lint = Command::new(&verilator);
+        lint.args(["--lint-only", "-Wall"]);
+        let mut build = Command::new(&verilator);
+        build.args(["--cc", "-Wno-fatal", "--Mdir"]).arg(dir.path().join(module));
+        for mut cmd in [lint, build] {
+            cmd.args(["--top-module", module, "-y"])
+                .arg(rtl_dir().join("lib"))
+                .arg("-y")
+                .arg(rtl_dir().join("sim"))
+                .args(params.iter().map(|(name, value)| format!("-G{name}={value}")))
+                .arg(rtl_dir().join("lib").join(format!("{module}.v")));
+            check_refused(&mut cmd, "Verilator", module, &format!("{module}: {rule}"));
+        }
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused_under_icarus() {
+    let Some(iverilog) = require(Tool::Iverilog) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (module, params, rule) in BAD_PARAMETERS {
+        let mut cmd = Command::new(&iverilog);
+        cmd.args(["-g2005", "-Wall", "-o"])
+            .arg(dir.path().join("out"))
+            .arg("-y")
+            .arg(rtl_dir().join("lib"))
+            .arg("-y")
+            .arg(rtl_dir().join("sim"))
+            .args(["-s", module]);
+        cmd.args(params.iter().map(|(name, value)| format!("-P{module}.{name}={value}")));
+        cmd.arg(rtl_dir().join("lib").join(format!("{module}.v")));
+        // At compile time, with the instance path.
+        let message = format!("{module}_{}' in `{module}.g_check_", rule.replace(' ', "_"));
+        check_refused(&mut cmd, "Icarus", module, &message);
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused_under_yosys() {
+    let Some(yosys) = require(Tool::Yosys) else { return };
+    let all: Vec<String> = lib_modules().iter().map(|p| p.display().to_string()).collect();
+    for (module, params, rule) in BAD_PARAMETERS {
+        // chparam takes Verilog constants: a negative value as 32 signed bits.
+        let chparams: String = params
+            .iter()
+            .map(|&(name, value)| {
+                let value = if value < 0 { format!("32'sh{:08x}", value as u32) } else { value.to_string() };
+                format!("chparam -set {name} {value} {module}; ")
+            })
+            .collect();
+        let script = format!(
+            "read_verilog -lib +/ice40/cells_sim.v; read_verilog {}; {chparams}hierarchy -check -top {module}",
+            all.join(" ")
+        );
+        check_refused(Command::new(&yosys).args(["-q", "-p", &script]), "Yosys", module, &format!("{module}: {rule}"));
+    }
+}
+
 fn test_benches() -> Vec<PathBuf> {
     let benches = verilog_files(&rtl_dir().join("tb"));
     let modules: Vec<String> = lib_modules().iter().map(|f| module_name(f)).collect();
@@ -109,6 +224,8 @@ fn test_benches_pass_under_icarus() {
         compile
             .args(["-g2005", "-o"])
             .arg(&out)
+            .arg("-I")
+            .arg(rtl_dir().join("tb"))
             .arg("-y")
             .arg(rtl_dir().join("lib"))
             .arg("-y")
@@ -138,6 +255,7 @@ fn test_benches_pass_under_verilator() {
                     build
                         .args(["--binary", "--timing", "-Wno-fatal", "-j", "1", "--top-module", &top, "--Mdir"])
                         .arg(&mdir)
+                        .arg(format!("-I{}", rtl_dir().join("tb").display()))
                         .arg("-y")
                         .arg(rtl_dir().join("lib"))
                         .arg("-y")

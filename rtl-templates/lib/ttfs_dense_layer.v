@@ -142,8 +142,110 @@ module ttfs_dense_layer #(
     input  wire [P*WB-1:0]             w_rd_data
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (N_IN < 1) begin : g_check_n_in
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_N_IN_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: N_IN must be 1 or more");
+            ttfs_dense_layer_N_IN_must_be_1_or_more stop ();
+`endif
+        end
+        if (N_OUT < 1) begin : g_check_n_out
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_N_OUT_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: N_OUT must be 1 or more");
+            ttfs_dense_layer_N_OUT_must_be_1_or_more stop ();
+`endif
+        end
+        if (P < 1 || P > N_OUT) begin : g_check_p
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_P_must_be_1_to_N_OUT;
+`else
+            $error("ttfs_dense_layer: P must be 1 to N_OUT");
+            ttfs_dense_layer_P_must_be_1_to_N_OUT stop ();
+`endif
+        end
+        if (WB < 1) begin : g_check_wb
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_WB_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: WB must be 1 or more");
+            ttfs_dense_layer_WB_must_be_1_or_more stop ();
+`endif
+        end
+        if (BW < 1) begin : g_check_bw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_BW_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: BW must be 1 or more");
+            ttfs_dense_layer_BW_must_be_1_or_more stop ();
+`endif
+        end
+        if (QIN_W < 1) begin : g_check_qin_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_QIN_W_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: QIN_W must be 1 or more");
+            ttfs_dense_layer_QIN_W_must_be_1_or_more stop ();
+`endif
+        end
+        if (IDX_IN_W < 1 || ((N_IN - 1) >> IDX_IN_W) != 0) begin : g_check_idx_in_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_IDX_IN_W_must_be_1_or_more_and_hold_N_IN_minus_1;
+`else
+            $error("ttfs_dense_layer: IDX_IN_W must be 1 or more and hold N_IN minus 1");
+            ttfs_dense_layer_IDX_IN_W_must_be_1_or_more_and_hold_N_IN_minus_1 stop ();
+`endif
+        end
+        if (IDX_OUT_W < 1 || ((N_OUT - 1) >> IDX_OUT_W) != 0) begin : g_check_idx_out_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_IDX_OUT_W_must_be_1_or_more_and_hold_N_OUT_minus_1;
+`else
+            $error("ttfs_dense_layer: IDX_OUT_W must be 1 or more and hold N_OUT minus 1");
+            ttfs_dense_layer_IDX_OUT_W_must_be_1_or_more_and_hold_N_OUT_minus_1 stop ();
+`endif
+        end
+        if (VW < 1) begin : g_check_vw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_VW_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: VW must be 1 or more");
+            ttfs_dense_layer_VW_must_be_1_or_more stop ();
+`endif
+        end
+        if (QOUT_W < 1) begin : g_check_qout_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_QOUT_W_must_be_1_or_more;
+`else
+            $error("ttfs_dense_layer: QOUT_W must be 1 or more");
+            ttfs_dense_layer_QOUT_W_must_be_1_or_more stop ();
+`endif
+        end
+        if (HIDDEN != 0 && BETA < 1) begin : g_check_beta
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_BETA_must_be_1_or_more_in_a_hidden_layer;
+`else
+            $error("ttfs_dense_layer: BETA must be 1 or more in a hidden layer");
+            ttfs_dense_layer_BETA_must_be_1_or_more_in_a_hidden_layer stop ();
+`endif
+        end
+        if (HIDDEN != 0 && FIRE_SPS < 1) begin : g_check_fire_sps
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_dense_layer_FIRE_SPS_must_be_1_or_more_in_a_hidden_layer;
+`else
+            $error("ttfs_dense_layer: FIRE_SPS must be 1 or more in a hidden layer");
+            ttfs_dense_layer_FIRE_SPS_must_be_1_or_more_in_a_hidden_layer stop ();
+`endif
+        end
+    endgenerate
+
     // ---- derived constants -------------------------------------------------
-    localparam integer G = (N_OUT + P - 1) / P;
+    // (P < 1 is refused above; G = 1 then only keeps the elaboration going
+    // until the check has spoken.)
+    localparam integer G = (P >= 1) ? (N_OUT + P - 1) / P : 1;
     localparam integer GW = (G > 1) ? $clog2(G) : 1;
     localparam integer WDEPTH = N_IN * G;
     localparam integer WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
@@ -212,15 +314,6 @@ module ttfs_dense_layer #(
     localparam [WAW-1:0] G_WAW = to_waw(G);
     localparam [IDX_OUT_W-1:0] P_IDX = to_idx(P);
     localparam [P-1:0] LAST_MASK = last_mask(LAST_LANES);
-
-    generate
-        if (P < 1 || P > N_OUT || N_IN < 1
-            || (1 << IDX_OUT_W) < N_OUT || (1 << IDX_IN_W) < N_IN) begin : g_bad
-            // Deliberately undefined module: parameters out of range (see the
-            // header: 1 <= P <= N_OUT, index widths large enough).
-            ttfs_dense_layer_bad_parameters bad ();
-        end
-    endgenerate
 
     // ---- serializer state (drives the global advance) ----------------------
     reg [P-1:0] smask;   // lanes of the held block still to emit

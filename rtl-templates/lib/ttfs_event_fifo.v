@@ -16,7 +16,7 @@
 // Latency: a beat written into an empty FIFO shows on out_* 2 cycles later.
 // count: words held (RAM + head), 0 .. 2^ADDR_W + 1.
 // Combinational paths: out_ready -> RAM read enable (head reload); none to
-// in_ready. ADDR_W >= 1.
+// in_ready. WIDTH >= 1, ADDR_W 1 .. 30.
 // Reset (rst, synchronous, active high) empties the FIFO.
 module ttfs_event_fifo #(
     parameter integer WIDTH = 16,
@@ -32,6 +32,26 @@ module ttfs_event_fifo #(
     output wire [WIDTH-1:0]  out_data,
     output wire [ADDR_W:0]   count
 );
+
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (WIDTH < 1) begin : g_check_width
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_event_fifo_WIDTH_must_be_1_or_more;
+`else
+            $error("ttfs_event_fifo: WIDTH must be 1 or more");
+            ttfs_event_fifo_WIDTH_must_be_1_or_more stop ();
+`endif
+        end
+        if (ADDR_W < 1 || ADDR_W > 30) begin : g_check_addr_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_event_fifo_ADDR_W_must_be_1_to_30;
+`else
+            $error("ttfs_event_fifo: ADDR_W must be 1 to 30");
+            ttfs_event_fifo_ADDR_W_must_be_1_to_30 stop ();
+`endif
+        end
+    endgenerate
 
     localparam [ADDR_W:0] DEPTH = {1'b1, {ADDR_W{1'b0}}};
 

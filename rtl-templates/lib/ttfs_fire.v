@@ -33,10 +33,11 @@
 // Reset (rst, synchronous, active high) clears the valid bits only.
 //
 // Parameters:
-//   VW     width of the signed potential in_v (>= 2)
+//   VW     width of the signed potential in_v (>= 1)
 //   QW     output bits (>= 1), T = 2^QW - 1
 //   BETA   positive integer scale (1 .. 2^31 - 1)
-//   SPS    division steps per pipeline stage (1 .. QW); 1 is the fastest clock
+//   SPS    division steps per pipeline stage (>= 1; QW or more: one stage);
+//          1 is the fastest clock
 //   TAG_W  width of the user tag carried alongside (>= 1)
 module ttfs_fire #(
     parameter integer VW = 24,
@@ -56,8 +57,54 @@ module ttfs_fire #(
     output wire [TAG_W-1:0]     out_tag
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (VW < 1) begin : g_check_vw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_fire_VW_must_be_1_or_more;
+`else
+            $error("ttfs_fire: VW must be 1 or more");
+            ttfs_fire_VW_must_be_1_or_more stop ();
+`endif
+        end
+        if (QW < 1) begin : g_check_qw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_fire_QW_must_be_1_or_more;
+`else
+            $error("ttfs_fire: QW must be 1 or more");
+            ttfs_fire_QW_must_be_1_or_more stop ();
+`endif
+        end
+        if (BETA < 1) begin : g_check_beta
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_fire_BETA_must_be_1_or_more;
+`else
+            $error("ttfs_fire: BETA must be 1 or more");
+            ttfs_fire_BETA_must_be_1_or_more stop ();
+`endif
+        end
+        if (SPS < 1) begin : g_check_sps
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_fire_SPS_must_be_1_or_more;
+`else
+            $error("ttfs_fire: SPS must be 1 or more");
+            ttfs_fire_SPS_must_be_1_or_more stop ();
+`endif
+        end
+        if (TAG_W < 1) begin : g_check_tag_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_fire_TAG_W_must_be_1_or_more;
+`else
+            $error("ttfs_fire: TAG_W must be 1 or more");
+            ttfs_fire_TAG_W_must_be_1_or_more stop ();
+`endif
+        end
+    endgenerate
+
     // Number of division stages and the fixed latency.
-    localparam integer NS = (QW + SPS - 1) / SPS;
+    // (SPS < 1 is refused above; NS = QW then only keeps the elaboration
+    // going until the check has spoken.)
+    localparam integer NS = (SPS >= 1) ? (QW + SPS - 1) / SPS : QW;
     localparam integer LATENCY = NS + 1;
 
     // Bits of BETA: every partial remainder (< BETA) fits in RB bits.

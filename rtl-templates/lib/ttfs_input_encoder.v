@@ -37,6 +37,34 @@ module ttfs_input_encoder #(
     output reg              error
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (N_IN < 1) begin : g_check_n_in
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_input_encoder_N_IN_must_be_1_or_more;
+`else
+            $error("ttfs_input_encoder: N_IN must be 1 or more");
+            ttfs_input_encoder_N_IN_must_be_1_or_more stop ();
+`endif
+        end
+        if (QW < 1) begin : g_check_qw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_input_encoder_QW_must_be_1_or_more;
+`else
+            $error("ttfs_input_encoder: QW must be 1 or more");
+            ttfs_input_encoder_QW_must_be_1_or_more stop ();
+`endif
+        end
+        if (IDX_W < 1 || IDX_W > 32 || ((N_IN - 1) >> IDX_W) != 0) begin : g_check_idx_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_input_encoder_IDX_W_must_be_1_to_32_and_hold_N_IN_minus_1;
+`else
+            $error("ttfs_input_encoder: IDX_W must be 1 to 32 and hold N_IN minus 1");
+            ttfs_input_encoder_IDX_W_must_be_1_to_32_and_hold_N_IN_minus_1 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer LAST_IDX_I = N_IN - 1;
     localparam [IDX_W-1:0] LAST_IDX = LAST_IDX_I[IDX_W-1:0];
 

@@ -13,6 +13,18 @@ module ttfs_power_on_reset #(
     output wire rst
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (HOLD_BITS < 0) begin : g_check_hold_bits
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_power_on_reset_HOLD_BITS_must_be_0_or_more;
+`else
+            $error("ttfs_power_on_reset: HOLD_BITS must be 0 or more");
+            ttfs_power_on_reset_HOLD_BITS_must_be_0_or_more stop ();
+`endif
+        end
+    endgenerate
+
     reg [1:0]         sync = 2'b00;
     reg [HOLD_BITS:0] count = {(HOLD_BITS + 1){1'b0}};
 

@@ -38,6 +38,34 @@ module ttfs_readout #(
     output reg                error
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (N < 1) begin : g_check_n
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_readout_N_must_be_1_or_more;
+`else
+            $error("ttfs_readout: N must be 1 or more");
+            ttfs_readout_N_must_be_1_or_more stop ();
+`endif
+        end
+        if (VW < 1) begin : g_check_vw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_readout_VW_must_be_1_or_more;
+`else
+            $error("ttfs_readout: VW must be 1 or more");
+            ttfs_readout_VW_must_be_1_or_more stop ();
+`endif
+        end
+        if (CLS_W < 1 || CLS_W > 31 || ((N - 1) >> CLS_W) != 0) begin : g_check_cls_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_readout_CLS_W_must_be_1_to_31_and_hold_N_minus_1;
+`else
+            $error("ttfs_readout: CLS_W must be 1 to 31 and hold N minus 1");
+            ttfs_readout_CLS_W_must_be_1_to_31_and_hold_N_minus_1 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer N_I = N;
     localparam [CLS_W:0] N_C = N_I[CLS_W:0];
 

@@ -25,6 +25,34 @@ module ttfs_result_sender #(
     output reg  [7:0]        out_data
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (N < 1) begin : g_check_n
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_result_sender_N_must_be_1_or_more;
+`else
+            $error("ttfs_result_sender: N must be 1 or more");
+            ttfs_result_sender_N_must_be_1_or_more stop ();
+`endif
+        end
+        if (VW < 1) begin : g_check_vw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_result_sender_VW_must_be_1_or_more;
+`else
+            $error("ttfs_result_sender: VW must be 1 or more");
+            ttfs_result_sender_VW_must_be_1_or_more stop ();
+`endif
+        end
+        if (CLS_W < 1 || CLS_W > 8) begin : g_check_cls_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_result_sender_CLS_W_must_be_1_to_8;
+`else
+            $error("ttfs_result_sender: CLS_W must be 1 to 8");
+            ttfs_result_sender_CLS_W_must_be_1_to_8 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer LB = (VW + 7) / 8;
     localparam integer BYTES = 2 + N * LB;
     localparam integer BW = $clog2(BYTES + 1);

@@ -19,6 +19,26 @@ module ttfs_shift_add_mul #(
     output wire [AW-1:0] p
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (AW < 1) begin : g_check_aw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_shift_add_mul_AW_must_be_1_or_more;
+`else
+            $error("ttfs_shift_add_mul: AW must be 1 or more");
+            ttfs_shift_add_mul_AW_must_be_1_or_more stop ();
+`endif
+        end
+        if (QW < 1) begin : g_check_qw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_shift_add_mul_QW_must_be_1_or_more;
+`else
+            $error("ttfs_shift_add_mul: QW must be 1 or more");
+            ttfs_shift_add_mul_QW_must_be_1_or_more stop ();
+`endif
+        end
+    endgenerate
+
     // Leaves: N = 2^ceil(log2(QW)) partial products, zero past QW. The tree
     // is stored heap-ordered in one flat vector: node k (0 = root) has
     // children 2k+1 and 2k+2; leaves are nodes N-1 .. 2N-2.

@@ -1,7 +1,8 @@
 `default_nettype none
 // ttfs_spi_flash_reader: reads BYTES bytes from the SPI configuration flash
-// at power-up, from byte address START, and sends them as a byte stream
-// (for ttfs_weight_loader: SPRAM weights that the bitstream cannot hold).
+// at power-up, from byte address START (0 .. 2^24 - 1), and sends them as a
+// byte stream (for ttfs_weight_loader: SPRAM weights that the bitstream
+// cannot hold). BYTES, WAKE_CYCLES >= 0.
 //
 // After reset: release from deep power-down (command 0xAB; iCE40 boards may
 // leave the flash asleep after configuration), wait WAKE_CYCLES (the
@@ -33,6 +34,34 @@ module ttfs_spi_flash_reader #(
     output reg  [7:0] out_data,
     output reg        done
 );
+
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (START < 0 || START > 16777215) begin : g_check_start
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_spi_flash_reader_START_must_be_0_to_16777215;
+`else
+            $error("ttfs_spi_flash_reader: START must be 0 to 16777215");
+            ttfs_spi_flash_reader_START_must_be_0_to_16777215 stop ();
+`endif
+        end
+        if (BYTES < 0) begin : g_check_bytes
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_spi_flash_reader_BYTES_must_be_0_or_more;
+`else
+            $error("ttfs_spi_flash_reader: BYTES must be 0 or more");
+            ttfs_spi_flash_reader_BYTES_must_be_0_or_more stop ();
+`endif
+        end
+        if (WAKE_CYCLES < 0) begin : g_check_wake_cycles
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_spi_flash_reader_WAKE_CYCLES_must_be_0_or_more;
+`else
+            $error("ttfs_spi_flash_reader: WAKE_CYCLES must be 0 or more");
+            ttfs_spi_flash_reader_WAKE_CYCLES_must_be_0_or_more stop ();
+`endif
+        end
+    endgenerate
 
     localparam [2:0] S_WAKE_CMD = 3'd0; // shifting 0xAB
     localparam [2:0] S_WAKE_GAP = 3'd1; // csb high, waiting tRES1

@@ -45,6 +45,34 @@ module ttfs_spike_queue #(
     output reg  [ADDR_W:0]  images
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (IDX_W < 1) begin : g_check_idx_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_spike_queue_IDX_W_must_be_1_or_more;
+`else
+            $error("ttfs_spike_queue: IDX_W must be 1 or more");
+            ttfs_spike_queue_IDX_W_must_be_1_or_more stop ();
+`endif
+        end
+        if (Q_W < 1) begin : g_check_q_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_spike_queue_Q_W_must_be_1_or_more;
+`else
+            $error("ttfs_spike_queue: Q_W must be 1 or more");
+            ttfs_spike_queue_Q_W_must_be_1_or_more stop ();
+`endif
+        end
+        if (ADDR_W < 1 || ADDR_W > 30) begin : g_check_addr_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_spike_queue_ADDR_W_must_be_1_to_30;
+`else
+            $error("ttfs_spike_queue: ADDR_W must be 1 to 30");
+            ttfs_spike_queue_ADDR_W_must_be_1_to_30 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer WIDTH = 1 + IDX_W + Q_W;
 
     wire             head_valid;

@@ -25,6 +25,26 @@ module ttfs_uart_framer #(
     output reg           error
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (N_IN < 1) begin : g_check_n_in
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_uart_framer_N_IN_must_be_1_or_more;
+`else
+            $error("ttfs_uart_framer: N_IN must be 1 or more");
+            ttfs_uart_framer_N_IN_must_be_1_or_more stop ();
+`endif
+        end
+        if (QW < 1 || QW > 8) begin : g_check_qw
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_uart_framer_QW_must_be_1_to_8;
+`else
+            $error("ttfs_uart_framer: QW must be 1 to 8");
+            ttfs_uart_framer_QW_must_be_1_to_8 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer CW = $clog2(N_IN + 1);
     localparam integer LAST_I = N_IN - 1;
     localparam [CW-1:0] LAST = LAST_I[CW-1:0];

@@ -23,6 +23,18 @@ module ttfs_uart_rx #(
     output reg        overrun
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (CLKS_PER_BIT < 4) begin : g_check_clks_per_bit
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_uart_rx_CLKS_PER_BIT_must_be_4_or_more;
+`else
+            $error("ttfs_uart_rx: CLKS_PER_BIT must be 4 or more");
+            ttfs_uart_rx_CLKS_PER_BIT_must_be_4_or_more stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer CW = $clog2(CLKS_PER_BIT + 1);
     localparam integer HALF_I = CLKS_PER_BIT / 2;
     localparam integer FULL_I = CLKS_PER_BIT - 1;

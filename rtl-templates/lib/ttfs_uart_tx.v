@@ -15,6 +15,18 @@ module ttfs_uart_tx #(
     output reg        tx
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (CLKS_PER_BIT < 1) begin : g_check_clks_per_bit
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_uart_tx_CLKS_PER_BIT_must_be_1_or_more;
+`else
+            $error("ttfs_uart_tx: CLKS_PER_BIT must be 1 or more");
+            ttfs_uart_tx_CLKS_PER_BIT_must_be_1_or_more stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer CW = $clog2(CLKS_PER_BIT + 1);
     localparam integer FULL_I = CLKS_PER_BIT - 1;
     localparam [CW-1:0] FULL = FULL_I[CW-1:0];

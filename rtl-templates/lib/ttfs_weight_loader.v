@@ -34,6 +34,34 @@ module ttfs_weight_loader #(
     output reg               done
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (DATA_W < 1) begin : g_check_data_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_weight_loader_DATA_W_must_be_1_or_more;
+`else
+            $error("ttfs_weight_loader: DATA_W must be 1 or more");
+            ttfs_weight_loader_DATA_W_must_be_1_or_more stop ();
+`endif
+        end
+        if (WORDS < 1) begin : g_check_words
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_weight_loader_WORDS_must_be_1_or_more;
+`else
+            $error("ttfs_weight_loader: WORDS must be 1 or more");
+            ttfs_weight_loader_WORDS_must_be_1_or_more stop ();
+`endif
+        end
+        if (ADDR_W < 1 || ADDR_W > 32 || ((WORDS - 1) >> ADDR_W) != 0) begin : g_check_addr_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_weight_loader_ADDR_W_must_be_1_to_32_and_hold_WORDS_minus_1;
+`else
+            $error("ttfs_weight_loader: ADDR_W must be 1 to 32 and hold WORDS minus 1");
+            ttfs_weight_loader_ADDR_W_must_be_1_to_32_and_hold_WORDS_minus_1 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer NB = (DATA_W + 7) / 8;
     localparam integer BW = (NB > 1) ? $clog2(NB) : 1;
     localparam integer LAST_BYTE_I = NB - 1;

@@ -27,6 +27,18 @@ module ttfs_weight_spram #(
     input  wire [DATA_W-1:0] wr_data
 );
 
+    // ---- parameter checks (rtl-templates/README.md) ------------------------
+    generate
+        if (DATA_W < 1 || DATA_W > 64) begin : g_check_data_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_weight_spram_DATA_W_must_be_1_to_64;
+`else
+            $error("ttfs_weight_spram: DATA_W must be 1 to 64");
+            ttfs_weight_spram_DATA_W_must_be_1_to_64 stop ();
+`endif
+        end
+    endgenerate
+
     localparam integer K = (DATA_W + 15) / 16;
     localparam integer PAD_W = 16 * K;
 
@@ -50,10 +62,6 @@ module ttfs_weight_spram #(
 
     genvar k;
     generate
-        if (DATA_W < 1 || K > 4) begin : g_bad
-            // Deliberately undefined module: DATA_W must be in 1..64.
-            ttfs_weight_spram_DATA_W_must_be_1_to_64 bad ();
-        end
         for (k = 0; k < K; k = k + 1) begin : g_spram
             SB_SPRAM256KA ram (
                 .ADDRESS(addr),

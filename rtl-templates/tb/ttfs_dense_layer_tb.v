@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_dense_layer.
 //
 // Seven runs, each a DUT with its own driver and checker (module
@@ -34,12 +35,9 @@
 // "FAIL ..." otherwise.
 module ttfs_dense_layer_tb;
 
-    reg clk;
-    reg rst;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(3)
+    `TTFS_TB_VERDICT
 
     wire [6:0] done;
     wire [6:0] fail;
@@ -102,18 +100,20 @@ module ttfs_dense_layer_tb;
 
     integer cycles;
     initial begin
-        rst = 1'b1;
-        repeat (3) @(posedge clk);
-        rst <= 1'b0;
+        @(negedge rst);
         cycles = 0;
         while (done != 7'h7f && cycles < 5000) begin
             @(posedge clk);
             cycles = cycles + 1;
         end
-        if (done != 7'h7f) $display("FAIL ttfs_dense_layer_tb: timeout, done = %b", done);
-        else if (fail != 7'h00) $display("FAIL ttfs_dense_layer_tb: runs failed: %b", fail);
-        else $display("*-* All Finished *-*");
-        $finish;
+        if (done != 7'h7f) begin
+            $display("FAIL ttfs_dense_layer_tb: timeout, done = %b", done);
+            failed = 1'b1;
+        end else if (fail != 7'h00) begin
+            $display("FAIL ttfs_dense_layer_tb: runs failed: %b", fail);
+            failed = 1'b1;
+        end
+        tb_finish;
     end
 
 endmodule
@@ -160,15 +160,7 @@ module ttfs_dense_layer_tb_run #(
     localparam integer MAXO = NIMG * (N_OUT + 1);
 
     reg [31:0] rng;
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_XORSHIFT32
 
     // ---- reference data ----------------------------------------------------
     reg [WB-1:0] wref [0:N_OUT*N_IN-1];

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_event_fifo, two shapes (WIDTH 16 / depth
 // 2^3, WIDTH 9 / depth 2^1), each with its own random (xorshift32, fixed
 // seed) valid/ready pattern that cycles through modes: balanced, fill to
@@ -11,42 +12,21 @@
 // are seen.
 module ttfs_event_fifo_tb;
 
-    reg clk;
-    reg failed;
-    initial failed = 1'b0;
-    reg rst;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(4)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     localparam integer TOTAL = 8000; // beats per configuration
     localparam integer WINDOW = 300; // cycles per mode
 
     reg [1:0] done;
     integer cycle;
-    initial begin
-        rst = 1'b1;
-        cycle = 0;
-    end
+    initial cycle = 0;
 
     always @(posedge clk) begin
         cycle = cycle + 1;
-        if (cycle == 4) rst <= 1'b0;
-        if (done == 2'b11) begin
-            if (!failed) $display("*-* All Finished *-*");
-            $finish;
-        end
+        if (done == 2'b11) tb_finish;
         if (cycle > 200000) begin
             $display("FAIL ttfs_event_fifo: timeout");
             failed = 1'b1;

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_fire.
 //
 // Several parameter sets, each sweeping V over [-3*BETA, (T + 2)*BETA]
@@ -13,12 +14,9 @@
 // Prints "*-* All Finished *-*" on success, "FAIL ..." otherwise.
 module ttfs_fire_tb;
 
-    reg clk;
-    reg rst;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(3)
+    `TTFS_TB_VERDICT
 
     wire [6:0] done;
     wire [6:0] fail;
@@ -42,18 +40,20 @@ module ttfs_fire_tb;
 
     integer cycles;
     initial begin
-        rst = 1'b1;
-        repeat (3) @(posedge clk);
-        rst <= 1'b0;
+        @(negedge rst);
         cycles = 0;
         while (done != 7'h7f && cycles < 2000000) begin
             @(posedge clk);
             cycles = cycles + 1;
         end
-        if (done != 7'h7f) $display("FAIL ttfs_fire_tb: timeout, done = %b", done);
-        else if (fail != 7'h00) $display("FAIL ttfs_fire_tb: runs failed: %b", fail);
-        else $display("*-* All Finished *-*");
-        $finish;
+        if (done != 7'h7f) begin
+            $display("FAIL ttfs_fire_tb: timeout, done = %b", done);
+            failed = 1'b1;
+        end else if (fail != 7'h00) begin
+            $display("FAIL ttfs_fire_tb: runs failed: %b", fail);
+            failed = 1'b1;
+        end
+        tb_finish;
     end
 
 endmodule
@@ -87,15 +87,7 @@ module ttfs_fire_tb_run #(
     localparam signed [63:0] VHI = (HI_WANT > VMAX_RANGE) ? VMAX_RANGE : HI_WANT;
 
     reg [31:0] rng;
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_XORSHIFT32
 
     function [QW-1:0] ref_q;
         input signed [63:0] v;

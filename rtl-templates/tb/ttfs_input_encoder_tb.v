@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_input_encoder (N_IN = 12, QW = 4).
 // Phase 0: 60 well-formed images back to back (all zero, all nonzero, last
 //   pixel nonzero, last pixel zero, sparse, dense) under random
@@ -21,23 +22,12 @@ module ttfs_input_encoder_tb;
     localparam integer MAXPIX = 2000;
     localparam integer MAXEV = 2000;
 
-    reg clk;
+    `TTFS_TB_CLOCK
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
     reg rst;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
 
     reg [31:0] rng;
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     reg              s_valid;
     wire             s_ready;
@@ -173,8 +163,6 @@ module ttfs_input_encoder_tb;
 
     integer cycle, phase, p_next, e_next, rst_cycles, rst_wait, stalls, fr_cycles;
     reg prev_hold;
-    reg failed;
-    initial failed = 1'b0;
     reg [1+IDX_W+QW-1:0] prev_beat;
     initial begin
         cycle = 0; phase = 0; p_next = 0; e_next = 0; rst_cycles = 3; rst_wait = 0;
@@ -202,8 +190,7 @@ module ttfs_input_encoder_tb;
             failed = 1'b1;
             $finish;
         end else if (phase == NPH) begin
-            if (!failed) $display("*-* All Finished *-*");
-            $finish;
+            tb_finish;
         end else begin
             rst_wait = 0;
             // Output checks (state through the previous edge).

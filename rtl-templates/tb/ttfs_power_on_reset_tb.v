@@ -1,19 +1,16 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_power_on_reset (HOLD_BITS 3): reset is
 // high at power-up and while lock is low, falls exactly 2 + 8 cycles after
 // lock rises (two synchroniser stages, then the count), and rises again the
 // cycle after a lock drop reaches the synchroniser's output.
 module ttfs_power_on_reset_tb;
 
-    reg clk;
+    `TTFS_TB_CLOCK
+    `TTFS_TB_VERDICT
     reg lock;
     wire rst;
     integer cycle, fell;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
 
     ttfs_power_on_reset #(.HOLD_BITS(3)) dut (.clk(clk), .lock(lock), .rst(rst));
 
@@ -27,7 +24,6 @@ module ttfs_power_on_reset_tb;
     endtask
 
     initial begin
-        failed = 1'b0;
         lock = 1'b0;
         cycle = 0;
         fell = -1;
@@ -54,8 +50,7 @@ module ttfs_power_on_reset_tb;
             cycle = cycle + 1;
         end
         if (cycle != 3) fail("reset did not rise 3 cycles after lock fell");
-        if (!failed) $display("*-* All Finished *-*");
-        $finish;
+        tb_finish;
     end
 
 endmodule

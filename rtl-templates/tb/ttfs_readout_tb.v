@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_readout (N = 5, VW = 6, CLS_W = 3).
 // Phase 0: 90 well-formed images back to back under random (xorshift32,
 //   fixed seed) valid/ready: random logits, all equal, narrow ranges (many
@@ -22,25 +23,12 @@ module ttfs_readout_tb;
     localparam integer MAXR = 200;
     localparam integer BW = 1 + CLS_W + VW;
 
-    reg clk;
+    `TTFS_TB_CLOCK
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
     reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
 
     reg [31:0] rng;
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     // The low n bits of x as a signed number.
     function integer low_signed;
@@ -232,8 +220,7 @@ module ttfs_readout_tb;
             failed = 1'b1;
             $finish;
         end else if (phase == NPH) begin
-            if (!failed) $display("*-* All Finished *-*");
-            $finish;
+            tb_finish;
         end else begin
             rst_wait = 0;
             // Checks on the state through the previous edge.

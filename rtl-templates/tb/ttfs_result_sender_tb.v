@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_result_sender (N 3, VW 10: 2 bytes per
 // logit, sign-extended; CLS_W 2): 60 random results (xorshift32, fixed
 // seed) offered with random gaps, bytes taken with a random ready. Checks
@@ -7,24 +8,10 @@
 // result is accepted exactly with its last byte.
 module ttfs_result_sender_tb;
 
-    reg clk;
-    reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(4)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     localparam integer RESULTS = 60;
     localparam integer BYTES = 2 + 3 * 2;
@@ -63,7 +50,6 @@ module ttfs_result_sender_tb;
                 expect_byte[i*BYTES + 3 + 2*j] = wide[15:8];
             end
         end
-        rst = 1'b1;
         in_valid = 1'b0; in_class = 2'd0; in_logits = 30'd0; out_ready = 1'b0;
         cycle = 0; sent = 0; got = 0; accepted = 0; held = 1'b0; held_data = 8'd0;
     end
@@ -79,7 +65,6 @@ module ttfs_result_sender_tb;
 
     always @(posedge clk) begin
         cycle = cycle + 1;
-        if (cycle == 4) rst <= 1'b0;
         if (cycle > 50000) fail("timeout");
         if (!rst) begin
             if (held && (!out_valid || out_data !== held_data)) fail("byte changed while not taken");
@@ -103,8 +88,7 @@ module ttfs_result_sender_tb;
             out_ready <= rng[5:4] != 2'd0;
             if (got == RESULTS * BYTES) begin
                 $display("ttfs_result_sender_tb: %0d results, %0d bytes", RESULTS, got);
-                if (!failed) $display("*-* All Finished *-*");
-                $finish;
+                tb_finish;
             end
         end
     end

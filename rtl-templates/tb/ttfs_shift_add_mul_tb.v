@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_shift_add_mul: four instances (AW/QW =
 // 17/8 signed weights as in the 8-bit layers, 13/5 with a QW that is not a
 // power of two, 6/1, and 10/8 where the product wraps modulo 2^AW), every
@@ -7,19 +8,10 @@
 // `*` operator's, reduced modulo 2^AW.
 module ttfs_shift_add_mul_tb;
 
-    reg failed;
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
     integer errors;
     reg [31:0] rng;
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     reg  [16:0] a0;
     reg  [7:0]  q0;
@@ -65,7 +57,6 @@ module ttfs_shift_add_mul_tb;
     integer qi;
     reg [31:0] corner [0:5];
     initial begin
-        failed = 1'b0;
         errors = 0;
         rng = 32'h1234_5678;
         corner[0] = 32'h0000_0000;
@@ -84,8 +75,7 @@ module ttfs_shift_add_mul_tb;
         if (errors != 0) failed = 1'b1;
         if (failed) $display("FAIL: %0d wrong products", errors);
         else $display("ttfs_shift_add_mul_tb: all products match");
-        $write("*-* All Finished *-*\n");
-        $finish;
+        tb_finish;
     end
 
 endmodule

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_spi_flash_reader against a behavioural
 // SPI flash (sim/ttfs_spi_flash_model.v) (mode 0: samples MOSI on SCK rising, drives MISO after SCK
 // falling; commands 0xAB release from deep power-down, 0x03 read; it starts
@@ -12,44 +13,27 @@
 // at the end.
 module ttfs_spi_flash_reader_tb;
 
-    reg clk;
-    reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(4)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     localparam integer WAKE = 20;
     integer cycle;
     reg [1:0] finished;
     initial begin
-        rst = 1'b1;
         cycle = 0;
         finished = 2'b00;
     end
     always @(posedge clk) begin
         cycle = cycle + 1;
-        if (cycle == 4) rst <= 1'b0;
         if (cycle > 100000) begin
             $display("FAIL ttfs_spi_flash_reader: timeout");
             failed = 1'b1;
             $finish;
         end
         if (finished == 2'b11) begin
-            if (!failed) $display("*-* All Finished *-*");
-            $finish;
+            tb_finish;
         end
     end
 

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_spike_queue with CUT_THROUGH = 1 (IDX_W
 // 5, Q_W 4, ADDR_W 4: capacity 17 beats). A producer sends 400 images of
 // 0..7 random events and a `last` beat (xorshift32, fixed seed) with random
@@ -16,24 +17,10 @@ module ttfs_spike_queue_cut_through_tb;
     localparam integer IMAGES = 400;
     localparam integer MAX_BEATS = IMAGES * 8;
 
-    reg clk;
-    reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(3)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     reg              in_valid;
     wire             in_ready;
@@ -83,7 +70,6 @@ module ttfs_spike_queue_cut_through_tb;
             beats[n_beats] = {1'b1, {IDX_W{1'b0}}, {Q_W{1'b0}}};
             n_beats = n_beats + 1;
         end
-        rst = 1'b1;
         in_valid = 1'b0;
         in_last = 1'b0;
         in_idx = 0;
@@ -97,8 +83,6 @@ module ttfs_spike_queue_cut_through_tb;
         cycle = 0;
         empty_push_cycle = -1;
         held_valid = 1'b0;
-        repeat (3) @(posedge clk);
-        rst <= 1'b0;
     end
 
     always @(posedge clk) begin
@@ -150,8 +134,7 @@ module ttfs_spike_queue_cut_through_tb;
                 end
                 if (failed) $display("FAIL ttfs_spike_queue_cut_through_tb");
                 else $display("ttfs_spike_queue_cut_through_tb: %0d beats of %0d images, %0d before their image was in", got, IMAGES, early);
-                $write("*-* All Finished *-*\n");
-                $finish;
+                tb_finish;
             end
             if (cycle > 100000) begin
                 $display("FAIL: timeout, %0d of %0d beats", got, n_beats);

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_spike_queue (IDX_W 5, Q_W 4, ADDR_W 4:
 // capacity 17 beats). A producer sends 600 images of 0..7 random events
 // (xorshift32, fixed seed) with random gaps; a consumer takes beats with a
@@ -18,24 +19,10 @@ module ttfs_spike_queue_tb;
     localparam integer IMAGES = 600;
     localparam integer MAX_BEATS = IMAGES * 8;
 
-    reg clk;
-    reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(4)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     reg              in_valid;
     wire             in_ready;
@@ -64,7 +51,6 @@ module ttfs_spike_queue_tb;
     reg [8:0] p_out;
 
     initial begin
-        rst = 1'b1;
         rng = 32'h1234_5677;
         in_valid = 1'b0; in_last = 1'b0; in_idx = {IDX_W{1'b0}}; in_q = {Q_W{1'b0}};
         out_ready = 1'b0;
@@ -91,7 +77,6 @@ module ttfs_spike_queue_tb;
 
     always @(posedge clk) begin
         cycle = cycle + 1;
-        if (cycle == 4) rst <= 1'b0;
         if (cycle > 400000) fail("timeout");
         if (!rst) begin
             // State through the previous edge.
@@ -139,8 +124,7 @@ module ttfs_spike_queue_tb;
             out_ready <= {1'b0, rng[7:0]} < p_out;
             if (img_out == IMAGES) begin
                 $display("ttfs_spike_queue_tb: %0d images, %0d beats", IMAGES, n_out);
-                if (!failed) $display("*-* All Finished *-*");
-                $finish;
+                tb_finish;
             end
         end
     end

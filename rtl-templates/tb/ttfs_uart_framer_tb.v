@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_uart_framer (N_IN 6, QW 4): a byte
 // stream of junk bytes and frames (0xA5 + 6 pixel bytes, xorshift32, fixed
 // seed), with random gaps and a consumer with random ready. Checks: exactly
@@ -7,24 +8,10 @@
 // after a pixel byte with a high bit set.
 module ttfs_uart_framer_tb;
 
-    reg clk;
-    reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(4)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     localparam integer FRAMES = 80;
     reg        in_valid;
@@ -64,7 +51,6 @@ module ttfs_uart_framer_tb;
                 npix = npix + 1;
             end
         end
-        rst = 1'b1;
         in_valid = 1'b0; in_data = 8'd0; out_ready = 1'b0;
         cycle = 0; sent = 0; got = 0;
     end
@@ -80,7 +66,6 @@ module ttfs_uart_framer_tb;
 
     always @(posedge clk) begin
         cycle = cycle + 1;
-        if (cycle == 4) rst <= 1'b0;
         if (cycle > 50000) fail("timeout");
         if (!rst) begin
             if (out_valid && out_ready) begin
@@ -107,8 +92,7 @@ module ttfs_uart_framer_tb;
                 @(negedge clk);
                 if (!error) fail("no error on a pixel byte above QW bits");
                 $display("ttfs_uart_framer_tb: %0d frames, %0d bytes", FRAMES, nbytes);
-                if (!failed) $display("*-* All Finished *-*");
-                $finish;
+                tb_finish;
             end
         end
     end

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_uart_rx and ttfs_uart_tx together:
 //   loop    ttfs_uart_tx -> ttfs_uart_rx at CLKS_PER_BIT 7, 300 random bytes
 //           (xorshift32, fixed seed), random gaps, a consumer with random
@@ -15,16 +16,12 @@
 // falling edges, so no input changes with the rising edge that samples it.
 module ttfs_uart_rx_tb;
 
-    reg clk;
+    `TTFS_TB_CLOCK
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
     reg rst;
-    reg failed;
     integer cycle;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        cycle = 0;
-        forever #5 clk = ~clk;
-    end
+    initial cycle = 0;
     always @(posedge clk) begin
         cycle = cycle + 1;
         if (cycle > 200000) begin
@@ -32,16 +29,6 @@ module ttfs_uart_rx_tb;
             $finish;
         end
     end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     task fail;
         input [8*64-1:0] what;
@@ -176,8 +163,7 @@ module ttfs_uart_rx_tb;
         if (!s_ovr) fail("no overrun");
         if (!s_valid || s_data !== 8'h11) fail("overrun lost the first byte");
         $display("ttfs_uart_rx_tb: 300 looped bytes, 100 skewed bytes, frame error and overrun seen");
-        if (!failed) $display("*-* All Finished *-*");
-        $finish;
+        tb_finish;
     end
 
 endmodule

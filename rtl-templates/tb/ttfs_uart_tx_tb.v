@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_uart_tx (CLKS_PER_BIT 5): 200 random
 // bytes (xorshift32, fixed seed) offered back to back and with random gaps.
 // Checks the waveform cycle by cycle: the line idles high; each frame is a
@@ -9,24 +10,10 @@ module ttfs_uart_tx_tb;
 
     localparam integer BIT = 5;
 
-    reg clk;
-    reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
+    `TTFS_TB_CLOCK
+    `TTFS_TB_RESET(4)
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     reg        in_valid;
     wire       in_ready;
@@ -48,7 +35,6 @@ module ttfs_uart_tx_tb;
             rng = xorshift32(rng);
             bytes[sent] = rng[7:0];
         end
-        rst = 1'b1;
         in_valid = 1'b0; in_data = 8'd0;
         cycle = 0; sent = 0; seen = 0; run_len = 0; bitno = 0; prev = 1'b1; busy = 1'b0; frame = 10'd0;
     end
@@ -65,7 +51,6 @@ module ttfs_uart_tx_tb;
     // Receiver model: measures the line cycle by cycle.
     always @(posedge clk) begin
         cycle = cycle + 1;
-        if (cycle == 4) rst <= 1'b0;
         if (cycle > 100000) fail("timeout");
         if (!rst) begin
             if (!busy) begin
@@ -104,8 +89,7 @@ module ttfs_uart_tx_tb;
             end
             if (seen == 200) begin
                 $display("ttfs_uart_tx_tb: 200 bytes, every bit %0d cycles", BIT);
-                if (!failed) $display("*-* All Finished *-*");
-                $finish;
+                tb_finish;
             end
         end
     end

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_weight_loader: two loaders in a chain on
 // one byte stream, A (DATA_W 20: 3 bytes a word, 4 padding bits; 37 words)
 // writing a behavioural memory, then B (DATA_W 64; 5 words) writing a
@@ -20,24 +21,10 @@ module ttfs_weight_loader_tb;
     localparam integer A_BYTES = A_WORDS * 3;
     localparam integer TOTAL = A_BYTES + B_WORDS * 8 + EXTRA;
 
-    reg clk;
+    `TTFS_TB_CLOCK
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
     reg rst;
-    reg failed;
-    initial begin
-        clk = 1'b0;
-        failed = 1'b0;
-        forever #5 clk = ~clk;
-    end
-
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     task fail;
         input [8*64-1:0] what;
@@ -161,8 +148,7 @@ module ttfs_weight_loader_tb;
             if (phase == 2 && n_out == EXTRA) begin
                 if (a_writes != A_WORDS) fail("A wrote too few words");
                 $display("ttfs_weight_loader_tb: %0d bytes, %0d + %0d words, %0d passed through", TOTAL, A_WORDS, B_WORDS, EXTRA);
-                if (!failed) $display("*-* All Finished *-*");
-                $finish;
+                tb_finish;
             end
         end
     end

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_weight_rom: three shapes (256 x 16,
 // 100 x 24 in a 7-bit address space, 16 x 64), memories filled by the bench,
 // random read enables and addresses (xorshift32, fixed seed), every cycle
@@ -6,24 +7,11 @@
 // rd_en is low.
 module ttfs_weight_rom_tb;
 
-    reg clk;
-    reg failed;
-    initial failed = 1'b0;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
+    `TTFS_TB_CLOCK
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     reg [31:0] rng;
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     // Instance A: 256 x 16.
     reg        en_a;
@@ -120,8 +108,7 @@ module ttfs_weight_rom_tb;
                 $finish;
             end
             $display("ttfs_weight_rom_tb: %0d cycles, %0d reads on A", cycle, reads);
-            if (!failed) $display("*-* All Finished *-*");
-            $finish;
+            tb_finish;
         end
     end
 

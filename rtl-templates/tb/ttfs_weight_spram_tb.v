@@ -1,4 +1,5 @@
 `default_nettype none
+`include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_weight_spram (with the SB_SPRAM256KA
 // behavioural model from rtl-templates/sim): a 64-bit instance (K = 4) and a
 // 40-bit one (K = 3, padded). Phase 1: a loader writes all 16384 words in
@@ -8,24 +9,11 @@
 // previous edge, held while idle, unchecked after a write cycle (undefined).
 module ttfs_weight_spram_tb;
 
-    reg clk;
-    reg failed;
-    initial failed = 1'b0;
-    initial begin
-        clk = 1'b0;
-        forever #5 clk = ~clk;
-    end
+    `TTFS_TB_CLOCK
+    `TTFS_TB_XORSHIFT32
+    `TTFS_TB_VERDICT
 
     reg [31:0] rng;
-    function [31:0] xorshift32;
-        input [31:0] x;
-        reg [31:0] y;
-        begin
-            y = x ^ (x << 13);
-            y = y ^ (y >> 17);
-            xorshift32 = y ^ (y << 5);
-        end
-    endfunction
 
     reg         rd_en, wr_en;
     reg  [13:0] rd_addr, wr_addr;
@@ -109,8 +97,7 @@ module ttfs_weight_spram_tb;
         end
         if (phase == 2 && reads >= 40000) begin
             $display("ttfs_weight_spram_tb: %0d cycles, %0d writes, %0d reads, %0d checks", cycle, writes, reads, checks);
-            if (!failed) $display("*-* All Finished *-*");
-            $finish;
+            tb_finish;
         end
     end
 
