@@ -50,16 +50,13 @@
 //      forwarding, and (* no_rw_check *) spares Yosys's collision logic);
 //      for G = 1 the ring (P*VW FFs) is used instead.
 //   After the fire pass they hold the biases again.
-// Weight memory (WEIGHT_EXT):
-//   0: internal ROM of N_IN*G words of P*WB bits from WEIGHT_FILE
-//      ($readmemh, registered read: block RAM). Word j*G + g holds the P
-//      weights from input j to block g, lane l at [l*WB +: WB], two's
-//      complement (lanes past N_OUT are ignored). w_rd_en/w_rd_addr show the
-//      reads, w_rd_data is ignored.
-//   1: external memory (e.g. ttfs_weight_spram) on w_rd_en/w_rd_addr/
-//      w_rd_data: w_rd_data must show the word addressed at an edge with
-//      w_rd_en = 1 in the cycle after that edge and hold it until the next
-//      read (an op may stall in R; ttfs_weight_spram holds its output).
+// Weight memory: outside the layer (ttfs_weight_rom in block RAM, or
+//   ttfs_weight_spram), N_IN*G words of P*WB bits read through w_rd_en/
+//   w_rd_addr/w_rd_data. Word j*G + g holds the P weights from input j to
+//   block g, lane l at [l*WB +: WB], two's complement (lanes past N_OUT are
+//   ignored). w_rd_data must show the word addressed at an edge with
+//   w_rd_en = 1 in the cycle after that edge and hold it until the next read
+//   (an op may stall in R; both memories hold their output).
 // Multipliers (MUL_OPERATOR): 1 writes W*q with the `*` operator, which
 // `synth_ice40 -dsp` maps to SB_MAC16, on every such layer, whether the
 // device has DSPs left or not; 0 builds the product as a shift-and-add in
@@ -98,8 +95,7 @@
 // (2^IDX_IN_W >= N_IN, 2^IDX_OUT_W >= N_OUT), VW potential bits (the final
 // V of every neuron must fit, the generator's bound; partial sums, products
 // and biases may wrap, the arithmetic is modulo 2^VW), HIDDEN, QOUT_W and BETA (hidden only), FIRE_SPS (ttfs_fire's SPS:
-// division steps per pipeline stage), POT_RAM, WEIGHT_EXT, MUL_OPERATOR, WEIGHT_FILE,
-// BIAS_FILE.
+// division steps per pipeline stage), POT_RAM, MUL_OPERATOR, BIAS_FILE.
 module ttfs_dense_layer #(
     parameter integer N_IN = 4,
     parameter integer N_OUT = 4,
@@ -115,9 +111,7 @@ module ttfs_dense_layer #(
     parameter integer BETA = 1,
     parameter integer FIRE_SPS = 1,
     parameter integer POT_RAM = 0,
-    parameter integer WEIGHT_EXT = 0,
     parameter integer MUL_OPERATOR = 1,
-    parameter WEIGHT_FILE = "",
     parameter BIAS_FILE = ""
 ) (
     input  wire                        clk,
@@ -135,7 +129,7 @@ module ttfs_dense_layer #(
     output wire [IDX_OUT_W-1:0]        out_idx,
     output wire [QOUT_W-1:0]           out_q,
     output wire signed [VW-1:0]        out_v,
-    // weight memory read port (see WEIGHT_EXT)
+    // weight memory read port (see "Weight memory" above)
     output wire                        w_rd_en,
     output wire [((N_IN * ((N_OUT + P - 1) / P) > 1) ?
                   $clog2(N_IN * ((N_OUT + P - 1) / P)) : 1) - 1:0] w_rd_addr,
@@ -434,22 +428,7 @@ module ttfs_dense_layer #(
     assign w_rd_en = w_en;
     assign w_rd_addr = w_addr;
 
-    generate
-        if (WEIGHT_EXT != 0) begin : g_wext
-            assign w_data = w_rd_data;
-        end else begin : g_wrom
-            reg [P*WB-1:0] wmem [0:WDEPTH-1];
-            reg [P*WB-1:0] wq;
-            initial begin
-                if (WEIGHT_FILE != "") $readmemh(WEIGHT_FILE, wmem);
-            end
-            always @(posedge clk) begin
-                if (w_en) wq <= wmem[w_addr];
-            end
-            assign w_data = wq;
-            wire unused_w_rd_data = ^w_rd_data;
-        end
-    endgenerate
+    assign w_data = w_rd_data;
 
     // ---- stage R -----------------------------------------------------------
     reg              vR;

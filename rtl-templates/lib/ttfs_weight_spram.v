@@ -13,14 +13,17 @@
 //     undefined after a write cycle until the next read.
 //   rd_en high (wr_en low) at a rising edge: rd_data shows mem[rd_addr] after
 //     that edge (registered, 1-cycle latency, the SPRAM's own output register).
+//     rd_addr has RD_ADDR_W bits (1..14), the reader's address width: reads
+//     reach the first 2^RD_ADDR_W words (the rest are zero-extended away).
 //   neither: the SPRAMs are deselected and rd_data holds.
 // No reset; STANDBY, SLEEP tied low, POWEROFF (active low) tied high.
 module ttfs_weight_spram #(
-    parameter integer DATA_W = 64
+    parameter integer DATA_W = 64,
+    parameter integer RD_ADDR_W = 14
 ) (
     input  wire              clk,
     input  wire              rd_en,
-    input  wire [13:0]       rd_addr,
+    input  wire [RD_ADDR_W-1:0] rd_addr,
     output wire [DATA_W-1:0] rd_data,
     input  wire              wr_en,
     input  wire [13:0]       wr_addr,
@@ -37,12 +40,28 @@ module ttfs_weight_spram #(
             ttfs_weight_spram_DATA_W_must_be_1_to_64 stop ();
 `endif
         end
+        if (RD_ADDR_W < 1 || RD_ADDR_W > 14) begin : g_check_rd_addr_w
+`ifdef __ICARUS__
+            localparam integer STOP = ttfs_weight_spram_RD_ADDR_W_must_be_1_to_14;
+`else
+            $error("ttfs_weight_spram: RD_ADDR_W must be 1 to 14");
+            ttfs_weight_spram_RD_ADDR_W_must_be_1_to_14 stop ();
+`endif
+        end
     endgenerate
 
     localparam integer K = (DATA_W + 15) / 16;
     localparam integer PAD_W = 16 * K;
 
-    wire [13:0] addr = wr_en ? wr_addr : rd_addr;
+    wire [13:0] rd_addr14;
+    generate
+        if (RD_ADDR_W < 14) begin : g_rd_addr_pad
+            assign rd_addr14 = {{(14 - RD_ADDR_W){1'b0}}, rd_addr};
+        end else begin : g_rd_addr_full
+            assign rd_addr14 = rd_addr;
+        end
+    endgenerate
+    wire [13:0] addr = wr_en ? wr_addr : rd_addr14;
     wire        cs = wr_en | rd_en;
 
     wire [PAD_W-1:0] din;

@@ -45,7 +45,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("h_ram"), .N_IN(12), .N_OUT(10), .P(4), .IDX_IN_W(4), .IDX_OUT_W(4),
         .VW(20), .HIDDEN(1), .QOUT_W(8), .BETA(37), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(0), .SEED(11),
+        .BP(0), .SEED(11),
         .WFILE("data/ttfs_dense_layer_h_p4_w.hex"), .BFILE("data/ttfs_dense_layer_h_p4_b.hex"),
         .WREF("data/ttfs_dense_layer_h_wref.hex"), .BREF("data/ttfs_dense_layer_h_bref.hex")
     ) h_ram (.clk(clk), .rst(rst), .done(done[0]), .fail(fail[0]));
@@ -53,7 +53,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("h_ring"), .N_IN(12), .N_OUT(10), .P(4), .IDX_IN_W(5), .IDX_OUT_W(4),
         .VW(24), .HIDDEN(1), .QOUT_W(6), .BETA(203), .FIRE_SPS(3), .POT_RAM(0),
-        .WEIGHT_EXT(1), .BP(1), .MUL_OPERATOR(0), .SEED(12),
+        .BP(1), .MUL_OPERATOR(0), .SEED(12),
         .WFILE("data/ttfs_dense_layer_h_p4_wpad.hex"), .BFILE("data/ttfs_dense_layer_h_p4_bpad.hex"),
         .WREF("data/ttfs_dense_layer_h_wref.hex"), .BREF("data/ttfs_dense_layer_h_bref.hex")
     ) h_ring (.clk(clk), .rst(rst), .done(done[1]), .fail(fail[1]));
@@ -61,7 +61,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("o_p3"), .N_IN(10), .N_OUT(3), .P(3), .IDX_IN_W(4), .IDX_OUT_W(2),
         .VW(20), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(0), .SEED(13),
+        .BP(0), .SEED(13),
         .WFILE("data/ttfs_dense_layer_o_p3_w.hex"), .BFILE("data/ttfs_dense_layer_o_p3_b.hex"),
         .WREF("data/ttfs_dense_layer_o_wref.hex"), .BREF("data/ttfs_dense_layer_o_bref.hex")
     ) o_p3 (.clk(clk), .rst(rst), .done(done[2]), .fail(fail[2]));
@@ -69,7 +69,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("o_p1"), .N_IN(10), .N_OUT(3), .P(1), .IDX_IN_W(4), .IDX_OUT_W(2),
         .VW(21), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(0), .MUL_OPERATOR(0), .SEED(14),
+        .BP(0), .MUL_OPERATOR(0), .SEED(14),
         .WFILE("data/ttfs_dense_layer_o_p1_w.hex"), .BFILE("data/ttfs_dense_layer_o_p1_b.hex"),
         .WREF("data/ttfs_dense_layer_o_wref.hex"), .BREF("data/ttfs_dense_layer_o_bref.hex")
     ) o_p1 (.clk(clk), .rst(rst), .done(done[3]), .fail(fail[3]));
@@ -77,7 +77,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("o_p2bp"), .N_IN(10), .N_OUT(3), .P(2), .IDX_IN_W(4), .IDX_OUT_W(3),
         .VW(20), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(1), .SEED(15),
+        .BP(1), .SEED(15),
         .WFILE("data/ttfs_dense_layer_o_p2_wpad.hex"), .BFILE("data/ttfs_dense_layer_o_p2_bpad.hex"),
         .WREF("data/ttfs_dense_layer_o_wref.hex"), .BREF("data/ttfs_dense_layer_o_bref.hex")
     ) o_p2bp (.clk(clk), .rst(rst), .done(done[4]), .fail(fail[4]));
@@ -85,7 +85,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("s_hid"), .N_IN(6), .N_OUT(5), .P(2), .IDX_IN_W(3), .IDX_OUT_W(3),
         .VW(14), .HIDDEN(1), .QOUT_W(4), .BETA(5), .FIRE_SPS(2), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(0), .SEED(16),
+        .BP(0), .SEED(16),
         .WFILE("data/ttfs_dense_layer_s_p2_wpad.hex"), .BFILE("data/ttfs_dense_layer_s_p2_bpad.hex"),
         .WREF("data/ttfs_dense_layer_s_wref.hex"), .BREF("data/ttfs_dense_layer_s_bref.hex")
     ) s_hid (.clk(clk), .rst(rst), .done(done[5]), .fail(fail[5]));
@@ -93,7 +93,7 @@ module ttfs_dense_layer_tb;
     ttfs_dense_layer_tb_run #(
         .NAME("s_out"), .N_IN(6), .N_OUT(5), .P(5), .IDX_IN_W(3), .IDX_OUT_W(3),
         .VW(14), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
-        .WEIGHT_EXT(0), .BP(1), .MUL_OPERATOR(0), .SEED(17),
+        .BP(1), .MUL_OPERATOR(0), .SEED(17),
         .WFILE("data/ttfs_dense_layer_s_p5_w.hex"), .BFILE("data/ttfs_dense_layer_s_p5_b.hex"),
         .WREF("data/ttfs_dense_layer_s_wref.hex"), .BREF("data/ttfs_dense_layer_s_bref.hex")
     ) s_out (.clk(clk), .rst(rst), .done(done[6]), .fail(fail[6]));
@@ -132,7 +132,6 @@ module ttfs_dense_layer_tb_run #(
     parameter integer BETA = 37,
     parameter integer FIRE_SPS = 1,
     parameter integer POT_RAM = 0,
-    parameter integer WEIGHT_EXT = 0,
     parameter integer BP = 0,
     parameter integer MUL_OPERATOR = 1,
     parameter integer SEED = 1,
@@ -272,7 +271,7 @@ module ttfs_dense_layer_tb_run #(
         .N_IN(N_IN), .N_OUT(N_OUT), .P(P), .WB(WB), .BW(BW), .QIN_W(QIN_W),
         .IDX_IN_W(IDX_IN_W), .IDX_OUT_W(IDX_OUT_W), .VW(VW), .HIDDEN(HIDDEN),
         .QOUT_W(QOUT_W), .BETA(BETA), .FIRE_SPS(FIRE_SPS), .POT_RAM(POT_RAM),
-        .WEIGHT_EXT(WEIGHT_EXT), .MUL_OPERATOR(MUL_OPERATOR), .WEIGHT_FILE(WFILE),
+        .MUL_OPERATOR(MUL_OPERATOR),
         .BIAS_FILE(BFILE)
     ) dut (
         .clk(clk), .rst(rst),
@@ -282,8 +281,8 @@ module ttfs_dense_layer_tb_run #(
         .out_idx(out_idx), .out_q(out_q), .out_v(out_v),
         .w_rd_en(w_rd_en), .w_rd_addr(w_rd_addr), .w_rd_data(w_rd_data));
 
-    // External weight memory (used when WEIGHT_EXT = 1): registered read
-    // that holds its word until the next read (as ttfs_weight_spram does).
+    // The weight memory: registered read that holds its word until the
+    // next read (as ttfs_weight_rom and ttfs_weight_spram do).
     reg [P*WB-1:0] xmem [0:WDEPTH-1];
     initial $readmemh(WFILE, xmem);
     always @(posedge clk) begin

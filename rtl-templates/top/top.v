@@ -53,6 +53,7 @@ module {{ top }} (
     wire                    ld{{ loop.index0 }}_done;
 {%- endfor %}
     wire                    ld{{ loaders.len() }}_valid;
+    wire                    ld{{ loaders.len() }}_ready = 1'b0; // the chain ends here
     wire [7:0]              ld{{ loaders.len() }}_data;
     assign ld0_valid = ld_valid;
     assign ld0_data = ld_data;

@@ -1,7 +1,6 @@
 {#- One dense layer of the top module (ttfs_dense_layer with its weight
     memory), rendered by generator/hw/src/emit/dense.rs into top.v's layer
-    list. Fields are the layer's view (LayerView); `loaders` is the number
-    of SPRAM weight loaders in the design. #}
+    list. Fields are the layer's view (LayerView). #}
 
     // ---- layer {{ l.index }} '{{ l.name }}': {{ l.n_in }} -> {{ l.n_out }}, {{ l.lanes }} lanes x {{ l.blocks }} blocks, weights in {{ l.store }}, {% if l.dsp %}DSP{% else %}logic{% endif %} multipliers ----
 {%- if l.hidden %}
@@ -38,9 +37,7 @@
         .BETA({{ l.beta }}),
         .FIRE_SPS({{ l.fire_steps }}),
         .POT_RAM({% if l.potentials_in_ram %}1{% else %}0{% endif %}),
-        .WEIGHT_EXT(1),
         .MUL_OPERATOR({% if l.dsp %}1{% else %}0{% endif %}),
-        .WEIGHT_FILE(""),
         .BIAS_FILE("{{ l.bias_file }}")
     ) u_layer{{ l.index }} (
         .clk(clk), .rst(rst),
@@ -69,15 +66,16 @@
     ) u_loader{{ d }} (
         .clk(clk), .rst(rst),
         .in_valid(ld{{ d }}_valid), .in_ready(ld{{ d }}_ready), .in_data(ld{{ d }}_data),
-        .out_valid(ld{{ d + 1 }}_valid), .out_ready({% if d + 1 == loaders %}1'b0{% else %}ld{{ d + 1 }}_ready{% endif %}), .out_data(ld{{ d + 1 }}_data),
+        .out_valid(ld{{ d + 1 }}_valid), .out_ready(ld{{ d + 1 }}_ready), .out_data(ld{{ d + 1 }}_data),
         .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data),
         .done(ld{{ d }}_done));
 
     ttfs_weight_spram #(
-        .DATA_W({{ l.weight_word_bits }})
+        .DATA_W({{ l.weight_word_bits }}),
+        .RD_ADDR_W({{ l.weight_addr_bits }})
     ) u_weights{{ l.index }} (
         .clk(clk),
-        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr({% if l.weight_addr_bits < 14 %}{ {{ 14 - l.weight_addr_bits }}'d0, l{{ l.index }}_w_rd_addr }{% else %}l{{ l.index }}_w_rd_addr{% endif %}), .rd_data(l{{ l.index }}_w_rd_data),
+        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data),
         .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data));
 {%- when None %}
 

@@ -11,11 +11,9 @@ use askama::Template;
 #[template(path = "layers/dense.v")]
 struct DenseTemplate<'a> {
     l: &'a LayerView,
-    /// SPRAM weight loaders in the design (the last one ends the chain).
-    loaders: usize,
 }
 
 /// The layer's fragment of the top module.
-pub fn render(l: &LayerView, loaders: usize) -> String {
-    DenseTemplate { l, loaders }.render().expect("the dense layer template renders")
+pub fn render(l: &LayerView) -> String {
+    DenseTemplate { l }.render().expect("the dense layer template renders")
 }

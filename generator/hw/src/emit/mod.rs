@@ -10,5 +10,5 @@ use crate::view::TopView;
 
 /// The top module's layer fragments, in order.
 pub fn layer_fragments(v: &TopView) -> Vec<String> {
-    v.layers.iter().map(|l| dense::render(l, v.loaders.len())).collect()
+    v.layers.iter().map(dense::render).collect()
 }
