@@ -1,7 +1,6 @@
 {#- One dense layer of the top module (ttfs_dense_layer with its weight
     memory), rendered by generator/hw/src/emit/dense.rs into top.v's layer
     list. Fields are the layer's view (LayerView). #}
-
     // ---- layer {{ l.index }} '{{ l.name }}': {{ l.n_in }} -> {{ l.n_out }}, {{ l.lanes }} lanes x {{ l.blocks }} blocks, weights in {{ l.store }}, {% if l.dsp %}DSP{% else %}logic{% endif %} multipliers ----
 {%- if l.hidden %}
     wire                    q{{ l.index + 1 }}_in_valid, q{{ l.index + 1 }}_in_ready, q{{ l.index + 1 }}_in_last;
