@@ -67,3 +67,27 @@ pub use ttfs_tools::testing::require;
 pub fn rtl_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rtl-templates")
 }
+
+/// Calibration samples of the networks behind the estimate's fit data
+/// (`benches/estimate_fit.csv`): the bench and `tests/estimate.rs` convert
+/// with the same subset, so the plans (and the estimate's terms) agree.
+pub const FIT_CALIB_SAMPLES: usize = 300;
+
+/// A fixture model of the estimate's fit data (`digits_mlp` or
+/// `mnist_mlp`), converted at `time_bits` with [`FIT_CALIB_SAMPLES`]
+/// samples of its training images.
+pub fn fit_network(model: &str, time_bits: u32) -> Network {
+    let calib = match model {
+        "digits_mlp" => "digits/train_images.csv.gz",
+        "mnist_mlp" => "mnist/train5k-images-idx3-ubyte.gz",
+        other => panic!("no fit model {other}"),
+    };
+    let options = Options { time_bits: vec![time_bits], ..Options::default() };
+    convert_fixture(&format!("{model}.onnx"), calib, Some(FIT_CALIB_SAMPLES), &options)
+}
+
+/// Lanes asked per layer as the fit data write them: `all`, one count, or
+/// counts joined by `/`.
+pub fn parse_lanes(text: &str) -> Vec<usize> {
+    if text == "all" { vec![0] } else { text.split('/').map(|n| n.parse().expect("a lane count")).collect() }
+}

@@ -8,6 +8,11 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// How close the pre-synthesis estimate comes to the logic cells, as a
+/// fraction of them: the claim of `generator/hw/src/estimate.rs`, which
+/// `tests/estimate.rs` checks on the 16 designs of `benches/estimate_fit.csv`.
+const ESTIMATE_TOLERANCE: f64 = 0.08;
+
 fn fixture(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel).display().to_string()
 }
@@ -98,7 +103,7 @@ fn flow_runs_the_bundled_digits_end_to_end() {
     assert!(clock > 16.0 && clock <= fmax, "clock {clock} MHz, Fmax {fmax} MHz");
     let lc = synth["lc"].as_f64().unwrap();
     let estimate = synth["estimate"]["logic_cells"].as_f64().unwrap();
-    assert!((estimate - lc).abs() <= 0.25 * lc, "estimate {estimate} against {lc} logic cells");
+    assert!((estimate - lc).abs() <= ESTIMATE_TOLERANCE * lc, "estimate {estimate} against {lc} logic cells");
     // The plan's block RAM count is a safe bound for the fit check: Yosys
     // packs a deep, odd-sized ROM into mixed aspect ratios and may use fewer
     // (the 704 x 24 weights of layer 0 take 5 blocks where the plan says 6).
@@ -166,7 +171,7 @@ fn synth_mnist_on_the_up5k() {
     assert_eq!(attempts.last().unwrap()["pll_mhz"].as_f64().unwrap(), clock);
     let lc = r["lc"].as_f64().unwrap();
     let estimate = r["estimate"]["logic_cells"].as_f64().unwrap();
-    assert!((estimate - lc).abs() <= 0.25 * lc, "estimate {estimate} against {lc} logic cells");
+    assert!((estimate - lc).abs() <= ESTIMATE_TOLERANCE * lc, "estimate {estimate} against {lc} logic cells");
     let cycles = r["cycles_per_inference"].as_f64().unwrap();
     assert!((r["latency_us"].as_f64().unwrap() - cycles / clock).abs() < 1e-9);
     // The flash image: the bitstream, zeros up to 1 MiB, the load stream.

@@ -5,14 +5,21 @@
 //!
 //! Memories and DSPs are counted exactly as the plan places them. Logic
 //! cells are a sum over the blocks of `rtl-templates/lib`, each a linear
-//! function of its widths, with coefficients fitted to Yosys 0.23 +
-//! nextpnr-ice40 0.4 packing of 12 designs (digits and MNIST MLPs, 1 to
-//! all lanes, 6- and 8-bit codes, HX8K and UP5K, weights in block RAM and
-//! SPRAM); on those the estimate was within 9 % of the packed count, and
-//! the multiplier term was refitted when the logic multipliers became
-//! adder trees. `ttfs synth` reports both.
+//! function of its widths: [`COEFFICIENTS`] times the quantities of
+//! [`TERMS`] ([`features`]). The coefficients were fitted to Yosys 0.23 +
+//! nextpnr-ice40 0.4 packing (the multiplier term refitted when the logic
+//! multipliers became adder trees). `benches/estimate_fit.csv` holds the
+//! data they are checked against, written by `cargo bench --bench
+//! estimate_fit`: 16 designs (the digits MLP at 1 to all lanes on the HX8K
+//! and the UP5K, the MNIST MLP with SPRAM weights on the UP5K at 1, 5 and 10
+//! lanes in layer 1, 6- and 8-bit codes), each board wrapper synthesized and
+//! packed. On each the estimate is within 8 % of the packed count (worst
+//! 7.0 %: it runs low on the digits MLP on the UP5K), and a least-squares
+//! refit of the terms does no better in the worst case; `tests/estimate.rs`
+//! checks both and that the data are this code's. `ttfs synth` reports
+//! both figures.
 
-use super::plan::{Plan, WeightStore, potentials_in_ram};
+use super::plan::{LayerPlan, Plan, WeightStore, potentials_in_ram};
 use serde::Serialize;
 
 /// Logic cells per bit-product of a shift-and-add multiplier (one adder
@@ -55,25 +62,70 @@ pub struct Estimate {
     pub parts: Vec<(String, u64)>,
 }
 
+/// What each logic-cell coefficient multiplies, in the order of
+/// [`COEFFICIENTS`] (the columns of `benches/estimate_fit.csv`).
+pub const TERMS: [&str; 7] =
+    ["multiplier_bits", "lane_bits", "ring_bits", "fire_bits", "loaders", "layers", "logit_bits"];
+
+/// Logic cells per unit of each of [`TERMS`].
+pub const COEFFICIENTS: [f64; 7] = [
+    LC_PER_MULTIPLIER_BIT,
+    LC_PER_LANE_BIT,
+    LC_PER_RING_BIT,
+    LC_PER_FIRE_BIT,
+    LC_PER_LOADER,
+    LC_PER_LAYER,
+    LC_PER_LOGIT_BIT,
+];
+
+/// One layer's quantities of [`TERMS`] (no logit bits).
+fn layer_terms(layer: &LayerPlan) -> [f64; 7] {
+    let lanes = layer.lanes as f64;
+    let vw = f64::from(layer.potential_bits);
+    let product_bits = f64::from(layer.weight_bits + layer.input_value_bits + 1);
+    let logic_lanes = (layer.lanes - layer.dsp_lanes) as f64;
+    let ring = if potentials_in_ram(layer) { 0.0 } else { layer.blocks as f64 * lanes * vw };
+    [
+        logic_lanes * product_bits * f64::from(layer.input_value_bits),
+        lanes * vw,
+        ring,
+        layer.output_value_bits.map_or(0.0, |q| f64::from(q) * vw),
+        if layer.weight_store == WeightStore::Spram { 1.0 } else { 0.0 },
+        1.0,
+        0.0,
+    ]
+}
+
+/// The readout's quantities of [`TERMS`]: the logits are the output
+/// layer's potentials.
+fn readout_terms(plan: &Plan) -> [f64; 7] {
+    let logit_bits = plan.layers.last().map_or(0.0, |l| l.outputs as f64 * f64::from(l.potential_bits));
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, logit_bits]
+}
+
+/// Logic cells of a part's quantities, unrounded.
+fn cells(terms: &[f64; 7]) -> f64 {
+    terms.iter().zip(COEFFICIENTS).fold(0.0, |sum, (x, c)| sum + x * c)
+}
+
+/// The design's quantities of [`TERMS`], summed over its layers and
+/// readout: the estimate's logic cells are these times [`COEFFICIENTS`]
+/// (up to the rounding of each part).
+pub fn features(plan: &Plan) -> [f64; 7] {
+    let mut sum = readout_terms(plan);
+    for layer in &plan.layers {
+        for (s, x) in sum.iter_mut().zip(layer_terms(layer)) {
+            *s += x;
+        }
+    }
+    sum
+}
+
 /// Estimates `plan` on its target, board wrapper included.
 pub fn estimate(plan: &Plan) -> Estimate {
-    let mut parts = Vec::new();
-    for layer in &plan.layers {
-        let lanes = layer.lanes as f64;
-        let vw = f64::from(layer.potential_bits);
-        let product_bits = f64::from(layer.weight_bits + layer.input_value_bits + 1);
-        let logic_lanes = (layer.lanes - layer.dsp_lanes) as f64;
-        let multipliers = logic_lanes * product_bits * f64::from(layer.input_value_bits) * LC_PER_MULTIPLIER_BIT;
-        let datapath = lanes * vw * LC_PER_LANE_BIT;
-        let ring = if potentials_in_ram(layer) { 0.0 } else { layer.blocks as f64 * lanes * vw * LC_PER_RING_BIT };
-        let fire = layer.output_value_bits.map_or(0.0, |q| f64::from(q) * vw * LC_PER_FIRE_BIT);
-        let loader = if layer.weight_store == WeightStore::Spram { LC_PER_LOADER } else { 0.0 };
-        let total = multipliers + datapath + ring + fire + loader + LC_PER_LAYER;
-        parts.push((layer.name.clone(), total.round() as u64));
-    }
-    // The logits are the output layer's potentials.
-    let readout = plan.layers.last().map_or(0.0, |l| l.outputs as f64 * f64::from(l.potential_bits)) * LC_PER_LOGIT_BIT;
-    parts.push(("readout".into(), readout.round() as u64));
+    let mut parts: Vec<(String, u64)> =
+        plan.layers.iter().map(|layer| (layer.name.clone(), cells(&layer_terms(layer)).round() as u64)).collect();
+    parts.push(("readout".into(), cells(&readout_terms(plan)).round() as u64));
     Estimate {
         logic_cells: parts.iter().map(|(_, n)| n).sum(),
         bram_blocks: plan.needs.bram_blocks,

@@ -373,18 +373,17 @@ fn check_fit(
     })
 }
 
-/// Synthesizes, places and routes the board wrapper of the design in `dir`
-/// (`view` and `device` as generated there); `cycles` gives the latency
-/// figures; `progress` hears about each step.
-pub fn run(
-    dir: &Path,
-    view: &TopView,
-    device: Target,
-    estimate: Estimate,
-    cycles: &Cycles,
-    options: &Options,
-    progress: &mut dyn FnMut(&str),
-) -> Result<SynthReport, SynthError> {
+/// What a round builds from: the device's nextpnr flags, the generated
+/// board wrapper and its module name, and the other files of `DIR/rtl`.
+struct Sources {
+    nextpnr_device: (&'static str, &'static str),
+    generated: BoardView,
+    wrapper: String,
+    others: Vec<String>,
+}
+
+/// The sources of the design in `dir`, or why it has nothing to build.
+fn sources(dir: &Path, view: &TopView, device: Target) -> Result<Sources, SynthError> {
     let nextpnr_device = device.nextpnr_device().ok_or_else(|| {
         SynthError::Refused(format!(
             "{} was generated for the {device} target, which has no device to place and route; \
@@ -410,6 +409,44 @@ pub fn run(
         }
     }
     others.sort();
+    Ok(Sources { nextpnr_device, generated, wrapper, others })
+}
+
+/// Synthesizes the board wrapper of the design in `dir` (`view` and
+/// `device` as generated there) with Yosys and packs it with nextpnr-ice40
+/// `--pack-only`, as the first round of [`run`] does, and returns the packed
+/// logic cells (ICESTORM_LC), also when they are more than the device has:
+/// no fit check, place and route or bitstream. The figure the pre-synthesis
+/// estimate is fitted to (`cargo bench --bench estimate_fit`).
+pub fn packed_logic_cells(dir: &Path, view: &TopView, device: Target) -> Result<u64, SynthError> {
+    let Sources { nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
+    let build = dir.join("build");
+    prepare(&build)?;
+    let options = Options { freq_mhz: None, seed: 1 };
+    let steps = round(&build, view, &generated, &generated, &wrapper, &others, device, nextpnr_device, &options)?;
+    tool(Tool::Yosys, dir, &steps.yosys())?;
+    tool(Tool::NextpnrIce40, dir, &steps.nextpnr(true))?;
+    let pack_log = build.join("pack.log");
+    let packed = reports::parse_packed_utilisation(&std::fs::read_to_string(&pack_log).map_err(io(&pack_log))?);
+    packed
+        .get("ICESTORM_LC")
+        .map(|u| u.used)
+        .ok_or_else(|| SynthError::Report(format!("{} has no ICESTORM_LC count", pack_log.display())))
+}
+
+/// Synthesizes, places and routes the board wrapper of the design in `dir`
+/// (`view` and `device` as generated there); `cycles` gives the latency
+/// figures; `progress` hears about each step.
+pub fn run(
+    dir: &Path,
+    view: &TopView,
+    device: Target,
+    estimate: Estimate,
+    cycles: &Cycles,
+    options: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<SynthReport, SynthError> {
+    let Sources { nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
     let build = dir.join("build");
     prepare(&build)?;
     // All three tools before anything runs: a missing one is found now, not
