@@ -2,7 +2,7 @@
 // ttfs_weight_rom: read-only memory (weights or biases) in block RAM.
 //
 // DEPTH words of DATA_W bits, loaded from INIT_FILE with $readmemh (one hex
-// word per line, as generator/src/generate/rom.rs writes them); an empty
+// word per line, as generator/hw/src/rom.rs writes them); an empty
 // INIT_FILE leaves the memory uninitialised (used by lint runs and test
 // benches that fill `mem` themselves).
 //
