@@ -107,7 +107,7 @@ fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {
         let _ = writeln!(
             text,
             "  layer {}: {} -> {}, {} lanes x {} blocks, weights in {store}, worst case {} cycles",
-            l.name,
+            crate::view::display_name(&l.name),
             l.inputs,
             l.outputs,
             l.lanes,

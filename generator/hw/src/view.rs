@@ -144,15 +144,44 @@ pub fn file_text(rendered: String) -> Vec<u8> {
     text
 }
 
-/// A name usable as a Verilog identifier: `ttfs_` + the network name with
-/// anything but letters, digits and `_` replaced by `_`.
+/// The longest name a generated file shows (module names and comments).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A name usable as a module name by Verilator, Icarus, Yosys and g++:
+/// `ttfs_` + the network name in lower-case ASCII letters and digits, any
+/// other run of characters turned into one `_` (Verilator rewrites `__` in
+/// names, which then breaks the C++ it writes), at most
+/// [`MAX_NAME_CHARS`] long.
+///
+/// Guarantees: the result matches `ttfs_[a-z0-9]+(_[a-z0-9]+)*`, whatever
+/// the input (names come from strangers' files and are never code).
 pub fn top_name(network: &str) -> String {
-    let cleaned: String = network
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
-        .collect();
+    let mut cleaned = String::new();
+    for c in network.chars() {
+        if c.is_ascii_alphanumeric() {
+            cleaned.push(c.to_ascii_lowercase());
+        } else if !cleaned.is_empty() && !cleaned.ends_with('_') {
+            cleaned.push('_');
+        }
+    }
+    cleaned.truncate(MAX_NAME_CHARS - "ttfs_".len());
     let trimmed = cleaned.trim_matches('_');
     if trimmed.is_empty() { "ttfs_top".into() } else { format!("ttfs_{trimmed}") }
+}
+
+/// A name as generated files show it in comments and descriptions (Verilog
+/// `//` comments, the FuseSoC core's YAML, the design's README): ASCII
+/// letters, digits and `_.:+()-` and spaces kept, anything else (line
+/// breaks, quotes, backticks, `*/`, non-ASCII) shown as `_`, at most
+/// [`MAX_NAME_CHARS`] characters.
+///
+/// Guarantees: the result cannot end a comment, a quoted string or a line,
+/// so a name can never become code in a generated file.
+pub fn display_name(name: &str) -> String {
+    name.chars()
+        .take(MAX_NAME_CHARS)
+        .map(|c| if c.is_ascii_alphanumeric() || " _.:+()-".contains(c) { c } else { '_' })
+        .collect()
 }
 
 /// The template view of a plan.
@@ -180,7 +209,7 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
     let output = plan.layers.last().expect("a plan has an output layer");
     TopView {
         top: top_name(&net.name),
-        network: net.name.clone(),
+        network: display_name(&net.name),
         version: VERSION.into(),
         target: plan.target.name().into(),
         n_in: plan.inputs,
@@ -202,7 +231,7 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
     let weight_addr_bits = crate::plan::index_bits(lp.weight_words as usize);
     LayerView {
         index,
-        name: lp.name.clone(),
+        name: display_name(&lp.name),
         n_in: lp.inputs,
         n_out: lp.outputs,
         lanes: lp.lanes,
@@ -229,5 +258,51 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
         dsp: lp.dsp_lanes > 0,
         weight_file: if spram.is_some() { String::new() } else { format!("mem/l{index}_weights.hex") },
         bias_file: format!("mem/l{index}_bias.hex"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_identifier(s: &str) -> bool {
+        let rest = s.strip_prefix("ttfs_").unwrap_or("");
+        !rest.is_empty()
+            && !rest.starts_with('_')
+            && !rest.ends_with('_')
+            && !rest.contains("__")
+            && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }
+
+    #[test]
+    fn module_names_are_identifiers_every_tool_accepts() {
+        assert_eq!(top_name("digits_mlp"), "ttfs_digits_mlp");
+        assert_eq!(top_name("my__model"), "ttfs_my_model");
+        assert_eq!(top_name("mödel (1)"), "ttfs_m_del_1");
+        assert_eq!(top_name("123"), "ttfs_123");
+        assert_eq!(top_name(""), "ttfs_top");
+        assert_eq!(top_name("__"), "ttfs_top");
+        let payload = "x\n initial $system(\"touch pwned\"); //";
+        assert_eq!(top_name(payload), "ttfs_x_initial_system_touch_pwned");
+        assert_eq!(top_name(&"a".repeat(500)).len(), MAX_NAME_CHARS);
+        // Every character class, in every position.
+        let alphabet: Vec<char> = "aZ9_ _\n\"'`$;/*é\u{0}".chars().collect();
+        for i in 0..alphabet.len().pow(3) {
+            let s: String = [i % alphabet.len(), i / alphabet.len() % alphabet.len(), i / alphabet.len().pow(2)]
+                .iter()
+                .map(|&k| alphabet[k])
+                .collect();
+            let name = top_name(&s);
+            assert!(is_identifier(&name) || name == "ttfs_top", "{s:?} -> {name:?}");
+        }
+    }
+
+    #[test]
+    fn display_names_cannot_leave_a_comment_or_a_string() {
+        let shown = display_name("MatMul\n initial $system(\"touch pwned\"); // */ 'q' `r`\r\u{2028}");
+        assert!(!shown.contains(['\n', '\r', '"', '\'', '`', '*', '/', '\\', '$', ';']), "{shown}");
+        assert!(shown.is_ascii());
+        assert_eq!(display_name("dense_1 (ReLU)"), "dense_1 (ReLU)");
+        assert_eq!(display_name(&"x".repeat(500)).len(), MAX_NAME_CHARS);
     }
 }
