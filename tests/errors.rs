@@ -5,7 +5,7 @@
 mod common;
 
 use common::fixture;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use ttfs_convert::Options;
 use ttfs_convert::stage as convert_stage;
 use ttfs_flow::sim_stage;
@@ -194,4 +194,53 @@ fn a_description_of_another_version_asks_to_convert_again() {
     let text = format!("{:#}", anyhow::Error::from(summary::run(&path).unwrap_err()))
         .replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
+}
+
+/// `--count 0` selects nothing: an error, not a panic (sim) or a run that
+/// checked nothing (cosim).
+#[test]
+fn count_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = dir.path().join("digits.json");
+    let net = common::convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(100), &Options::default());
+    std::fs::write(&network, net.to_json()).unwrap();
+    let data = fixture("digits/test_images.csv.gz");
+    let err =
+        sim_stage::run(&sim_stage::Args { network: network.clone(), data: data.clone(), labels: None, count: Some(0) })
+            .unwrap_err();
+    assert!(format!("{err:#}").contains("--count 0 selects none of the samples"), "{err:#}");
+    let err = ttfs_hw::stage::input_codes(&net, &data, Some(0)).unwrap_err();
+    assert!(format!("{err:#}").contains("--count 0"), "{err:#}");
+}
+
+/// A waveform that cannot be written is an error before anything runs
+/// (it used to hang the simulator on a full device, or be lost).
+#[test]
+fn an_unwritable_trace_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |trace: PathBuf| ttfs_cosim::stage::Args {
+        input: dir.path().join("no-such-design"),
+        data: fixture("digits/test_images.csv.gz"),
+        labels: None,
+        count: Some(1),
+        lanes: vec![],
+        target: ttfs_hw::target::Target::Ice40Hx8k,
+        simulator: ttfs_cosim::stage::Simulator::Verilator,
+        load: ttfs_cosim::stage::WeightLoad::Loader,
+        trace: Some(trace),
+        trace_sample: 0,
+    };
+    let mut cases = vec![(dir.path().to_path_buf(), "cannot create the waveform")];
+    cases.push((dir.path().join("missing/x.vcd"), "cannot create the waveform"));
+    if Path::new("/dev/full").exists() {
+        cases.push((PathBuf::from("/dev/full"), "cannot write the waveform"));
+    }
+    for (trace, expected) in cases {
+        let err = ttfs_cosim::stage::run(&args(trace.clone())).unwrap_err();
+        assert!(format!("{err:#}").contains(expected), "{}: {err:#}", trace.display());
+    }
+    // A writable trace with a run that fails (no such design) leaves no file.
+    let vcd = dir.path().join("ok.vcd");
+    assert!(ttfs_cosim::stage::run(&args(vcd.clone())).is_err());
+    assert!(!vcd.exists(), "a failed run leaves no waveform behind");
 }

@@ -9,7 +9,7 @@ use ttfs_hw::design::Design;
 use ttfs_hw::subject::{Subject, subject};
 use ttfs_hw::view::TopView;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -148,6 +148,20 @@ fn observed(out: &verilator::RunOutput, classes: usize) -> Observed {
 
 /// Runs the co-simulation; returns the report.
 pub fn run(args: &Args) -> Result<Report> {
+    if let Some(path) = &args.trace {
+        check_trace_file(path)?;
+    }
+    let result = run_checked(args);
+    if let (Err(_), Some(path)) = (&result, &args.trace) {
+        // No half-written waveform is left behind by a failed run.
+        if path.is_file() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
+}
+
+fn run_checked(args: &Args) -> Result<Report> {
     let s = subject(&args.input, args.target, &args.lanes)?;
     let codes = ttfs_hw::stage::input_codes(&s.net, &args.data, args.count)?;
     let labels = match &args.labels {
@@ -158,6 +172,18 @@ pub fn run(args: &Args) -> Result<Report> {
         Simulator::Verilator => run_verilator(args, &s, &codes, labels.as_deref()),
         Simulator::Icarus => run_icarus(args, &s, &codes, labels.as_deref()),
     }
+}
+
+/// Makes sure the waveform can be written before anything runs: a folder,
+/// a missing folder or a full device is an error here rather than a hang
+/// or a lost trace inside the simulator.
+fn check_trace_file(path: &std::path::Path) -> Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path)
+        .with_context(|| format!("--trace {}: cannot create the waveform", path.display()))?;
+    file.write_all(b"$comment ttfs cosim: the waveform follows $end\n")
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("--trace {}: cannot write the waveform", path.display()))
 }
 
 fn run_verilator(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize]>) -> Result<Report> {

@@ -10,6 +10,9 @@ use ttfs_ir::Network;
 /// fit `net`'s input, and returns them with their values in the canonical
 /// layout (`net.input.shape`, one sample after the other).
 pub fn load_samples(net: &Network, path: &Path, count: Option<usize>) -> Result<(Data, Vec<f64>)> {
+    if count == Some(0) {
+        bail!("--count 0 selects none of the samples of {}; give 1 or more", path.display());
+    }
     let mut data = load_data(path)?;
     if let Some(n) = count {
         data.truncate(n);
