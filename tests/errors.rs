@@ -244,3 +244,25 @@ fn an_unwritable_trace_is_refused_before_the_run() {
     assert!(ttfs_cosim::stage::run(&args(vcd.clone())).is_err());
     assert!(!vcd.exists(), "a failed run leaves no waveform behind");
 }
+
+/// A hidden layer of width 0, with every array consistent with it, is
+/// refused on load naming the layer (it used to divide by zero in
+/// validation and panic in the simulators).
+#[test]
+fn a_layer_without_outputs_is_refused_on_load() {
+    let net = common::convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(100), &Options::default());
+    let mut json: serde_json::Value = serde_json::from_str(&net.to_json()).unwrap();
+    let empty = serde_json::Value::Array(vec![]);
+    for (k, field) in [(0, "outputs"), (1, "inputs")] {
+        let layer = &mut json["layers"][k];
+        layer[field] = 0.into();
+        for array in ["weights", "bias"] {
+            if k == 0 || array == "weights" {
+                layer["params"][array] = empty.clone();
+                layer["params"]["quant"][array] = empty.clone();
+            }
+        }
+    }
+    let err = ttfs_ir::Network::from_json(&json.to_string()).unwrap_err().to_string();
+    assert!(err.contains("layers[0] (MatMul)") && err.contains("has no values"), "{err}");
+}

@@ -85,6 +85,12 @@ impl Network {
         for (k, layer) in self.layers.iter().enumerate() {
             let path = format!("layers[{k}] ({})", layer.name());
             let out = output_shape(layer, &shape).map_err(|m| invalid(&path, m))?;
+            if out.0.contains(&0) {
+                return Err(invalid(
+                    &path,
+                    format!("output shape {:?} has no values; every layer needs at least one", out.0),
+                ));
+            }
             if let Some(role) = layer.role() {
                 let expected = if k == last { Role::Output } else { Role::Hidden };
                 if role != expected {
