@@ -1,10 +1,11 @@
 //! `ttfs convert`: from a trained ReLU model to a TTFS network description.
 //!
 //! The stages are pure functions: [`onnx::read`] (model → [`Graph`]),
-//! [`fold::fold`] (graph → float layers on the encoded input), the α/J
-//! weight-sum rescaling ([`rescale_for_alpha`]), calibration of the time
-//! windows on representative data ([`calibrate`]), and quantization into
-//! the integer network ([`quantize`]).
+//! [`fold::fold`] (graph → float layers on the encoded input), then the
+//! named [`passes`] over the network description: the α/J weight-sum
+//! rescaling ([`rescale_for_alpha`]), calibration of the time windows on
+//! representative data ([`calibrate`], [`set_windows`]), quantization into
+//! the integer network ([`quantize`]), validation and the clipping counts.
 
 pub mod error;
 pub mod fold;

@@ -189,8 +189,11 @@ fn validate_pass(net: &mut Network, cx: &PassContext) -> Result<()> {
 
 fn count_clipping_pass(net: &mut Network, cx: &PassContext) -> Result<()> {
     let Some(canonical) = cx.calibration else {
+        const NOTE: &str = "clipping was not counted again after the passes (no --calib)";
         net.calibration.clipped_discrete = None;
-        net.notes.push("clipping was not counted again after the passes (no --calib)".into());
+        if !net.notes.iter().any(|n| n == NOTE) {
+            net.notes.push(NOTE.into());
+        }
         return Ok(());
     };
     let (inputs, continuous, discrete) = ttfs_sim::eval::clipping(

@@ -148,15 +148,15 @@ fn observed(out: &verilator::RunOutput, classes: usize) -> Observed {
 
 /// Runs the co-simulation; returns the report.
 pub fn run(args: &Args) -> Result<Report> {
+    // A file the run creates is removed if the run fails (no half-written
+    // waveform is left behind); a file that was there before is the user's.
+    let created = args.trace.as_ref().filter(|p| !p.exists());
     if let Some(path) = &args.trace {
         check_trace_file(path)?;
     }
     let result = run_checked(args);
-    if let (Err(_), Some(path)) = (&result, &args.trace) {
-        // No half-written waveform is left behind by a failed run.
-        if path.is_file() {
-            let _ = std::fs::remove_file(path);
-        }
+    if let (Err(_), Some(path)) = (&result, created) {
+        let _ = std::fs::remove_file(path);
     }
     result
 }
