@@ -429,3 +429,43 @@ fn every_path_the_architecture_page_names_exists() {
     }
     assert!(named >= 20, "only {named} paths found on the page");
 }
+
+/// `docs/security.md` lists exactly the programs `ttfs` can run, with the
+/// variables that override them, and no product source starts a program
+/// other than through `ttfs_tools::Tool` (no program name or shell is
+/// written into a `Command`).
+#[test]
+fn the_security_page_lists_every_program_ttfs_runs() {
+    let page = std::fs::read_to_string(root().join("docs/security.md")).unwrap();
+    let table = page
+        .split("<!-- programs:")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- end programs -->").next())
+        .expect("docs/security.md has the programs table");
+    let listed: BTreeSet<(String, String)> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
+            (cells[1].to_string(), cells[2].to_string())
+        })
+        .collect();
+    let tools: BTreeSet<(String, String)> =
+        ttfs_tools::Tool::ALL.iter().map(|t| (t.program().to_string(), t.env_var().to_string())).collect();
+    assert_eq!(listed, tools, "docs/security.md's programs table differs from ttfs_tools::Tool::ALL");
+    for (name, dir) in crates() {
+        let mut files = Vec::new();
+        rust_files(&dir, &mut files);
+        for file in files {
+            let code = code_only(&std::fs::read_to_string(&file).unwrap());
+            for (at, _) in code.match_indices("Command::new(") {
+                let argument = code[at + "Command::new(".len()..].trim_start();
+                assert!(
+                    !argument.starts_with('"'),
+                    "{name}: {} starts a program named in the source; locate it through ttfs_tools::Tool",
+                    file.display()
+                );
+            }
+        }
+    }
+}

@@ -65,6 +65,17 @@ pub enum ConvertError {
         /// The value.
         value: f64,
     },
+    /// The integer network cannot represent a layer exactly (a value beyond
+    /// 64 bits): refused rather than saturated.
+    #[error("layer '{layer}' cannot be quantized at {weight_bits} weight bits: {message}")]
+    Quantization {
+        /// The layer.
+        layer: String,
+        /// The weight bits asked for.
+        weight_bits: u32,
+        /// Which value, how large, and why.
+        message: String,
+    },
     /// Calibration data or options do not fit the model.
     #[error("{0}")]
     Calibration(String),

@@ -290,6 +290,14 @@ pub fn rescale_for_alpha(layers: &mut [Layer]) -> usize {
     rescaled
 }
 
+/// `value` (a whole number) as an `i64`, or `None` when it is not finite or
+/// does not fit: `as` would saturate silently.
+fn to_integer(value: f64) -> Option<i64> {
+    // 2^63 is exactly representable; every f64 below it in magnitude fits.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (value.is_finite() && value.abs() < LIMIT).then_some(value as i64)
+}
+
 /// Spreads a per-layer option given once or per layer.
 fn per_layer(values: &[u32], count: usize, what: &str, layer_names: &[String]) -> Result<Vec<u32>> {
     match values.len() {
@@ -332,31 +340,58 @@ pub fn quantize(net: &mut Network, time_bits: &[u32], weight_bits: &[u32]) -> Re
     for (w_index, layer) in net.layers.iter_mut().filter(|l| l.role().is_some()).enumerate() {
         let (channels, row_len) = layer.weight_rows().expect("weight layer");
         let hidden = layer.role() == Some(Role::Hidden);
+        let layer_name = layer.name().to_string();
         let params = layer.params_mut().expect("weight layer");
         let bits = weight_bits[w_index];
         let w_limit = max_weight(bits);
         let max_abs = params.weights.iter().fold(0.0f64, |m, w| m.max(w.abs()));
         let max_abs = if max_abs > 0.0 { max_abs } else { 1.0 };
         let sigma = s_prev * max_abs / w_limit as f64;
-        let weights: Vec<i32> = params.weights.iter().map(|w| (w * w_limit as f64 / max_abs).round() as i32).collect();
+        let refuse =
+            |message: String| ConvertError::Quantization { layer: layer_name.clone(), weight_bits: bits, message };
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(refuse(format!(
+                "the potential unit σ = {s_prev:e}·{max_abs:e}/{w_limit} is {sigma:e}, not a positive number"
+            )));
+        }
+        // w / max_abs first: w·w_limit could overflow for weights near f64::MAX.
+        let weights: Vec<i32> = params.weights.iter().map(|w| (w / max_abs * w_limit as f64).round() as i32).collect();
         let fire = if hidden {
             let ticks = (1u32 << time_bits[hidden_index]) - 1;
             let length = params.window.expect("window set").length();
-            let beta = ((length / (sigma * f64::from(ticks))).ceil() as i64).max(1);
+            let beta = to_integer((length / (sigma * f64::from(ticks))).ceil()).ok_or_else(|| {
+                refuse(format!(
+                    "β = window length {length:e} / (σ {sigma:e} × {ticks} ticks) does not fit 64 bits; \
+                     the window is far longer than the layer's weights can resolve"
+                ))
+            })?;
+            let beta = beta.max(1);
             hidden_index += 1;
             Some(Fire { time_bits: time_bits[hidden_index - 1], ticks, beta, activation_scale: sigma * beta as f64 })
         } else {
             None
         };
         let rounding = fire.map_or(0, |f| f.beta / 2);
-        let to_int = |b: &f64| (b / sigma).round() as i64 + rounding;
-        let bias: Vec<i64> = params.bias.iter().map(to_int).collect();
-        let bias_map: Option<Vec<i64>> = params.bias_map.as_ref().map(|m| m.iter().map(to_int).collect());
+        let to_int = |what: &str, i: usize, b: f64| {
+            to_integer((b / sigma).round()).and_then(|v| v.checked_add(rounding)).ok_or_else(|| {
+                refuse(format!(
+                    "{what}[{i}] = {b:e} is {:e} potential units (σ = {sigma:e}), beyond the signed 64-bit range of \
+                     the integer network; the bias is far larger than the weights (largest |w| = {max_abs:e}) can resolve",
+                    b / sigma
+                ))
+            })
+        };
+        let bias: Vec<i64> =
+            params.bias.iter().enumerate().map(|(i, &b)| to_int("bias", i, b)).collect::<Result<_>>()?;
+        let bias_map: Option<Vec<i64>> = match params.bias_map.as_ref() {
+            Some(m) => Some(m.iter().enumerate().map(|(i, &b)| to_int("bias_map", i, b)).collect::<Result<_>>()?),
+            None => None,
+        };
         let bias_rows: Vec<Vec<i64>> = match &bias_map {
             Some(map) => map.chunks(map.len() / channels).map(<[i64]>::to_vec).collect(),
             None => bias.iter().map(|&b| vec![b]).collect(),
         };
-        let widths = layer_widths(&weights, row_len, &bias_rows, bits, ticks_in, fire.as_ref());
+        let widths = layer_widths(&weights, row_len, &bias_rows, bits, ticks_in, fire.as_ref()).map_err(refuse)?;
         params.quant = Some(Quant { weight_bits: bits, potential_scale: sigma, weights, bias, bias_map, fire, widths });
         if let Some(f) = fire {
             s_prev = f.activation_scale;

@@ -57,19 +57,34 @@ pub fn import(bytes: &[u8], path: &Path) -> Result<Graph> {
     }
     let producer = format!("{} {}", model.producer_name, model.producer_version).trim().to_string();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-    let mut walker = Walker::new(graph.node.as_slice(), &graph.initializer)?;
+    let graph_inputs: Vec<&str> = graph.input.iter().map(|i| i.name.as_str()).collect();
+    let mut walker = Walker::new(graph.node.as_slice(), &graph.initializer, &graph_inputs)?;
     let input = graph
         .input
         .iter()
         .find(|i| !walker.initializers.contains_key(i.name.as_str()))
         .ok_or_else(|| ConvertError::Structure { message: "the graph has no data input".into() })?;
+    if let Some(output) = graph.output.iter().find(|o| !walker.producers.contains_key(o.name.as_str())) {
+        return Err(ConvertError::Structure {
+            message: format!("graph output '{}' is produced by no node of the graph", output.name),
+        });
+    }
     let data_shape = input_shape(input)?;
     walker.shape = data_shape.clone();
     walker.layout = (0..data_shape.len()).collect();
     walker.data_shape = data_shape.clone();
     walker.data_permutation = (0..data_shape.len()).collect();
     let outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
-    walker.walk(&input.name, &outputs)?;
+    let reached = walker.walk(&input.name, &outputs)?;
+    if let Some(output) = graph.output.iter().find(|o| !reached.contains(o.name.as_str())) {
+        return Err(ConvertError::Structure {
+            message: format!(
+                "graph output '{}' is not reached by the chain of layers from input '{}' to the logits; \
+                 only single-output chains (plus a classifier tail) are supported",
+                output.name, input.name
+            ),
+        });
+    }
     let canonical: Vec<usize> = walker.data_permutation.iter().map(|&p| walker.data_shape[p]).collect();
     if canonical.len() == 2 || canonical.len() > 3 {
         return Err(ConvertError::Structure {
@@ -96,7 +111,10 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>> {
         .as_ref()
         .and_then(|t| t.tensor_type().shape.as_ref())
         .map(|s| {
-            s.dim.iter().map(|d| (d.has_dim_value() && d.dim_value() > 0).then(|| d.dim_value() as usize)).collect()
+            s.dim
+                .iter()
+                .map(|d| d.has_dim_value().then(|| usize::try_from(d.dim_value()).ok()).flatten().filter(|&v| v > 0))
+                .collect()
         })
         .unwrap_or_default();
     if dims.len() < 2 {
@@ -120,12 +138,23 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>> {
                 ),
             })
         })
-        .collect()
+        .collect::<Result<Vec<usize>>>()
+        .and_then(|shape| {
+            ttfs_ir::limits::tensor_len(&shape)
+                .map_err(|m| ConvertError::Structure { message: format!("input '{}': {m}", input.name) })?;
+            Ok(shape)
+        })
 }
 
 struct Walker<'a> {
     nodes: &'a [NodeProto],
     initializers: HashMap<&'a str, &'a TensorProto>,
+    /// The node (index into `nodes`) that writes each tensor; graph inputs
+    /// and initializers map to `None`.
+    producers: HashMap<&'a str, Option<usize>>,
+    /// The non-Constant nodes reading each tensor, in graph order (an index
+    /// built once, so that walking the chain is linear in the graph's size).
+    readers: HashMap<&'a str, Vec<usize>>,
     constants: HashMap<String, Tensor>,
     /// ONNX shape of the current tensor, without the batch axis.
     shape: Vec<usize>,
@@ -141,8 +170,69 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(nodes: &'a [NodeProto], initializers: &'a [TensorProto]) -> Result<Self> {
-        let initializers: HashMap<&str, &TensorProto> = initializers.iter().map(|t| (t.name.as_str(), t)).collect();
+    /// Indexes the graph, refusing what ONNX forbids and the walk cannot
+    /// judge: duplicate tensor names, tensors read before (or without) being
+    /// written, which includes every cycle.
+    fn new(nodes: &'a [NodeProto], initializer_list: &'a [TensorProto], graph_inputs: &[&'a str]) -> Result<Self> {
+        let structure = |message: String| ConvertError::Structure { message };
+        let mut initializers: HashMap<&str, &TensorProto> = HashMap::with_capacity(initializer_list.len());
+        let mut producers: HashMap<&str, Option<usize>> = HashMap::new();
+        for t in initializer_list {
+            if initializers.insert(t.name.as_str(), t).is_some() {
+                return Err(structure(format!(
+                    "initializer '{}' is defined twice; ONNX requires unique tensor names",
+                    t.name
+                )));
+            }
+            producers.insert(t.name.as_str(), None);
+        }
+        for name in graph_inputs {
+            producers.insert(name, None);
+        }
+        let node_name = |k: usize| {
+            if nodes[k].name.is_empty() { format!("#{k} ({})", nodes[k].op_type) } else { nodes[k].name.clone() }
+        };
+        for (k, node) in nodes.iter().enumerate() {
+            for output in node.output.iter().filter(|o| !o.is_empty()) {
+                if let Some(previous) = producers.insert(output.as_str(), Some(k)) {
+                    let by = previous
+                        .map_or("an initializer or graph input".to_string(), |p| format!("node '{}'", node_name(p)));
+                    return Err(structure(format!(
+                        "tensor '{output}' is written by node '{}' and by {by}; ONNX requires unique tensor names",
+                        node_name(k)
+                    )));
+                }
+            }
+        }
+        let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (k, node) in nodes.iter().enumerate() {
+            for input in node.input.iter().filter(|i| !i.is_empty()) {
+                match producers.get(input.as_str()) {
+                    None => {
+                        return Err(structure(format!(
+                            "node '{}' reads tensor '{input}', which no node, initializer or graph input provides",
+                            node_name(k)
+                        )));
+                    }
+                    Some(Some(p)) if *p >= k => {
+                        return Err(structure(format!(
+                            "node '{}' reads tensor '{input}' before node '{}' writes it: the graph has a cycle \
+                             or is not in topological order (ONNX requires nodes in topological order)",
+                            node_name(k),
+                            node_name(*p)
+                        )));
+                    }
+                    Some(_) => {}
+                }
+                if node.op_type != "Constant" {
+                    let list = readers.entry(input.as_str()).or_default();
+                    // A node reading one tensor twice (x·x) is one reader.
+                    if list.last() != Some(&k) {
+                        list.push(k);
+                    }
+                }
+            }
+        }
         let mut constants = HashMap::new();
         for node in nodes.iter().filter(|n| n.op_type == "Constant") {
             let value = constant_node_value(node)?;
@@ -153,6 +243,8 @@ impl<'a> Walker<'a> {
         Ok(Walker {
             nodes,
             initializers,
+            producers,
+            readers,
             constants,
             shape: Vec::new(),
             layout: Vec::new(),
@@ -181,14 +273,18 @@ impl<'a> Walker<'a> {
     }
 
     fn consumers(&self, tensor: &str) -> Vec<&'a NodeProto> {
-        self.nodes.iter().filter(|n| n.op_type != "Constant" && n.input.iter().any(|i| i == tensor)).collect()
+        let nodes = self.nodes;
+        self.readers.get(tensor).map_or_else(Vec::new, |list| list.iter().map(|&k| &nodes[k]).collect())
     }
 
     fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
-    fn walk(&mut self, input: &str, outputs: &HashSet<&str>) -> Result<()> {
+    /// Follows the chain from `input` to the logits, turning each node into
+    /// an operation. Returns the tensors it ended on: the logits and the
+    /// dropped classifier tail's tensors.
+    fn walk(&mut self, input: &str, outputs: &HashSet<&str>) -> Result<HashSet<String>> {
         let mut current = input.to_string();
         let mut visited: HashSet<*const NodeProto> = HashSet::new();
         loop {
@@ -199,11 +295,12 @@ impl<'a> Walker<'a> {
                 if !outputs.contains(current.as_str()) {
                     self.notes.push(format!("tensor '{current}' is not a graph output; it is taken as the logits"));
                 }
-                break;
+                return Ok(HashSet::from([current]));
             }
             if consumers.iter().any(|n| TAIL_START.contains(&n.op_type.as_str())) {
-                self.drop_tail(&current)?;
-                break;
+                let mut reached = self.drop_tail(&current)?;
+                reached.insert(current);
+                return Ok(reached);
             }
             if consumers.len() > 1 {
                 let names: Vec<String> = consumers.iter().map(|n| format!("'{}' ({})", n.name, n.op_type)).collect();
@@ -221,19 +318,24 @@ impl<'a> Walker<'a> {
                 });
             }
             self.node(node, &current)?;
+            // Checked before the next node allocates anything of this size.
+            ttfs_ir::limits::tensor_len(&self.shape)
+                .and_then(|n| if n == 0 { Err(format!("shape {:?} holds no values", self.shape)) } else { Ok(n) })
+                .map_err(|m| unsupported(node, format!("its output {m}")))?;
             current =
                 node.output.first().cloned().ok_or_else(|| ConvertError::Structure {
                     message: format!("node '{}' has no output", node.name),
                 })?;
         }
-        Ok(())
     }
 
-    /// Drops every node downstream of the logits, checking it belongs to a classifier tail.
-    fn drop_tail(&mut self, logits: &str) -> Result<()> {
+    /// Drops every node downstream of the logits, checking it belongs to a
+    /// classifier tail. Returns the tensors the tail writes.
+    fn drop_tail(&mut self, logits: &str) -> Result<HashSet<String>> {
         let mut tensors = vec![logits.to_string()];
         let mut seen: HashSet<String> = HashSet::new();
         let mut dropped = Vec::new();
+        let mut written = HashSet::new();
         while let Some(t) = tensors.pop() {
             for node in self.consumers(&t) {
                 if !seen.insert(node.name.clone() + "\0" + &node.op_type + &node.output.join(",")) {
@@ -251,13 +353,14 @@ impl<'a> Walker<'a> {
                 }
                 dropped.push(node.op_type.clone());
                 tensors.extend(node.output.iter().cloned());
+                written.extend(node.output.iter().cloned());
             }
         }
         self.notes.push(format!(
             "dropped the classifier tail after the logits (tensor '{logits}'): {}; the spiking network outputs the logits, whose argmax is the class",
             dropped.join(", ")
         ));
-        Ok(())
+        Ok(written)
     }
 
     fn node(&mut self, node: &NodeProto, current: &str) -> Result<()> {
@@ -915,7 +1018,8 @@ fn decode(t: &TensorProto) -> Result<Tensor> {
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| malformed(format!("negative dimension {d}"))))
         .collect::<Result<_>>()?;
-    let n: usize = dims.iter().product();
+    let n = ttfs_ir::limits::checked_product(&dims)
+        .ok_or_else(|| malformed(format!("dimensions {dims:?} hold more values than can be counted")))?;
     let raw = &t.raw_data;
     let ty = DataType::from_i32(t.data_type);
     let values: Vec<f64> = match ty {

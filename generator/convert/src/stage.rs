@@ -53,7 +53,11 @@ pub fn read_model(path: &Path) -> Result<Graph> {
         return serde_json::from_str(&text)
             .with_context(|| format!("{} is not a model in the JSON form", path.display()));
     }
-    Ok(crate::onnx::read(path)?)
+    crate::onnx::read(path).map_err(|e| match e {
+        // These already start with the file.
+        ConvertError::Io { .. } | ConvertError::Malformed { .. } => anyhow::Error::new(e),
+        other => anyhow::Error::new(other).context(path.display().to_string()),
+    })
 }
 
 /// Runs the conversion and returns the summary to print.
@@ -80,7 +84,12 @@ pub fn run(args: &Args) -> Result<String> {
             }
             Ok(())
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        // About the command line, not the model.
+        ConvertError::Option(_) => anyhow::Error::new(e),
+        other => anyhow::Error::new(other).context(args.model.display().to_string()),
+    })?;
     write_new(&args.output, &net.to_json(), args.force)?;
     let mut out = String::new();
     for (_, path) in &dumps {

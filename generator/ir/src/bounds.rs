@@ -34,6 +34,11 @@ pub fn max_weight(weight_bits: u32) -> i64 {
 /// (one for a uniform bias, one per position for a bias map). `ticks_in` is
 /// T of the layer's input window. Assumes `weights.len()` is a multiple of
 /// `row_len` and `bias_rows.len()` equals the number of rows.
+///
+/// The bounds are computed in 128-bit integers. Errors (naming the channel
+/// and the bound) when a worst case does not fit the signed 64-bit registers
+/// of the simulators: such a layer cannot be computed exactly, so it is
+/// refused rather than allowed to wrap.
 pub fn layer_widths(
     weights: &[i32],
     row_len: usize,
@@ -41,29 +46,37 @@ pub fn layer_widths(
     weight_bits: u32,
     ticks_in: u32,
     fire: Option<&Fire>,
-) -> Widths {
+) -> Result<Widths, String> {
+    let fits = |what: String, value: i128| {
+        i64::try_from(value).map_err(|_| {
+            format!("{what} is {value}, beyond the signed 64-bit range of the integer simulators (±{})", i64::MAX)
+        })
+    };
     let mut max_abs_current = 0i64;
     let mut max_abs_potential = 0i64;
     let mut max_abs_bias = 0i64;
-    for (row, biases) in weights.chunks(row_len.max(1)).zip(bias_rows) {
-        let current: i64 = row.iter().map(|w| i64::from(w.unsigned_abs())).sum();
-        let bias = biases.iter().map(|b| b.saturating_abs()).max().unwrap_or(0);
-        max_abs_current = max_abs_current.max(current);
-        max_abs_bias = max_abs_bias.max(bias);
-        max_abs_potential = max_abs_potential.max(bias.saturating_add(current.saturating_mul(i64::from(ticks_in))));
+    for (channel, (row, biases)) in weights.chunks(row_len.max(1)).zip(bias_rows).enumerate() {
+        let current: i128 = row.iter().map(|w| i128::from(w.unsigned_abs())).sum();
+        let bias: i128 = biases.iter().map(|b| i128::from(*b).abs()).max().unwrap_or(0);
+        let potential = bias + current * i128::from(ticks_in);
+        max_abs_current = max_abs_current.max(fits(format!("channel {channel}: Σ|W|"), current)?);
+        max_abs_bias = max_abs_bias.max(fits(format!("channel {channel}: |bias|"), bias)?);
+        max_abs_potential = max_abs_potential
+            .max(fits(format!("channel {channel}: the worst-case potential |b| + Σ|W|·{ticks_in}"), potential)?);
     }
     if let Some(fire) = fire {
-        let phase2 = (i64::from(fire.ticks) + 1).saturating_mul(fire.beta);
-        max_abs_potential = max_abs_potential.max(phase2);
+        let phase2 = (i128::from(fire.ticks) + 1) * i128::from(fire.beta);
+        max_abs_potential =
+            max_abs_potential.max(fits(format!("(T + 1)·β = ({} + 1)·{}", fire.ticks, fire.beta), phase2)?);
     }
-    Widths {
+    Ok(Widths {
         weight: weight_bits,
         bias: signed_bits(max_abs_bias),
         current: signed_bits(max_abs_current),
         potential: signed_bits(max_abs_potential),
         max_abs_current,
         max_abs_potential,
-    }
+    })
 }
 
 /// True when `value` fits a signed register of `bits` bits.
@@ -94,10 +107,21 @@ mod tests {
         // Two neurons of three inputs, T_in = 255.
         let w = [127, -127, 3, 1, 1, 1];
         let fire = Fire { time_bits: 8, ticks: 255, beta: 40, activation_scale: 1.0 };
-        let widths = layer_widths(&w, 3, &[vec![-1000], vec![5]], 8, 255, Some(&fire));
+        let widths = layer_widths(&w, 3, &[vec![-1000], vec![5]], 8, 255, Some(&fire)).unwrap();
         assert_eq!(widths.max_abs_current, 257);
         assert_eq!(widths.max_abs_potential, 1000 + 257 * 255);
         assert_eq!(widths.current, 10);
         assert_eq!(widths.bias, 11);
+    }
+
+    #[test]
+    fn bounds_beyond_64_bits_are_refused() {
+        let fire = Fire { time_bits: 8, ticks: 255, beta: i64::MAX, activation_scale: 1.0 };
+        let err = layer_widths(&[1], 1, &[vec![0]], 8, 255, Some(&fire)).unwrap_err();
+        assert!(err.contains("(T + 1)·β") && err.contains("64-bit"), "{err}");
+        let err = layer_widths(&[127], 1, &[vec![i64::MAX]], 8, 255, None).unwrap_err();
+        assert!(err.contains("channel 0: the worst-case potential"), "{err}");
+        let err = layer_widths(&[1], 1, &[vec![i64::MIN]], 8, 255, None).unwrap_err();
+        assert!(err.contains("|bias|"), "{err}");
     }
 }

@@ -37,9 +37,10 @@ impl fmt::Display for Shape {
 }
 
 /// Output length of a convolution or pooling axis, or `None` when the
-/// window does not fit (`in + pads < kernel`) or the stride is zero.
+/// window does not fit (`in + pads < kernel`), the stride is zero, or the
+/// padded length does not fit in `usize` (pads from a hostile file).
 pub fn conv_out_dim(input: usize, kernel: usize, stride: usize, pad_lo: usize, pad_hi: usize) -> Option<usize> {
-    let padded = input + pad_lo + pad_hi;
+    let padded = input.checked_add(pad_lo)?.checked_add(pad_hi)?;
     if stride == 0 || kernel == 0 || padded < kernel {
         return None;
     }
@@ -107,6 +108,12 @@ fn check_chw(input: &Shape, declared: [usize; 3]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pads_that_wrap_do_not_fit() {
+        assert_eq!(conv_out_dim(28, 3, 1, usize::MAX, 2), None);
+        assert_eq!(conv_out_dim(28, 3, 1, 1 << 62, 1 << 62), Some(28 + (1 << 63) - 2));
+    }
 
     #[test]
     fn same_padding_keeps_size() {

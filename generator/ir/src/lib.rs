@@ -15,6 +15,7 @@
 
 pub mod bounds;
 mod geometry;
+pub mod limits;
 pub mod summary;
 mod validate;
 
@@ -393,7 +394,11 @@ impl Layer {
     pub fn weight_rows(&self) -> Option<(usize, usize)> {
         match self {
             Layer::Dense(l) => Some((l.outputs, l.inputs)),
-            Layer::Conv2d(l) => Some((l.out_channels, l.in_shape[0] * l.kernel[0] * l.kernel[1])),
+            // Saturating: a hostile description's kernel must not wrap here;
+            // validation refuses a row that long.
+            Layer::Conv2d(l) => {
+                Some((l.out_channels, l.in_shape[0].saturating_mul(l.kernel[0]).saturating_mul(l.kernel[1])))
+            }
             _ => None,
         }
     }

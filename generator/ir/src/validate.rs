@@ -1,8 +1,9 @@
 //! Validation of a network description: every invariant the simulators and
 //! the hardware generator rely on, checked once on load.
 
-use crate::bounds::{layer_widths, max_weight};
+use crate::bounds::{fits_signed, layer_widths, max_weight};
 use crate::geometry::{Shape, output_shape};
+use crate::limits::{parameter_count, tensor_len};
 use crate::{FORMAT, Layer, Network, NeuronModel, Params, Role, VERSION};
 use thiserror::Error;
 
@@ -85,6 +86,7 @@ impl Network {
         for (k, layer) in self.layers.iter().enumerate() {
             let path = format!("layers[{k}] ({})", layer.name());
             let out = output_shape(layer, &shape).map_err(|m| invalid(&path, m))?;
+            tensor_len(&out.0).map_err(|m| invalid(&path, format!("output {m}")))?;
             if out.0.contains(&0) {
                 return Err(invalid(
                     &path,
@@ -132,6 +134,7 @@ impl Network {
                 format!("{:?} must be [features] or [C, H, W] with no zero axis", input.shape),
             ));
         }
+        tensor_len(&input.shape).map_err(|m| invalid("input.shape", m))?;
         let perm = &input.data_permutation;
         let mut seen = vec![false; perm.len()];
         let is_perm = perm.len() == input.data_shape.len()
@@ -173,13 +176,14 @@ impl Network {
         ticks_in: Option<u32>,
     ) -> Result<(), IrError> {
         let hidden = layer.role() == Some(Role::Hidden);
-        if params.weights.len() != channels * row_len {
+        let weight_count = parameter_count(channels, row_len).map_err(|m| invalid(path, m))?;
+        if params.weights.len() != weight_count {
             return Err(invalid(
                 format!("{path}.params.weights"),
                 format!(
                     "has {} values, the geometry needs {} ({channels} × {row_len})",
                     params.weights.len(),
-                    channels * row_len
+                    weight_count
                 ),
             ));
         }
@@ -212,8 +216,18 @@ impl Network {
                         format!("{} must equal the previous window's t_max {prev_t_max}", w.t_min),
                     ));
                 }
-                if w.t_max <= w.t_min || x < 0.0 {
-                    return Err(invalid(format!("{path}.params.window"), "needs t_max > t_min and x_max ≥ 0"));
+                let length = w.t_max - w.t_min;
+                if !(length.is_finite() && length > 0.0) || x < 0.0 {
+                    return Err(invalid(
+                        format!("{path}.params.window"),
+                        "needs t_max > t_min with a finite length t_max − t_min, and x_max ≥ 0",
+                    ));
+                }
+                if x > length {
+                    return Err(invalid(
+                        format!("{path}.params.x_max"),
+                        format!("{x} exceeds the window length {length}: the window must hold the largest activation"),
+                    ));
                 }
             }
             (true, _, _) => return Err(invalid(format!("{path}.params"), "a hidden layer needs a window and x_max")),
@@ -290,14 +304,48 @@ impl Network {
                 if fire.beta < 1 || !(fire.activation_scale.is_finite() && fire.activation_scale > 0.0) {
                     return Err(invalid(format!("{qpath}.fire"), "needs beta ≥ 1 and a positive activation_scale"));
                 }
+                // The discrete layer's time unit is σ·β, and its T ticks must
+                // cover the float window (β = ⌈length / (σ·T)⌉ on conversion);
+                // otherwise the integer and float networks compute different
+                // functions.
+                let unit = quant.potential_scale * fire.beta as f64;
+                let length = params.window.map_or(0.0, |w| w.t_max - w.t_min);
+                if (fire.activation_scale - unit).abs() > 1e-9 * unit
+                    || fire.activation_scale * f64::from(fire.ticks) < length * (1.0 - 1e-9)
+                {
+                    return Err(invalid(
+                        format!("{qpath}.fire.activation_scale"),
+                        format!(
+                            "{} must equal potential_scale·β = {unit} and cover the window: {} ticks × it ≥ the window length {length}",
+                            fire.activation_scale, fire.ticks
+                        ),
+                    ));
+                }
             }
             (false, None) => {}
             _ => return Err(invalid(format!("{qpath}.fire"), "hidden layers fire, the output layer does not")),
         }
         let ticks_in = ticks_in.ok_or_else(|| invalid(&qpath, "the previous spiking layer has no integer coding"))?;
         let needed =
-            layer_widths(&quant.weights, row_len, &bias_rows, quant.weight_bits, ticks_in, quant.fire.as_ref());
+            layer_widths(&quant.weights, row_len, &bias_rows, quant.weight_bits, ticks_in, quant.fire.as_ref())
+                .map_err(|m| invalid(&qpath, m))?;
         let w = quant.widths;
+        if let Some((name, bits)) =
+            [("weight", w.weight), ("bias", w.bias), ("current", w.current), ("potential", w.potential)]
+                .into_iter()
+                .find(|(_, bits)| !(1..=64).contains(bits))
+        {
+            return Err(invalid(
+                format!("{qpath}.widths.{name}"),
+                format!("{bits} bits; registers are 1 to 64 bits wide (the simulators compute in 64 bits)"),
+            ));
+        }
+        if !fits_signed(w.max_abs_current, w.current) || !fits_signed(w.max_abs_potential, w.potential) {
+            return Err(invalid(
+                format!("{qpath}.widths"),
+                format!("{w:?}: max_abs_current and max_abs_potential must fit the current and potential widths"),
+            ));
+        }
         if w.weight < needed.weight
             || w.bias < needed.bias
             || w.current < needed.current

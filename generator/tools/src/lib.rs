@@ -29,6 +29,11 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// Every external program `ttfs` may run (`docs/security.md` lists them,
+    /// checked by a test).
+    pub const ALL: [Tool; 7] =
+        [Tool::Verilator, Tool::Cxx, Tool::Iverilog, Tool::Vvp, Tool::Yosys, Tool::NextpnrIce40, Tool::Icepack];
+
     /// Program name on PATH.
     pub fn program(self) -> &'static str {
         match self {
