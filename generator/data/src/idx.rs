@@ -6,9 +6,13 @@
 //! dimension as a big-endian `u32`, then the data, big-endian, row-major.
 //! The first dimension counts samples. The file length must match the header
 //! exactly: a short file is almost always an interrupted download, and a long
-//! one a wrong header, so neither is silently accepted.
+//! one a wrong header, so neither is silently accepted. An uncompressed file's
+//! length is checked before its data is read; a gzip stream is read only as
+//! far as the header declares (or as the samples kept need) and must end there.
 
-use super::{Element, Raw, Source};
+use std::io::Read;
+
+use super::{DataError, Element, Input, Raw, Short, Source, check_max_values, has_more, read_elements};
 
 /// Length of the fixed part of the header (magic, type, number of dims).
 const PREFIX: usize = 4;
@@ -16,29 +20,29 @@ const PREFIX: usize = 4;
 /// A decoded, self-consistent IDX header.
 struct Header {
     element: Element,
-    /// Size of one element in bytes.
-    size: usize,
     dims: Vec<usize>,
     /// Offset of the first data byte.
     data_start: usize,
-    /// Total file length the header implies.
+    /// Total file length the header implies (checked arithmetic: it fits).
     total: usize,
 }
 
-/// The element type and size for an IDX type code.
-fn element_of(code: u8) -> Option<(Element, usize)> {
+/// The element type for an IDX type code.
+fn element_of(code: u8) -> Option<Element> {
     Some(match code {
-        0x08 => (Element::U8, 1),
-        0x09 => (Element::I8, 1),
-        0x0B => (Element::I16, 2),
-        0x0C => (Element::I32, 4),
-        0x0D => (Element::F32, 4),
-        0x0E => (Element::F64, 8),
+        0x08 => Element::U8,
+        0x09 => Element::I8,
+        0x0B => Element::I16,
+        0x0C => Element::I32,
+        0x0D => Element::F32,
+        0x0E => Element::F64,
         _ => return None,
     })
 }
 
-/// Decodes the header, or says in words what is wrong with it.
+/// Decodes the header from the first bytes of the file (`head`, which holds
+/// the whole header when the file has one: at most 1 KiB), or says in words
+/// what is wrong with it.
 fn read_header(src: &Source, bytes: &[u8]) -> Result<Header, String> {
     let noun = src.bytes_noun();
     if bytes.len() < PREFIX {
@@ -53,7 +57,7 @@ fn read_header(src: &Source, bytes: &[u8]) -> Result<Header, String> {
             bytes[0], bytes[1]
         ));
     }
-    let Some((element, size)) = element_of(bytes[2]) else {
+    let Some(element) = element_of(bytes[2]) else {
         return Err(format!(
             "unknown IDX element type code 0x{:02X}; known codes are 0x08 (u8), 0x09 (i8), \
              0x0B (i16), 0x0C (i32), 0x0D (f32) and 0x0E (f64)",
@@ -77,47 +81,68 @@ fn read_header(src: &Source, bytes: &[u8]) -> Result<Header, String> {
         .collect();
     let total = dims
         .iter()
-        .try_fold(size, |acc, &d| acc.checked_mul(d))
+        .try_fold(super::element_size(element), |acc, &d| acc.checked_mul(d))
         .and_then(|data_len| data_len.checked_add(data_start))
         .ok_or_else(|| format!("the IDX header declares shape {dims:?}, which is impossibly large"))?;
-    Ok(Header { element, size, dims, data_start, total })
+    Ok(Header { element, dims, data_start, total })
 }
 
-/// Whether `bytes` is a complete, well-formed IDX file. Strict on purpose
-/// (the length must match the header exactly), because this is used to
-/// recognise IDX files whatever their name.
-pub(super) fn looks_like(bytes: &[u8]) -> bool {
+/// Whether a file starting with `head` (of total length `len`, if known) is
+/// an IDX file. Strict on purpose, because this is used to recognise IDX
+/// files whatever their name: the header must be well-formed and the length
+/// must match it exactly; when the length is unknown (a long gzip stream) the
+/// header must declare more than `head` holds.
+pub(super) fn looks_like(head: &[u8], len: Option<u64>) -> bool {
     let probe = Source { path: Default::default(), gunzipped: false };
-    read_header(&probe, bytes).is_ok_and(|h| h.total == bytes.len())
+    read_header(&probe, head).is_ok_and(|h| match len {
+        Some(len) => h.total as u64 == len,
+        None => h.total > head.len(),
+    })
 }
 
-/// Parses a whole IDX file held in `bytes`.
-pub(super) fn parse(src: &Source, bytes: &[u8]) -> Result<Raw, super::DataError> {
-    let h = read_header(src, bytes).map_err(|m| src.error(m))?;
-    if bytes.len() != h.total {
-        let problem = if bytes.len() < h.total { "truncated IDX file" } else { "IDX file longer than its header says" };
-        return Err(src.error(format!(
-            "{problem}: shape {:?} of {} needs {} bytes in total but {} has {} bytes",
+/// Parses an IDX file, keeping at most `limit` samples and reading only the
+/// header and those samples (plus one byte, to check that a whole gzip stream
+/// ends where its header says).
+pub(super) fn parse(src: &Source, input: Input, limit: Option<usize>) -> Result<Raw, DataError> {
+    let Input { head, mut rest, len } = input;
+    let h = read_header(src, &head).map_err(|m| src.error(m))?;
+    let length_error = |problem: &str, found: String| {
+        src.error(format!(
+            "{problem}: shape {:?} of {} needs {} bytes in total but {} has {found} bytes",
             h.dims,
             h.element,
             h.total,
             src.bytes_noun(),
-            bytes.len()
-        )));
-    }
-    let data = &bytes[h.data_start..];
-    let words = data.chunks_exact(h.size);
-    let values: Vec<f64> = match h.element {
-        Element::U8 => data.iter().map(|&b| f64::from(b)).collect(),
-        Element::I8 => data.iter().map(|&b| f64::from(b as i8)).collect(),
-        Element::I16 => words.map(|c| f64::from(i16::from_be_bytes([c[0], c[1]]))).collect(),
-        Element::I32 => words.map(|c| f64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]]))).collect(),
-        Element::F32 => words.map(|c| f64::from(f32::from_be_bytes([c[0], c[1], c[2], c[3]]))).collect(),
-        Element::F64 => words.map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect(),
-        // element_of only yields the types above.
-        Element::I64 | Element::Text => unreachable!("not an IDX element type"),
+        ))
     };
-    Ok(Raw { shape: h.dims, values, element: h.element, lines: None })
+    // Known length (an uncompressed file, or a short stream): check it
+    // against the header before anything is read or allocated.
+    if let Some(len) = len.filter(|&len| len != h.total as u64) {
+        let problem = if len < h.total as u64 { "truncated IDX file" } else { "IDX file longer than its header says" };
+        return Err(length_error(problem, len.to_string()));
+    }
+    let samples = h.dims[0];
+    let keep = limit.map_or(samples, |n| n.min(samples));
+    // Cannot overflow: the product times the element size fits (h.total).
+    let sample_len: usize = h.dims[1..].iter().product();
+    let n = check_max_values(src, &h.dims, keep, sample_len)?;
+    let mut values = Vec::new();
+    let mut data = (&head[h.data_start..]).chain(&mut rest);
+    // A verified length backs the whole reservation; otherwise grow as read.
+    let reserve = if len.is_some() { n } else { 1 << 16 };
+    match read_elements(src, &mut data, h.element, true, n, reserve, &mut values) {
+        Ok(()) => {}
+        Err(Short::Failed(e)) => return Err(e),
+        Err(Short::Ended(got)) => {
+            return Err(length_error("truncated IDX file", (h.data_start as u64 + got).to_string()));
+        }
+    }
+    if keep == samples && len.is_none() && has_more(&mut data).map_err(|e| src.read_error(e))? {
+        return Err(length_error("IDX file longer than its header says", "more".to_owned()));
+    }
+    let mut shape = h.dims;
+    shape[0] = keep;
+    Ok(Raw { shape, values, element: h.element, lines: None, total: Some(samples) })
 }
 
 #[cfg(test)]
