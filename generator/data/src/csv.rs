@@ -267,7 +267,7 @@ fn field_value(src: &Source, field: &[u8], line: u64, column: usize) -> Result<f
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{gzip, message, write};
-    use super::super::{Data, DataError, Element, load_data, load_labels};
+    use super::super::{Data, DataError, Element, load_data, load_data_limited, load_labels};
 
     fn load(name: &str, text: &str) -> Result<Data, DataError> {
         let dir = tempfile::tempdir().unwrap();
@@ -445,5 +445,76 @@ mod tests {
         assert_eq!(format_err("\n\n  \n1,2\n3,x\n"), "line 5, column 2: \"x\" is not a number");
         assert_eq!(format_err("h,\"multi\nline\"\n1,2\n\n3,x\n"), "line 5, column 2: \"x\" is not a number");
         assert_eq!(format_err("1,2\r3,x\r"), "line 2, column 2: \"x\" is not a number");
+    }
+
+    #[test]
+    fn typo_in_the_first_row_is_an_error_not_a_header() {
+        assert_eq!(
+            format_err("0.5,0.3x,0.1\n1,2,3\n"),
+            "line 1 mixes numbers and text: column 2 (\"0.3x\") is not a number; \
+             a header row holds only column names, a data row only numbers"
+        );
+        // The line is the file's line, after blank lines and a byte-order mark.
+        assert_eq!(
+            format_err("\u{feff}\n\n1,2,x3\n"),
+            "line 3 mixes numbers and text: column 3 (\"x3\") is not a number; \
+             a header row holds only column names, a data row only numbers"
+        );
+        // One column cannot mix: a lone non-number is a name. (A typo there
+        // makes the label count one short, which load_labels_for refuses.)
+        assert_eq!(labels("labels.csv", "3x\n1\n").unwrap(), vec![1]);
+    }
+
+    #[test]
+    fn header_of_names_is_skipped_even_with_empty_names() {
+        let d = load("digits.csv", "id,,name\n1,2,3\n").unwrap();
+        assert_eq!((d.count, d.values), (1, vec![1.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    fn pandas_header_of_column_numbers_is_skipped() {
+        let d = load("digits.csv", "0,1,2\n0.5,0.25,1\n4,5,6\n").unwrap();
+        assert_eq!((d.count, d.sample(0)), (2, &[0.5, 0.25, 1.0][..]));
+        // Quoted, as some writers do, and with spaces.
+        assert_eq!(load("digits.csv", "\"0\", 1\n7,8\n").unwrap().count, 1);
+        // Not 0..n-1: a data row.
+        assert_eq!(load("digits.csv", "0,1,3\n4,5,6\n").unwrap().count, 2);
+        assert_eq!(load("digits.csv", "1,2\n4,5\n").unwrap().count, 2);
+        // n = 1 is a label or a value, not a header.
+        assert_eq!(labels("labels.csv", "0\n1\n").unwrap(), vec![0, 1]);
+    }
+
+    #[test]
+    fn limited_read_keeps_the_first_rows_and_says_whether_more_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        // Rows after the limit are not parsed: the garbage there is not seen.
+        let path = write(dir.path(), "digits.csv", b"a,b\n1,2\n\n3,4\n5,6\nnot,numbers\n");
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, None, vec![1.0, 2.0, 3.0, 4.0]));
+        let path = write(dir.path(), "small.csv", b"1,2\n3,4\n\n");
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total), (2, Some(2)));
+        let d = load_data_limited(&path, Some(10)).unwrap();
+        assert_eq!((d.count, d.total), (2, Some(2)));
+        assert_eq!(load_data(&path).unwrap().total, Some(2));
+        let err = load_data_limited(&path, Some(0)).unwrap_err();
+        assert_eq!(message(&err), "asked to load 0 samples; give 1 or more");
+    }
+
+    #[test]
+    fn row_without_line_breaks_is_refused_at_the_row_limit() {
+        // A gzip "bomb" of one endless row: reading stops at MAX_ROW_BYTES.
+        let row = "1,".repeat(super::MAX_ROW_BYTES / 2 + 1024);
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "x.csv.gz", &gzip(row.as_bytes()));
+        let err = load_data_limited(&path, Some(1)).unwrap_err();
+        assert!(matches!(err, DataError::Format { .. }), "{err}");
+        assert_eq!(
+            message(&err),
+            format!(
+                "line 1 starts a row longer than {} bytes; rows must be separated by line breaks",
+                super::MAX_ROW_BYTES
+            )
+        );
     }
 }

@@ -148,7 +148,12 @@ pub(super) fn parse(src: &Source, input: Input, limit: Option<usize>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{gzip, message, write};
-    use super::super::{DataError, Element, load_data, load_labels};
+    use super::super::{
+        DataError, Element, HEAD, Input, MAX_VALUES, Source, load_data, load_data_limited, load_labels,
+    };
+    use std::cell::Cell;
+    use std::io::Read;
+    use std::rc::Rc;
 
     /// An IDX file with type `code`, shape `dims` and already-encoded `data`.
     fn idx(code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -374,5 +379,101 @@ mod tests {
             load_err("x.idx", &idx(0x0D, &[2, 1, 3], &data)),
             "sample 1 (counting from 0) has NaN at index [0, 2]; data must not contain NaN or infinite values"
         );
+    }
+
+    /// A consistent IDX header for `dims` f64 data followed by `samples`
+    /// samples of zeros (the rest of the declared data missing), gzipped.
+    /// With more than [`HEAD`] bytes the reader cannot see the stream's end
+    /// without reading on, as with a whole (huge) file.
+    fn f64_bomb(dims: &[u32], samples: usize) -> Vec<u8> {
+        let sample_bytes = 8 * dims[1..].iter().map(|&d| d as usize).product::<usize>();
+        gzip(&idx(0x0E, dims, &vec![0; samples * sample_bytes]))
+    }
+
+    #[test]
+    fn gzip_bomb_with_a_limit_reads_only_the_samples_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Declares 60000 × 28 × 28 f64 (376 MB); holds only 12 samples.
+        let path = write(dir.path(), "train-images-idx3-double.gz", &f64_bomb(&[60000, 28, 28], 12));
+        let d = load_data_limited(&path, Some(10)).unwrap();
+        assert_eq!((d.count, d.total, d.values.len()), (10, Some(60000), 10 * 784));
+        assert_eq!((d.sample_shape, d.element), (vec![28, 28], Element::F64));
+        // Without the limit the whole declared stream is needed, and is not there.
+        let err = load_data(&path).unwrap_err();
+        assert_eq!(
+            message(&err),
+            "truncated IDX file: shape [60000, 28, 28] of f64 needs 376320016 bytes in total \
+             but the decompressed file has 75280 bytes"
+        );
+    }
+
+    #[test]
+    fn declared_size_above_max_values_is_refused_before_reading_unless_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let dims = [400_000, 28, 28];
+        const { assert!(400_000 * 784 > MAX_VALUES) };
+        let path = write(dir.path(), "x-idx3-double.gz", &f64_bomb(&dims, 12));
+        let d = load_data_limited(&path, Some(3)).unwrap();
+        assert_eq!((d.count, d.total), (3, Some(400_000)));
+        let err = load_data(&path).unwrap_err();
+        assert_eq!(
+            message(&err),
+            format!(
+                "the header declares shape [400000, 28, 28]; loading 400000 samples of 784 values would exceed \
+                 the limit of {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)"
+            )
+        );
+        // Uncompressed, the file's length is checked against the header first.
+        let path = write(dir.path(), "y-idx3-double", &idx(0x0E, &dims, &[0; 8 * 784]));
+        assert!(message(&load_data(&path).unwrap_err()).starts_with("truncated IDX file: shape [400000, 28, 28]"));
+    }
+
+    /// An endless stream of zero bytes that counts what is read from it.
+    struct Zeros(Rc<Cell<u64>>);
+
+    impl Read for Zeros {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(0);
+            self.0.set(self.0.get() + buf.len() as u64);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn a_limited_read_takes_exactly_the_bytes_of_the_samples_kept() {
+        let mut head = idx(0x0E, &[60000, 28, 28], &[]);
+        head.resize(HEAD, 0);
+        let read = Rc::new(Cell::new(0));
+        let input = Input { head, rest: Box::new(Zeros(read.clone())), len: None };
+        let src = Source { path: "stream".into(), gunzipped: true };
+        let raw = super::parse(&src, input, Some(100)).unwrap();
+        assert_eq!((raw.shape, raw.values.len(), raw.total), (vec![100, 28, 28], 100 * 784, Some(60000)));
+        // 100 samples of 6272 bytes, less the part already in the head.
+        assert_eq!(read.get(), 100 * 6272 - (HEAD as u64 - 16));
+    }
+
+    #[test]
+    fn gzip_stream_longer_than_its_header_is_an_error() {
+        let raw = idx(0x08, &[2], &vec![1; 2 + 2 * HEAD]);
+        assert_eq!(
+            load_err("labels-idx1-ubyte.gz", &gzip(&raw)),
+            "IDX file longer than its header says: shape [2] of u8 needs 10 bytes in total \
+             but the decompressed file has more bytes"
+        );
+        // Exactly as long as declared (and longer than the head): fine.
+        let raw = idx(0x08, &[3 * HEAD as u32], &vec![1; 3 * HEAD]);
+        let d = load("x-idx1-ubyte.gz", &gzip(&raw)).unwrap();
+        assert_eq!((d.count, d.total), (3 * HEAD, Some(3 * HEAD)));
+    }
+
+    #[test]
+    fn limited_uncompressed_read_still_checks_the_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "x-idx2-ubyte", &idx(0x08, &[3, 2], &[1, 2, 3, 4, 5]));
+        let err = load_data_limited(&path, Some(1)).unwrap_err();
+        assert!(message(&err).starts_with("truncated IDX file"), "{err}");
+        let path = write(dir.path(), "y-idx2-ubyte", &idx(0x08, &[3, 2], &[1, 2, 3, 4, 5, 6]));
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, Some(3), vec![1.0, 2.0, 3.0, 4.0]));
     }
 }

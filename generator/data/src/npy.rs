@@ -137,7 +137,7 @@ pub(super) fn parse(src: &Source, input: Input, limit: Option<usize>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{gzip, message, write};
-    use super::super::{DataError, Element, load_data, load_labels};
+    use super::super::{DataError, Element, HEAD, MAX_VALUES, load_data, load_data_limited, load_labels};
     use ndarray::{Array, ArrayD, IxDyn, ShapeBuilder, arr1, arr2};
     use ndarray_npy::{WritableElement, WriteNpyExt};
 
@@ -383,6 +383,63 @@ mod tests {
         assert_eq!(
             format_err("x.npy", &npy(&a)),
             "sample 1 (counting from 0) has -infinity at index [0]; data must not contain NaN or infinite values"
+        );
+    }
+
+    #[test]
+    fn limited_read_in_c_and_fortran_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = arr2(&[[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        let path = write(dir.path(), "c.npy", &npy(&c));
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, Some(3), vec![1.0, 2.0, 3.0, 4.0]));
+        let f = Array::from_shape_vec((3, 2).f(), vec![1.0f64, 3.0, 5.0, 2.0, 4.0, 6.0]).unwrap();
+        let path = write(dir.path(), "f.npy.gz", &gzip(&npy(&f)));
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, Some(3), vec![1.0, 2.0, 3.0, 4.0]));
+    }
+
+    #[test]
+    fn gzip_bomb_with_a_limit_and_declared_size_above_max_values() {
+        // Declares 1 000 000 × 784 f32 (784 million values); holds 30 samples.
+        let mut dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 784), }".to_owned();
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.resize(bytes.len() + 30 * 784 * 4, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "x.npy.gz", &gzip(&bytes));
+        let d = load_data_limited(&path, Some(10)).unwrap();
+        assert_eq!((d.count, d.total, d.values.len()), (10, Some(1_000_000), 7840));
+        assert!(load_data_limited(&path, Some(30)).is_ok());
+        let err = load_data(&path).unwrap_err();
+        assert_eq!(
+            message(&err),
+            format!(
+                "the header declares shape [1000000, 784]; loading 1000000 samples of 784 values would exceed \
+                 the limit of {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)"
+            )
+        );
+        // A limit the data do not back is a truncation, not a hang or a panic.
+        let err = load_data_limited(&path, Some(31)).unwrap_err();
+        assert!(message(&err).starts_with("truncated .npy file: shape [1000000, 784] of f32"), "{err}");
+    }
+
+    #[test]
+    fn huge_declared_header_length_is_refused_before_allocating() {
+        // Version 2 header declaring 4 GiB of header text.
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        bytes.extend_from_slice(b"{'descr': '<f4'");
+        assert_eq!(format_err("x.npy", &bytes), "not a valid .npy file: its header is cut short");
+        bytes.resize(HEAD + 100, b' ');
+        assert_eq!(
+            format_err("x.npy", &bytes),
+            format!("not a valid .npy file: its header declares 4294967292 bytes; at most {HEAD} are supported")
         );
     }
 }

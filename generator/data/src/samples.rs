@@ -66,3 +66,73 @@ pub fn load_labels_for(
     }
     Ok(labels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::load_labels_for;
+    use crate::load_data_limited;
+    use crate::test_util::write;
+    use std::path::Path;
+
+    #[test]
+    fn label_count_must_equal_the_data_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = write(dir.path(), "labels.csv", b"1\n2\n0\n");
+        let digits = Path::new("digits.csv");
+        for total in [2, 4] {
+            let err = load_labels_for(&labels, digits, total, Some(total), 10).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "{}: 3 labels for {total} samples in digits.csv; there must be one label per sample",
+                    labels.display()
+                )
+            );
+        }
+        assert_eq!(load_labels_for(&labels, digits, 3, Some(3), 10).unwrap(), vec![1, 2, 0]);
+        // Cut by --count but the file's count is known: still must match it.
+        assert!(load_labels_for(&labels, digits, 2, Some(4), 10).is_err());
+        assert_eq!(load_labels_for(&labels, digits, 2, Some(3), 10).unwrap(), vec![1, 2]);
+    }
+
+    #[test]
+    fn extra_labels_are_fine_when_the_data_were_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = write(dir.path(), "labels.csv", b"1\n2\n0\n");
+        let digits = Path::new("digits.csv");
+        assert_eq!(load_labels_for(&labels, digits, 2, None, 10).unwrap(), vec![1, 2]);
+        assert_eq!(load_labels_for(&labels, digits, 3, None, 10).unwrap(), vec![1, 2, 0]);
+        let err = load_labels_for(&labels, digits, 4, None, 10).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: 3 labels for the first 4 samples of digits.csv (the samples used); \
+                 there must be one label per sample",
+                labels.display()
+            )
+        );
+    }
+
+    #[test]
+    fn labels_for_a_limited_csv_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = write(dir.path(), "digits.csv", b"1,2\n3,4\n5,6\n");
+        let labels = write(dir.path(), "labels.csv", b"0\n1\n1\n1\n");
+        // --count 2 of 3 rows: cut, so four labels are fine.
+        let d = load_data_limited(&data, Some(2)).unwrap();
+        assert_eq!(load_labels_for(&labels, &data, d.count, d.total, 2).unwrap(), vec![0, 1]);
+        // The whole file: 4 labels for 3 samples is refused, naming both files.
+        let d = load_data_limited(&data, None).unwrap();
+        let err = load_labels_for(&labels, &data, d.count, d.total, 2).unwrap_err().to_string();
+        assert!(err.ends_with("digits.csv; there must be one label per sample"), "{err}");
+        assert!(err.contains("labels.csv: 4 labels for 3 samples in "), "{err}");
+    }
+
+    #[test]
+    fn label_outside_the_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = write(dir.path(), "labels.csv", b"1\n7\n");
+        let err = load_labels_for(&labels, Path::new("d.csv"), 2, Some(2), 5).unwrap_err();
+        assert!(err.to_string().ends_with("label 7 of sample 1 is not a class of this network (0..5)"), "{err}");
+    }
+}
