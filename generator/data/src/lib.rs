@@ -939,4 +939,25 @@ mod tests {
         let shown: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["u8", "i8", "i16", "i32", "i64", "f32", "f64", "text"]);
     }
+
+    #[test]
+    fn bundled_fixtures_load_whole_and_limited_with_matching_labels() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        for (data, labels) in [
+            ("digits/test_images.csv.gz", "digits/test_labels.csv.gz"),
+            ("digits/train_images.csv.gz", "digits/train_labels.csv.gz"),
+            ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
+            ("mnist/train5k-images-idx3-ubyte.gz", "mnist/train5k-labels-idx1-ubyte.gz"),
+        ] {
+            let (data, labels) = (root.join(data), root.join(labels));
+            let whole = load_data(&data).unwrap();
+            assert_eq!(whole.total, Some(whole.count));
+            crate::load_labels_for(&labels, &data, whole.count, whole.total, 10).unwrap();
+            let first = load_data_limited(&data, Some(3)).unwrap();
+            assert_eq!(first.count, 3);
+            assert_eq!(first.values, whole.values[..3 * whole.sample_len()]);
+            let got = crate::load_labels_for(&labels, &data, 3, first.total, 10).unwrap();
+            assert_eq!(got.len(), 3);
+        }
+    }
 }
