@@ -66,10 +66,7 @@ pub fn run(args: &Args) -> Result<String> {
         anyhow::bail!("{} exists; pass --force to overwrite it", args.output.display());
     }
     let graph = read_model(&args.model)?;
-    let mut calib = ttfs_data::load_data(&args.calib)?;
-    if let Some(n) = args.calib_count {
-        calib.truncate(n);
-    }
+    let calib = ttfs_data::load_data_limited(&args.calib, args.calib_count)?;
     calib.check_fits(&graph.data_shape).map_err(|e| anyhow::anyhow!("calibration data do not match the model: {e}"))?;
     let natural_range = matches!(calib.element, Element::U8).then_some([0.0, 255.0]);
     let name = args.calib.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

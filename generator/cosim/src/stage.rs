@@ -165,7 +165,12 @@ fn run_checked(args: &Args) -> Result<Report> {
     let s = subject(&args.input, args.target, &args.lanes)?;
     let codes = ttfs_hw::stage::input_codes(&s.net, &args.data, args.count)?;
     let labels = match &args.labels {
-        Some(path) => Some(ttfs_data::load_labels_for(path, codes.len() / s.plan.inputs, s.view.classes)?),
+        Some(path) => {
+            let samples = codes.len() / s.plan.inputs;
+            // --count reached: the file may hold more samples than were read.
+            let total = if args.count == Some(samples) { None } else { Some(samples) };
+            Some(ttfs_data::load_labels_for(path, &args.data, samples, total, s.view.classes)?)
+        }
         None => None,
     };
     match args.simulator {

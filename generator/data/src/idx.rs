@@ -6,9 +6,13 @@
 //! dimension as a big-endian `u32`, then the data, big-endian, row-major.
 //! The first dimension counts samples. The file length must match the header
 //! exactly: a short file is almost always an interrupted download, and a long
-//! one a wrong header, so neither is silently accepted.
+//! one a wrong header, so neither is silently accepted. An uncompressed file's
+//! length is checked before its data is read; a gzip stream is read only as
+//! far as the header declares (or as the samples kept need) and must end there.
 
-use super::{Element, Raw, Source};
+use std::io::Read;
+
+use super::{DataError, Element, Input, Raw, Short, Source, check_max_values, has_more, read_elements};
 
 /// Length of the fixed part of the header (magic, type, number of dims).
 const PREFIX: usize = 4;
@@ -16,29 +20,29 @@ const PREFIX: usize = 4;
 /// A decoded, self-consistent IDX header.
 struct Header {
     element: Element,
-    /// Size of one element in bytes.
-    size: usize,
     dims: Vec<usize>,
     /// Offset of the first data byte.
     data_start: usize,
-    /// Total file length the header implies.
+    /// Total file length the header implies (checked arithmetic: it fits).
     total: usize,
 }
 
-/// The element type and size for an IDX type code.
-fn element_of(code: u8) -> Option<(Element, usize)> {
+/// The element type for an IDX type code.
+fn element_of(code: u8) -> Option<Element> {
     Some(match code {
-        0x08 => (Element::U8, 1),
-        0x09 => (Element::I8, 1),
-        0x0B => (Element::I16, 2),
-        0x0C => (Element::I32, 4),
-        0x0D => (Element::F32, 4),
-        0x0E => (Element::F64, 8),
+        0x08 => Element::U8,
+        0x09 => Element::I8,
+        0x0B => Element::I16,
+        0x0C => Element::I32,
+        0x0D => Element::F32,
+        0x0E => Element::F64,
         _ => return None,
     })
 }
 
-/// Decodes the header, or says in words what is wrong with it.
+/// Decodes the header from the first bytes of the file (`head`, which holds
+/// the whole header when the file has one: at most 1 KiB), or says in words
+/// what is wrong with it.
 fn read_header(src: &Source, bytes: &[u8]) -> Result<Header, String> {
     let noun = src.bytes_noun();
     if bytes.len() < PREFIX {
@@ -53,7 +57,7 @@ fn read_header(src: &Source, bytes: &[u8]) -> Result<Header, String> {
             bytes[0], bytes[1]
         ));
     }
-    let Some((element, size)) = element_of(bytes[2]) else {
+    let Some(element) = element_of(bytes[2]) else {
         return Err(format!(
             "unknown IDX element type code 0x{:02X}; known codes are 0x08 (u8), 0x09 (i8), \
              0x0B (i16), 0x0C (i32), 0x0D (f32) and 0x0E (f64)",
@@ -77,53 +81,79 @@ fn read_header(src: &Source, bytes: &[u8]) -> Result<Header, String> {
         .collect();
     let total = dims
         .iter()
-        .try_fold(size, |acc, &d| acc.checked_mul(d))
+        .try_fold(super::element_size(element), |acc, &d| acc.checked_mul(d))
         .and_then(|data_len| data_len.checked_add(data_start))
         .ok_or_else(|| format!("the IDX header declares shape {dims:?}, which is impossibly large"))?;
-    Ok(Header { element, size, dims, data_start, total })
+    Ok(Header { element, dims, data_start, total })
 }
 
-/// Whether `bytes` is a complete, well-formed IDX file. Strict on purpose
-/// (the length must match the header exactly), because this is used to
-/// recognise IDX files whatever their name.
-pub(super) fn looks_like(bytes: &[u8]) -> bool {
+/// Whether a file starting with `head` (of total length `len`, if known) is
+/// an IDX file. Strict on purpose, because this is used to recognise IDX
+/// files whatever their name: the header must be well-formed and the length
+/// must match it exactly; when the length is unknown (a long gzip stream) the
+/// header must declare more than `head` holds.
+pub(super) fn looks_like(head: &[u8], len: Option<u64>) -> bool {
     let probe = Source { path: Default::default(), gunzipped: false };
-    read_header(&probe, bytes).is_ok_and(|h| h.total == bytes.len())
+    read_header(&probe, head).is_ok_and(|h| match len {
+        Some(len) => h.total as u64 == len,
+        None => h.total > head.len(),
+    })
 }
 
-/// Parses a whole IDX file held in `bytes`.
-pub(super) fn parse(src: &Source, bytes: &[u8]) -> Result<Raw, super::DataError> {
-    let h = read_header(src, bytes).map_err(|m| src.error(m))?;
-    if bytes.len() != h.total {
-        let problem = if bytes.len() < h.total { "truncated IDX file" } else { "IDX file longer than its header says" };
-        return Err(src.error(format!(
-            "{problem}: shape {:?} of {} needs {} bytes in total but {} has {} bytes",
+/// Parses an IDX file, keeping at most `limit` samples and reading only the
+/// header and those samples (plus one byte, to check that a whole gzip stream
+/// ends where its header says).
+pub(super) fn parse(src: &Source, input: Input, limit: Option<usize>) -> Result<Raw, DataError> {
+    let Input { head, mut rest, len } = input;
+    let h = read_header(src, &head).map_err(|m| src.error(m))?;
+    let length_error = |problem: &str, found: String| {
+        src.error(format!(
+            "{problem}: shape {:?} of {} needs {} bytes in total but {} has {found} bytes",
             h.dims,
             h.element,
             h.total,
             src.bytes_noun(),
-            bytes.len()
-        )));
-    }
-    let data = &bytes[h.data_start..];
-    let words = data.chunks_exact(h.size);
-    let values: Vec<f64> = match h.element {
-        Element::U8 => data.iter().map(|&b| f64::from(b)).collect(),
-        Element::I8 => data.iter().map(|&b| f64::from(b as i8)).collect(),
-        Element::I16 => words.map(|c| f64::from(i16::from_be_bytes([c[0], c[1]]))).collect(),
-        Element::I32 => words.map(|c| f64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]]))).collect(),
-        Element::F32 => words.map(|c| f64::from(f32::from_be_bytes([c[0], c[1], c[2], c[3]]))).collect(),
-        Element::F64 => words.map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect(),
-        // element_of only yields the types above.
-        Element::I64 | Element::Text => unreachable!("not an IDX element type"),
+        ))
     };
-    Ok(Raw { shape: h.dims, values, element: h.element, lines: None })
+    // Known length (an uncompressed file, or a short stream): check it
+    // against the header before anything is read or allocated.
+    if let Some(len) = len.filter(|&len| len != h.total as u64) {
+        let problem = if len < h.total as u64 { "truncated IDX file" } else { "IDX file longer than its header says" };
+        return Err(length_error(problem, len.to_string()));
+    }
+    let samples = h.dims[0];
+    let keep = limit.map_or(samples, |n| n.min(samples));
+    // Cannot overflow: the product times the element size fits (h.total).
+    let sample_len: usize = h.dims[1..].iter().product();
+    let n = check_max_values(src, &h.dims, keep, sample_len)?;
+    let mut values = Vec::new();
+    let mut data = (&head[h.data_start..]).chain(&mut rest);
+    // A verified length backs the whole reservation; otherwise grow as read.
+    let reserve = if len.is_some() { n } else { 1 << 16 };
+    match read_elements(src, &mut data, h.element, true, n, reserve, &mut values) {
+        Ok(()) => {}
+        Err(Short::Failed(e)) => return Err(e),
+        Err(Short::Ended(got)) => {
+            return Err(length_error("truncated IDX file", (h.data_start as u64 + got).to_string()));
+        }
+    }
+    if keep == samples && len.is_none() && has_more(&mut data).map_err(|e| src.read_error(e))? {
+        return Err(length_error("IDX file longer than its header says", "more".to_owned()));
+    }
+    let mut shape = h.dims;
+    shape[0] = keep;
+    Ok(Raw { shape, values, element: h.element, lines: None, total: Some(samples) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{gzip, message, write};
-    use super::super::{DataError, Element, load_data, load_labels};
+    use super::super::{
+        DataError, Element, HEAD, Input, MAX_VALUES, Source, load_data, load_data_limited, load_labels,
+    };
+    use std::cell::Cell;
+    use std::io::Read;
+    use std::rc::Rc;
 
     /// An IDX file with type `code`, shape `dims` and already-encoded `data`.
     fn idx(code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -349,5 +379,101 @@ mod tests {
             load_err("x.idx", &idx(0x0D, &[2, 1, 3], &data)),
             "sample 1 (counting from 0) has NaN at index [0, 2]; data must not contain NaN or infinite values"
         );
+    }
+
+    /// A consistent IDX header for `dims` f64 data followed by `samples`
+    /// samples of zeros (the rest of the declared data missing), gzipped.
+    /// With more than [`HEAD`] bytes the reader cannot see the stream's end
+    /// without reading on, as with a whole (huge) file.
+    fn f64_bomb(dims: &[u32], samples: usize) -> Vec<u8> {
+        let sample_bytes = 8 * dims[1..].iter().map(|&d| d as usize).product::<usize>();
+        gzip(&idx(0x0E, dims, &vec![0; samples * sample_bytes]))
+    }
+
+    #[test]
+    fn gzip_bomb_with_a_limit_reads_only_the_samples_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Declares 60000 × 28 × 28 f64 (376 MB); holds only 12 samples.
+        let path = write(dir.path(), "train-images-idx3-double.gz", &f64_bomb(&[60000, 28, 28], 12));
+        let d = load_data_limited(&path, Some(10)).unwrap();
+        assert_eq!((d.count, d.total, d.values.len()), (10, Some(60000), 10 * 784));
+        assert_eq!((d.sample_shape, d.element), (vec![28, 28], Element::F64));
+        // Without the limit the whole declared stream is needed, and is not there.
+        let err = load_data(&path).unwrap_err();
+        assert_eq!(
+            message(&err),
+            "truncated IDX file: shape [60000, 28, 28] of f64 needs 376320016 bytes in total \
+             but the decompressed file has 75280 bytes"
+        );
+    }
+
+    #[test]
+    fn declared_size_above_max_values_is_refused_before_reading_unless_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let dims = [400_000, 28, 28];
+        const { assert!(400_000 * 784 > MAX_VALUES) };
+        let path = write(dir.path(), "x-idx3-double.gz", &f64_bomb(&dims, 12));
+        let d = load_data_limited(&path, Some(3)).unwrap();
+        assert_eq!((d.count, d.total), (3, Some(400_000)));
+        let err = load_data(&path).unwrap_err();
+        assert_eq!(
+            message(&err),
+            format!(
+                "the header declares shape [400000, 28, 28]; loading 400000 samples of 784 values would exceed \
+                 the limit of {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)"
+            )
+        );
+        // Uncompressed, the file's length is checked against the header first.
+        let path = write(dir.path(), "y-idx3-double", &idx(0x0E, &dims, &[0; 8 * 784]));
+        assert!(message(&load_data(&path).unwrap_err()).starts_with("truncated IDX file: shape [400000, 28, 28]"));
+    }
+
+    /// An endless stream of zero bytes that counts what is read from it.
+    struct Zeros(Rc<Cell<u64>>);
+
+    impl Read for Zeros {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(0);
+            self.0.set(self.0.get() + buf.len() as u64);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn a_limited_read_takes_exactly_the_bytes_of_the_samples_kept() {
+        let mut head = idx(0x0E, &[60000, 28, 28], &[]);
+        head.resize(HEAD, 0);
+        let read = Rc::new(Cell::new(0));
+        let input = Input { head, rest: Box::new(Zeros(read.clone())), len: None };
+        let src = Source { path: "stream".into(), gunzipped: true };
+        let raw = super::parse(&src, input, Some(100)).unwrap();
+        assert_eq!((raw.shape, raw.values.len(), raw.total), (vec![100, 28, 28], 100 * 784, Some(60000)));
+        // 100 samples of 6272 bytes, less the part already in the head.
+        assert_eq!(read.get(), 100 * 6272 - (HEAD as u64 - 16));
+    }
+
+    #[test]
+    fn gzip_stream_longer_than_its_header_is_an_error() {
+        let raw = idx(0x08, &[2], &vec![1; 2 + 2 * HEAD]);
+        assert_eq!(
+            load_err("labels-idx1-ubyte.gz", &gzip(&raw)),
+            "IDX file longer than its header says: shape [2] of u8 needs 10 bytes in total \
+             but the decompressed file has more bytes"
+        );
+        // Exactly as long as declared (and longer than the head): fine.
+        let raw = idx(0x08, &[3 * HEAD as u32], &vec![1; 3 * HEAD]);
+        let d = load("x-idx1-ubyte.gz", &gzip(&raw)).unwrap();
+        assert_eq!((d.count, d.total), (3 * HEAD, Some(3 * HEAD)));
+    }
+
+    #[test]
+    fn limited_uncompressed_read_still_checks_the_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "x-idx2-ubyte", &idx(0x08, &[3, 2], &[1, 2, 3, 4, 5]));
+        let err = load_data_limited(&path, Some(1)).unwrap_err();
+        assert!(message(&err).starts_with("truncated IDX file"), "{err}");
+        let path = write(dir.path(), "y-idx2-ubyte", &idx(0x08, &[3, 2], &[1, 2, 3, 4, 5, 6]));
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, Some(3), vec![1.0, 2.0, 3.0, 4.0]));
     }
 }

@@ -8,12 +8,28 @@
 //! * **NumPy `.npy`**: uint8, int8, int16, int32, int64, float32, float64, in
 //!   either byte order and either memory order.
 //! * **CSV** (`.csv` or `.txt`): comma-separated numbers, one sample per row,
-//!   optional header row, blank lines skipped, all rows the same length.
+//!   blank lines skipped, all rows the same length. The first non-blank row
+//!   is a header (skipped) if and only if every non-empty field in it is not a
+//!   number (column names), or it is exactly `0,1,...,n-1` with n ≥ 2 (what
+//!   pandas `to_csv` writes for unnamed columns). A first row that mixes
+//!   numbers and text is an error, never a silently skipped "header": a typo
+//!   in the first data row would otherwise shift every row against its label.
 //!
 //! Each format's details are in the private submodule of the same name.
 //!
-//! Any of them may be gzip-compressed (`.gz`); the file is decompressed in
-//! memory first and the name without `.gz` then decides the format.
+//! Any of them may be gzip-compressed (`.gz`); the file is decompressed as it
+//! is read (never whole in memory first) and the name without `.gz` then
+//! decides the format.
+//!
+//! **Sizes are checked before they are allocated.** Files come from
+//! strangers, so a size declared in a header (IDX dimensions, the `.npy`
+//! shape) is checked with overflow-checked arithmetic against the file's
+//! length (uncompressed files) before anything is allocated; a gzip stream
+//! is read only as far as the header declares and must end there. No load
+//! returns more than [`MAX_VALUES`] values: a larger file is refused before
+//! its data is read. [`load_data_limited`] reads only the samples it keeps
+//! (the header plus `max_samples` samples, or `max_samples` CSV rows), so
+//! `--count 10` on a huge (or gzip-bomb) file reads only a little of it.
 //!
 //! The format is chosen by content first and by name second: a file that
 //! starts with the `.npy` magic string, or that is a well-formed IDX file, is
@@ -32,6 +48,14 @@ mod npy;
 mod samples;
 
 pub use samples::{load_labels_for, load_samples};
+
+/// The most values one load returns: 2^28 (268 435 456, 2 GiB as `f64`).
+///
+/// That is 340 000 MNIST images (MNIST's training set has 47 million values)
+/// or 4 million 64-value samples. A file declaring more is refused before its
+/// data is read, with a message suggesting `--count`;
+/// [`load_data_limited`] with fewer samples loads such a file.
+pub const MAX_VALUES: usize = 1 << 28;
 
 use std::fmt;
 use std::fs;
@@ -54,8 +78,13 @@ pub struct Data {
     /// Shape of one sample, without the sample axis (e.g. `[28, 28]` for an
     /// MNIST IDX file, `[columns]` for CSV, `[1]` for a one-dimensional array).
     pub sample_shape: Vec<usize>,
-    /// Number of samples.
+    /// Number of samples loaded.
     pub count: usize,
+    /// Number of samples in the whole file, when known: `Some(count)` when
+    /// every sample was loaded; the count a header declares (IDX, `.npy`) when
+    /// [`load_data_limited`] loaded fewer; `None` when a limited CSV read
+    /// stopped with more rows left (their number is not counted).
+    pub total: Option<usize>,
     /// All values, sample after sample.
     pub values: Vec<f64>,
     /// The element type found in the file.
@@ -219,7 +248,8 @@ impl Data {
         })
     }
 
-    /// Keeps the first `n` samples (all of them if there are fewer than `n`).
+    /// Keeps the first `n` samples (all of them if there are fewer than `n`);
+    /// [`Data::total`], the count of the file, is unchanged.
     pub fn truncate(&mut self, n: usize) {
         if n < self.count {
             self.count = n;
@@ -254,7 +284,31 @@ impl Data {
 /// including NaN or infinite values (the message names the sample and the
 /// position within it).
 pub fn load_data(path: &Path) -> Result<Data, DataError> {
-    let (src, raw) = read_raw(path)?;
+    load_data_limited(path, None)
+}
+
+/// Like [`load_data`], but loads at most `max_samples` samples (all of them
+/// with `None`) and reads no more of the file than those samples need: the
+/// header and `max_samples` samples of IDX and C-ordered `.npy` files, the
+/// first `max_samples` data rows of CSV (plus enough to see whether more
+/// follow). Fortran-ordered `.npy` files store samples interleaved and are
+/// read whole.
+///
+/// Guarantees everything [`load_data`] does, with `1 <= count <=
+/// max_samples`; [`Data::total`] tells whether the file holds more. Checks of
+/// the whole file (its length against its header, NaN values, CSV rows) cover
+/// only the part read when the file is gzip-compressed; an uncompressed
+/// file's length is always checked against its header.
+///
+/// `Some(0)` is an error ([`DataError::Format`]): it would load nothing.
+pub fn load_data_limited(path: &Path, max_samples: Option<usize>) -> Result<Data, DataError> {
+    if max_samples == Some(0) {
+        return Err(DataError::Format {
+            path: path.to_path_buf(),
+            message: "asked to load 0 samples; give 1 or more".to_owned(),
+        });
+    }
+    let (src, raw) = read_raw(path, max_samples)?;
     let count = raw.shape[0];
     if count == 0 {
         return Err(DataError::Empty { path: src.path });
@@ -282,7 +336,7 @@ pub fn load_data(path: &Path) -> Result<Data, DataError> {
         };
         return Err(src.error(format!("{place}; data must not contain NaN or infinite values")));
     }
-    Ok(Data { path: src.path, sample_shape, count, values: raw.values, element: raw.element })
+    Ok(Data { path: src.path, sample_shape, count, total: raw.total, values: raw.values, element: raw.element })
 }
 
 /// Labels at or above this cannot come from an exact integer once converted
@@ -305,7 +359,7 @@ const LABEL_LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
 /// for files with more than one value per sample; [`DataError::Empty`],
 /// [`DataError::Format`] and [`DataError::Io`] as for [`load_data`].
 pub fn load_labels(path: &Path) -> Result<Vec<usize>, DataError> {
-    let (src, raw) = read_raw(path)?;
+    let (src, raw) = read_raw(path, None)?;
     // Before the shape check: a header-only CSV has zero columns, and "empty"
     // is the more useful thing to tell the user.
     if raw.shape[0] == 0 {
@@ -394,11 +448,160 @@ impl Source {
     pub(crate) fn bytes_noun(&self) -> &'static str {
         if self.gunzipped { "the decompressed file" } else { "the file" }
     }
+
+    /// The error for a failed read: for a gzip-compressed file almost always
+    /// damaged compressed data, otherwise what the operating system said.
+    pub(crate) fn read_error(&self, e: std::io::Error) -> DataError {
+        if self.gunzipped {
+            self.error(format!(
+                "the file is gzip-compressed but cannot be decompressed ({e}); \
+                 it may be damaged or incompletely downloaded"
+            ))
+        } else {
+            DataError::Io { path: self.path.clone(), source: e }
+        }
+    }
 }
 
-/// What every format reader produces: the whole array, axis 0 = samples.
+/// An opened file, positioned for a format reader: the first (decompressed)
+/// bytes are already read into `head`, the rest comes from `rest`.
+pub(crate) struct Input {
+    /// The first up to [`HEAD`] bytes of the (decompressed) content; it holds
+    /// the whole content when that is shorter.
+    pub(crate) head: Vec<u8>,
+    /// The content after `head`.
+    pub(crate) rest: Box<dyn Read>,
+    /// Length of the whole (decompressed) content, when known without reading
+    /// it: the size of an uncompressed file, or `head.len()` when the content
+    /// ended within `head`. `None` for a long gzip stream.
+    pub(crate) len: Option<u64>,
+}
+
+/// Bytes read before the format is chosen; every header the readers accept
+/// (IDX at most 1 KiB, `.npy` at most this) lies within them.
+pub(crate) const HEAD: usize = 64 * 1024;
+
+/// Reads into `buf` until it is full or the stream ends; returns the number
+/// of bytes read (less than `buf.len()` only at the end of the stream).
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Whether the stream has at least one more byte (reads at most one).
+pub(crate) fn has_more(r: &mut dyn Read) -> std::io::Result<bool> {
+    Ok(read_full(r, &mut [0u8; 1])? == 1)
+}
+
+/// Why [`read_elements`] stopped short.
+pub(crate) enum Short {
+    /// The stream ended after this many bytes of the requested data.
+    Ended(u64),
+    /// A read failed.
+    Failed(DataError),
+}
+
+/// Reads `n` elements of `element` (`size` bytes each, big- or
+/// little-endian) from `r` and appends them to `out` as `f64`, reading a
+/// bounded chunk at a time. Reserves at most `reserve` values up front, so a
+/// declared size that the data does not back is never allocated.
+pub(crate) fn read_elements(
+    src: &Source,
+    r: &mut dyn Read,
+    element: Element,
+    big_endian: bool,
+    n: usize,
+    reserve: usize,
+    out: &mut Vec<f64>,
+) -> Result<(), Short> {
+    let size = element_size(element);
+    out.reserve(reserve.min(n));
+    let mut buf = vec![0u8; CHUNK - CHUNK % size];
+    let mut left = n;
+    let mut done: u64 = 0;
+    while left > 0 {
+        let want = left.min(buf.len() / size) * size;
+        let got = read_full(r, &mut buf[..want]).map_err(|e| Short::Failed(src.read_error(e)))?;
+        decode(element, big_endian, &buf[..got - got % size], out);
+        done += got as u64;
+        if got < want {
+            return Err(Short::Ended(done));
+        }
+        left -= want / size;
+    }
+    Ok(())
+}
+
+/// Bytes read at a time by [`read_elements`].
+const CHUNK: usize = 64 * 1024;
+
+/// Size in bytes of one binary element (`Text` has none; 1 keeps callers simple).
+pub(crate) fn element_size(element: Element) -> usize {
+    match element {
+        Element::U8 | Element::I8 | Element::Text => 1,
+        Element::I16 => 2,
+        Element::I32 | Element::F32 => 4,
+        Element::I64 | Element::F64 => 8,
+    }
+}
+
+/// Converts whole binary elements in `bytes` to `f64` and appends them.
+fn decode(element: Element, big_endian: bool, bytes: &[u8], out: &mut Vec<f64>) {
+    macro_rules! words {
+        ($t:ty, $n:literal, $conv:expr) => {
+            out.extend(bytes.chunks_exact($n).map(|c| {
+                let w: [u8; $n] = c.try_into().expect("chunks_exact yields whole words");
+                let v = if big_endian { <$t>::from_be_bytes(w) } else { <$t>::from_le_bytes(w) };
+                $conv(v)
+            }))
+        };
+    }
+    match element {
+        Element::U8 => out.extend(bytes.iter().map(|&b| f64::from(b))),
+        Element::I8 => out.extend(bytes.iter().map(|&b| f64::from(b as i8))),
+        Element::I16 => words!(i16, 2, f64::from),
+        Element::I32 => words!(i32, 4, f64::from),
+        // Exact up to 2^53; beyond that rounding is accepted (such values are
+        // not plausible pixel data, and labels that large are rejected later).
+        Element::I64 => words!(i64, 8, |v: i64| v as f64),
+        Element::F32 => words!(f32, 4, f64::from),
+        Element::F64 => words!(f64, 8, |v: f64| v),
+        Element::Text => unreachable!("text is not a binary element type"),
+    }
+}
+
+/// Checks that `samples` samples of `sample_len` values each stay within
+/// [`MAX_VALUES`], before anything of that size is allocated; `shape` is the
+/// shape the header declares, for the message.
+pub(crate) fn check_max_values(
+    src: &Source,
+    shape: &[usize],
+    samples: usize,
+    sample_len: usize,
+) -> Result<usize, DataError> {
+    match samples.checked_mul(sample_len) {
+        Some(n) if n <= MAX_VALUES => Ok(n),
+        _ => Err(src.error(format!(
+            "the header declares shape {shape:?}; loading {samples} samples of {} would exceed the limit of \
+             {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)",
+            values(sample_len)
+        ))),
+    }
+}
+
+/// What every format reader produces: the samples read, axis 0 = samples.
 pub(crate) struct Raw {
-    /// Full shape including the sample axis; never empty.
+    /// Shape including the sample axis; never empty. `shape[0]` is the number
+    /// of samples read, which may be fewer than the file holds when a limit
+    /// was given.
     pub(crate) shape: Vec<usize>,
     /// `shape.iter().product()` values in row-major order.
     pub(crate) values: Vec<f64>,
@@ -406,6 +609,8 @@ pub(crate) struct Raw {
     /// For text formats, the 1-based line of each sample, so that later
     /// checks can point the user at the line rather than at a sample index.
     pub(crate) lines: Option<Vec<u64>>,
+    /// Samples in the whole file, when known (see [`Data::total`]).
+    pub(crate) total: Option<usize>,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -420,34 +625,48 @@ enum Format {
     Csv,
 }
 
-/// Reads, decompresses and parses `path` in whatever format it is.
-fn read_raw(path: &Path) -> Result<(Source, Raw), DataError> {
-    let bytes = fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let inner_name = name.strip_suffix(".gz").unwrap_or(&name);
+/// Opens `path`, decompressing on the fly when its content is gzip, and reads
+/// the first [`HEAD`] bytes.
+fn open(path: &Path) -> Result<(Source, Input), DataError> {
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let file = fs::File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    let mut file = std::io::BufReader::new(file);
+    let mut magic = [0u8; 2];
+    let got = read_full(&mut file, &mut magic).map_err(io)?;
     // Decide by content, not by name: browsers often gunzip MNIST downloads
     // but keep the `.gz` name, and a compressed file may lack the suffix.
-    let gunzipped = bytes.starts_with(GZIP_MAGIC);
+    let gunzipped = magic[..got] == *GZIP_MAGIC;
     let src = Source { path: path.to_path_buf(), gunzipped };
-    let bytes = if gunzipped {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).map_err(|e| {
-            src.error(format!(
-                "the file is gzip-compressed but cannot be decompressed ({e}); \
-                     it may be damaged or incompletely downloaded"
-            ))
-        })?;
-        out
+    let file = std::io::Cursor::new(magic[..got].to_vec()).chain(file);
+    let mut rest: Box<dyn Read> =
+        if gunzipped { Box::new(flate2::read::MultiGzDecoder::new(file)) } else { Box::new(file) };
+    let mut head = vec![0u8; HEAD];
+    let got = read_full(&mut rest, &mut head).map_err(|e| src.read_error(e))?;
+    head.truncate(got);
+    let len = if got < HEAD {
+        Some(got as u64)
+    } else if gunzipped {
+        None
     } else {
-        bytes
+        Some(file_len)
     };
-    if bytes.is_empty() {
+    Ok((src, Input { head, rest, len }))
+}
+
+/// Reads and parses `path` in whatever format it is, keeping at most `limit`
+/// samples and reading no further than they need.
+fn read_raw(path: &Path, limit: Option<usize>) -> Result<(Source, Raw), DataError> {
+    let (src, input) = open(path)?;
+    if input.head.is_empty() {
         return Err(DataError::Empty { path: src.path });
     }
-    let raw = match detect(inner_name, &bytes) {
-        Some(Format::Idx) => idx::parse(&src, &bytes)?,
-        Some(Format::Npy) => npy::parse(&src, &bytes)?,
-        Some(Format::Csv) => csv::parse(&src, &bytes)?,
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let inner_name = name.strip_suffix(".gz").unwrap_or(&name);
+    let raw = match detect(inner_name, &input.head, input.len) {
+        Some(Format::Idx) => idx::parse(&src, input, limit)?,
+        Some(Format::Npy) => npy::parse(&src, input, limit)?,
+        Some(Format::Csv) => csv::parse(&src, input, limit)?,
         None => {
             return Err(src.error(format!("unrecognised file format; {SUPPORTED}")));
         }
@@ -457,14 +676,15 @@ fn read_raw(path: &Path) -> Result<(Source, Raw), DataError> {
     Ok((src, raw))
 }
 
-/// Chooses the format from the (decompressed) content and the lower-cased
-/// file name without `.gz`. Unambiguous content wins over the name; the name
-/// is consulted next so that a damaged file of a recognisable kind gets that
-/// format's precise error rather than "unrecognised format".
-fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
-    if npy::has_magic(bytes) {
+/// Chooses the format from the start of the (decompressed) content, its
+/// length if known, and the lower-cased file name without `.gz`.
+/// Unambiguous content wins over the name; the name is consulted next so
+/// that a damaged file of a recognisable kind gets that format's precise
+/// error rather than "unrecognised format".
+fn detect(name: &str, head: &[u8], len: Option<u64>) -> Option<Format> {
+    if npy::has_magic(head) {
         Some(Format::Npy)
-    } else if idx::looks_like(bytes) {
+    } else if idx::looks_like(head, len) {
         Some(Format::Idx)
     } else if name.ends_with(".npy") {
         Some(Format::Npy)
@@ -518,6 +738,7 @@ mod tests {
             path: PathBuf::from(path),
             sample_shape: sample_shape.to_vec(),
             count,
+            total: Some(count),
             values: (0..n * count).map(|v| v as f64).collect(),
             element: Element::F32,
         }
@@ -717,5 +938,26 @@ mod tests {
         ];
         let shown: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["u8", "i8", "i16", "i32", "i64", "f32", "f64", "text"]);
+    }
+
+    #[test]
+    fn bundled_fixtures_load_whole_and_limited_with_matching_labels() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        for (data, labels) in [
+            ("digits/test_images.csv.gz", "digits/test_labels.csv.gz"),
+            ("digits/train_images.csv.gz", "digits/train_labels.csv.gz"),
+            ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
+            ("mnist/train5k-images-idx3-ubyte.gz", "mnist/train5k-labels-idx1-ubyte.gz"),
+        ] {
+            let (data, labels) = (root.join(data), root.join(labels));
+            let whole = load_data(&data).unwrap();
+            assert_eq!(whole.total, Some(whole.count));
+            crate::load_labels_for(&labels, &data, whole.count, whole.total, 10).unwrap();
+            let first = load_data_limited(&data, Some(3)).unwrap();
+            assert_eq!(first.count, 3);
+            assert_eq!(first.values, whole.values[..3 * whole.sample_len()]);
+            let got = crate::load_labels_for(&labels, &data, 3, first.total, 10).unwrap();
+            assert_eq!(got.len(), 3);
+        }
     }
 }

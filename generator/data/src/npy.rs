@@ -1,17 +1,23 @@
-//! NumPy `.npy` files, read with `ndarray-npy`.
+//! NumPy `.npy` files; the header is parsed with `ndarray-npy`'s parser, the
+//! data decoded here.
 //!
-//! The header is parsed first (with `ndarray-npy`'s own parser) because the
-//! element type is not known up front: its `descr` picks the Rust type to
-//! read, and its shape lets the data length be checked against the file
-//! before anything is allocated, so a corrupt header cannot trigger a huge
-//! allocation. Axis 0 counts samples. Fortran-ordered arrays are returned in
+//! The header is parsed first because the element type is not known up
+//! front: its `descr` picks how to decode the data, and its shape lets the
+//! data length be checked against the file before anything is allocated, so
+//! a corrupt header cannot trigger a huge allocation. The header length the
+//! file declares is itself checked (at most 64 KiB; NumPy writes well under
+//! 1 KiB and refuses more than 10 000 bytes by default) before it is read.
+//! Axis 0 counts samples. C-ordered arrays are read only as far as the
+//! samples kept need; Fortran-ordered arrays interleave samples, so they are
+//! read whole (within [`MAX_VALUES`](super::MAX_VALUES)) and returned in
 //! row-major order like all others.
 
-use ndarray::ArrayD;
-use ndarray_npy::npy::header::{Header, ReadHeaderError};
-use ndarray_npy::{ReadNpyExt, ReadableElement};
+use std::io::Read;
 
-use super::{DataError, Element, Raw, Source};
+use ndarray::{ArrayD, IxDyn, ShapeBuilder};
+use ndarray_npy::npy::header::{Header, ReadHeaderError};
+
+use super::{DataError, Element, HEAD, Input, Raw, Short, Source, check_max_values, has_more, read_elements};
 
 /// The first bytes of every `.npy` file.
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -21,33 +27,55 @@ pub(super) fn has_magic(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// Element type and size for a NumPy type descriptor such as `'<f4'`.
-/// Both byte orders are accepted; `ndarray-npy` converts.
-fn element_of(descr: &str) -> Option<(Element, usize)> {
+/// Element type and byte order (`true` for big-endian) for a NumPy type
+/// descriptor such as `'<f4'`.
+fn element_of(descr: &str) -> Option<(Element, bool)> {
+    let big = descr.starts_with('>');
     Some(match descr {
-        "|u1" | "u1" | "B" => (Element::U8, 1),
-        "|i1" | "i1" | "b" => (Element::I8, 1),
-        "<i2" | ">i2" => (Element::I16, 2),
-        "<i4" | ">i4" => (Element::I32, 4),
-        "<i8" | ">i8" => (Element::I64, 8),
-        "<f4" | ">f4" => (Element::F32, 4),
-        "<f8" | ">f8" => (Element::F64, 8),
+        "|u1" | "u1" | "B" => (Element::U8, false),
+        "|i1" | "i1" | "b" => (Element::I8, false),
+        "<i2" | ">i2" => (Element::I16, big),
+        "<i4" | ">i4" => (Element::I32, big),
+        "<i8" | ">i8" => (Element::I64, big),
+        "<f4" | ">f4" => (Element::F32, big),
+        "<f8" | ">f8" => (Element::F64, big),
         _ => return None,
     })
 }
 
-/// Parses a whole `.npy` file held in `bytes`.
-pub(super) fn parse(src: &Source, bytes: &[u8]) -> Result<Raw, DataError> {
-    let mut rest = bytes;
-    let header = Header::from_reader(&mut rest).map_err(|e| {
+/// Where the header ends, from the version and length fields after the
+/// magic string, if `head` holds them (`None` lets the parser report it).
+fn header_end(head: &[u8]) -> Option<usize> {
+    match *head.get(6)? {
+        1 => Some(10 + usize::from(u16::from_le_bytes(head.get(8..10)?.try_into().ok()?))),
+        2 | 3 => Some(12 + u32::from_le_bytes(head.get(8..12)?.try_into().ok()?) as usize),
+        _ => None,
+    }
+}
+
+/// Parses a `.npy` file, keeping at most `limit` samples.
+pub(super) fn parse(src: &Source, input: Input, limit: Option<usize>) -> Result<Raw, DataError> {
+    let Input { head, mut rest, len } = input;
+    // The parser allocates the length it reads; check it against what is here.
+    if let Some(end) = header_end(&head).filter(|&end| end > head.len()) {
+        let why = if head.len() < HEAD {
+            "its header is cut short".to_owned()
+        } else {
+            format!("its header declares {end} bytes; at most {HEAD} are supported")
+        };
+        return Err(src.error(format!("not a valid .npy file: {why}")));
+    }
+    let mut header_bytes = &head[..];
+    let header = Header::from_reader(&mut header_bytes).map_err(|e| {
         let why = match e {
             ReadHeaderError::Io(_) => "its header is cut short".to_owned(),
             ReadHeaderError::Parse(e) => format!("its header is invalid ({e})"),
         };
         src.error(format!("not a valid .npy file: {why}"))
     })?;
+    let data_start = head.len() - header_bytes.len();
     let descr = header.type_descriptor.as_string().map(String::as_str);
-    let Some((element, size)) = descr.and_then(element_of) else {
+    let Some((element, big_endian)) = descr.and_then(element_of) else {
         return Err(src.error(format!(
             "unsupported .npy element type {}; supported are uint8, int8, int16, int32, int64, \
              float32 and float64 (convert with e.g. array.astype(numpy.float32))",
@@ -62,50 +90,54 @@ pub(super) fn parse(src: &Source, bytes: &[u8]) -> Result<Raw, DataError> {
     }
     let needed = shape
         .iter()
-        .try_fold(size, |acc, &d| acc.checked_mul(d))
+        .try_fold(super::element_size(element), |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| src.error(format!("the header declares shape {shape:?}, which is impossibly large")))?;
-    if rest.len() != needed {
-        let problem = if rest.len() < needed { "truncated .npy file" } else { ".npy file longer than its header says" };
-        return Err(src.error(format!(
+    let length_error = |problem: &str, found: String| {
+        src.error(format!(
             "{problem}: shape {shape:?} of {element} needs {needed} bytes of data after the header \
-             but {} has {}",
+             but {} has {found}",
             src.bytes_noun(),
-            rest.len()
-        )));
-    }
-    let values = match element {
-        Element::U8 => read::<u8>(src, bytes, f64::from)?,
-        Element::I8 => read::<i8>(src, bytes, f64::from)?,
-        Element::I16 => read::<i16>(src, bytes, f64::from)?,
-        Element::I32 => read::<i32>(src, bytes, f64::from)?,
-        // Exact up to 2^53; beyond that rounding is accepted (such values are
-        // not plausible pixel data, and labels that large are rejected later).
-        Element::I64 => read::<i64>(src, bytes, |v| v as f64)?,
-        Element::F32 => read::<f32>(src, bytes, f64::from)?,
-        Element::F64 => read::<f64>(src, bytes, |v| v)?,
-        Element::Text => unreachable!("element_of never yields Text"),
+        ))
     };
-    Ok(Raw { shape, values, element, lines: None })
-}
-
-/// Reads the whole file as an array of `T` and flattens it in row-major
-/// order (`iter` walks logical order, so Fortran-ordered files come out the
-/// same as C-ordered ones).
-fn read<T: ReadableElement + Copy>(
-    src: &Source,
-    bytes: &[u8],
-    to_f64: impl Fn(T) -> f64,
-) -> Result<Vec<f64>, DataError> {
-    // The header and length were validated by the caller, so this is not
-    // expected to fail; map the error anyway rather than unwrap.
-    let array = ArrayD::<T>::read_npy(bytes).map_err(|e| src.error(format!("not a valid .npy file: {e}")))?;
-    Ok(array.iter().map(|&v| to_f64(v)).collect())
+    if let Some(found) = len.map(|len| len.saturating_sub(data_start as u64)).filter(|&f| f != needed as u64) {
+        let problem =
+            if found < needed as u64 { "truncated .npy file" } else { ".npy file longer than its header says" };
+        return Err(length_error(problem, found.to_string()));
+    }
+    let fortran = header.layout.is_fortran();
+    let samples = shape[0];
+    // Fortran order interleaves the samples: all of them must be read.
+    let keep = limit.map_or(samples, |n| n.min(samples));
+    let read = if fortran { samples } else { keep };
+    // Cannot overflow: the product times the element size fits (needed).
+    let sample_len: usize = shape[1..].iter().product();
+    let n = check_max_values(src, &shape, read, sample_len)?;
+    let mut values = Vec::new();
+    let mut data = (&head[data_start..]).chain(&mut rest);
+    let reserve = if len.is_some() { n } else { 1 << 16 };
+    match read_elements(src, &mut data, element, big_endian, n, reserve, &mut values) {
+        Ok(()) => {}
+        Err(Short::Failed(e)) => return Err(e),
+        Err(Short::Ended(got)) => return Err(length_error("truncated .npy file", got.to_string())),
+    }
+    if read == samples && len.is_none() && has_more(&mut data).map_err(|e| src.read_error(e))? {
+        return Err(length_error(".npy file longer than its header says", "more".to_owned()));
+    }
+    if fortran {
+        let array = ArrayD::from_shape_vec(IxDyn(&shape).f(), values)
+            .map_err(|e| src.error(format!("not a valid .npy file: {e}")))?;
+        // `iter` walks logical (row-major) order.
+        values = array.iter().take(keep * sample_len).copied().collect();
+    }
+    let mut shape = shape;
+    shape[0] = keep;
+    Ok(Raw { shape, values, element, lines: None, total: Some(samples) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{gzip, message, write};
-    use super::super::{DataError, Element, load_data, load_labels};
+    use super::super::{DataError, Element, HEAD, MAX_VALUES, load_data, load_data_limited, load_labels};
     use ndarray::{Array, ArrayD, IxDyn, ShapeBuilder, arr1, arr2};
     use ndarray_npy::{WritableElement, WriteNpyExt};
 
@@ -351,6 +383,63 @@ mod tests {
         assert_eq!(
             format_err("x.npy", &npy(&a)),
             "sample 1 (counting from 0) has -infinity at index [0]; data must not contain NaN or infinite values"
+        );
+    }
+
+    #[test]
+    fn limited_read_in_c_and_fortran_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = arr2(&[[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        let path = write(dir.path(), "c.npy", &npy(&c));
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, Some(3), vec![1.0, 2.0, 3.0, 4.0]));
+        let f = Array::from_shape_vec((3, 2).f(), vec![1.0f64, 3.0, 5.0, 2.0, 4.0, 6.0]).unwrap();
+        let path = write(dir.path(), "f.npy.gz", &gzip(&npy(&f)));
+        let d = load_data_limited(&path, Some(2)).unwrap();
+        assert_eq!((d.count, d.total, d.values), (2, Some(3), vec![1.0, 2.0, 3.0, 4.0]));
+    }
+
+    #[test]
+    fn gzip_bomb_with_a_limit_and_declared_size_above_max_values() {
+        // Declares 1 000 000 × 784 f32 (784 million values); holds 30 samples.
+        let mut dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 784), }".to_owned();
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.resize(bytes.len() + 30 * 784 * 4, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "x.npy.gz", &gzip(&bytes));
+        let d = load_data_limited(&path, Some(10)).unwrap();
+        assert_eq!((d.count, d.total, d.values.len()), (10, Some(1_000_000), 7840));
+        assert!(load_data_limited(&path, Some(30)).is_ok());
+        let err = load_data(&path).unwrap_err();
+        assert_eq!(
+            message(&err),
+            format!(
+                "the header declares shape [1000000, 784]; loading 1000000 samples of 784 values would exceed \
+                 the limit of {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)"
+            )
+        );
+        // A limit the data do not back is a truncation, not a hang or a panic.
+        let err = load_data_limited(&path, Some(31)).unwrap_err();
+        assert!(message(&err).starts_with("truncated .npy file: shape [1000000, 784] of f32"), "{err}");
+    }
+
+    #[test]
+    fn huge_declared_header_length_is_refused_before_allocating() {
+        // Version 2 header declaring 4 GiB of header text.
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        bytes.extend_from_slice(b"{'descr': '<f4'");
+        assert_eq!(format_err("x.npy", &bytes), "not a valid .npy file: its header is cut short");
+        bytes.resize(HEAD + 100, b' ');
+        assert_eq!(
+            format_err("x.npy", &bytes),
+            format!("not a valid .npy file: its header declares 4294967292 bytes; at most {HEAD} are supported")
         );
     }
 }

@@ -346,7 +346,8 @@ pub fn run(args: &Args) -> Result<String> {
         raster: raster(
             &net,
             &codes,
-            labels.as_ref().and_then(|l| ttfs_data::load_labels_for(l, 1, net.classes()).ok()),
+            // The raster shows the first sample only; the label count was checked by sim.
+            labels.as_ref().and_then(|l| ttfs_data::load_labels_for(l, &data, 1, None, net.classes()).ok()),
         ),
         resources: synth.as_ref().map(resources).unwrap_or_default(),
         notes,

@@ -24,7 +24,7 @@ pub fn run(args: &Args) -> Result<Report> {
     let net = ttfs_ir::load(&args.network)?;
     let (data, canonical) = ttfs_data::load_samples(&net, &args.data, args.count)?;
     let labels = match &args.labels {
-        Some(path) => Some(ttfs_data::load_labels_for(path, data.count, net.classes())?),
+        Some(path) => Some(ttfs_data::load_labels_for(path, &args.data, data.count, data.total, net.classes())?),
         None => None,
     };
     let model = Prepared::new(&net);
