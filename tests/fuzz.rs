@@ -58,6 +58,17 @@ fn print_histogram(title: &str, cases: usize) {
     let mut rows: Vec<_> = kinds.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1));
     println!("{title}: {total} outcomes of {cases} cases, {} kinds", rows.len());
+    let mut families: BTreeMap<&str, usize> = BTreeMap::new();
+    for (kind, n) in &rows {
+        *families.entry(kind.split([':', ';']).next().unwrap_or(kind)).or_default() += **n;
+    }
+    let mut families: Vec<_> = families.into_iter().collect();
+    families.sort_by(|a, b| b.1.cmp(&a.1));
+    println!("by family:");
+    for (family, n) in families {
+        println!("{n:>6}  {family}");
+    }
+    println!("by kind:");
     for (kind, n) in rows {
         println!("{n:>6}  {kind}");
     }
@@ -186,14 +197,14 @@ fn apply(model: &mut ModelProto, m: &Mutation) {
     let names = tensor_names(model);
     let g = model.graph.as_mut().unwrap();
     let (tensors, nodes) = (g.initializer.len().max(1), g.node.len().max(1));
-    let tensor = |g: &mut onnx_protobuf::GraphProto, k: usize| -> Option<&mut TensorProto> {
+    fn tensor(g: &mut onnx_protobuf::GraphProto, k: usize) -> Option<&mut TensorProto> {
         let n = g.initializer.len();
-        (n > 0).then(|| &mut g.initializer[k % n])
-    };
-    let node = |g: &mut onnx_protobuf::GraphProto, k: usize| -> Option<&mut NodeProto> {
+        (n > 0).then(move || &mut g.initializer[k % n])
+    }
+    fn node(g: &mut onnx_protobuf::GraphProto, k: usize) -> Option<&mut NodeProto> {
         let n = g.node.len();
-        (n > 0).then(|| &mut g.node[k % n])
-    };
+        (n > 0).then(move || &mut g.node[k % n])
+    }
     match m {
         Mutation::SetDim { tensor: t, axis, value } => {
             if let Some(t) = tensor(g, *t) {
