@@ -56,14 +56,14 @@ fn print_histogram(title: &str, cases: usize) {
     let kinds = KINDS.lock().unwrap();
     let total: usize = kinds.values().sum();
     let mut rows: Vec<_> = kinds.iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(*r.1));
     println!("{title}: {total} outcomes of {cases} cases, {} kinds", rows.len());
     let mut families: BTreeMap<&str, usize> = BTreeMap::new();
     for (kind, n) in &rows {
         *families.entry(kind.split([':', ';']).next().unwrap_or(kind)).or_default() += **n;
     }
     let mut families: Vec<_> = families.into_iter().collect();
-    families.sort_by(|a, b| b.1.cmp(&a.1));
+    families.sort_by_key(|f| std::cmp::Reverse(f.1));
     println!("by family:");
     for (family, n) in families {
         println!("{n:>6}  {family}");
