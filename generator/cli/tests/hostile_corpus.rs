@@ -362,3 +362,37 @@ fn cosim_options_that_would_check_nothing_are_refused() {
     refused(&strings(&["cosim", net, "--data", &data, "--trace", dir.path().to_str().unwrap()]), &["--trace"]);
     refused(&strings(&["cosim", net, "--data", &data, "--trace", "/dev/full"]), &["/dev/full"]);
 }
+
+/// An integer network that loses accuracy against the float one says so,
+/// and one that does not stays quiet.
+#[test]
+fn lost_accuracy_is_said_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let coarse = dir.path().join("coarse.json");
+    let out = ttfs_bounded(&strings(&[
+        "convert",
+        &fixture("digits_mlp.onnx"),
+        "--calib",
+        &calibration("digits"),
+        "--calib-count",
+        "300",
+        "--time-bits",
+        "3",
+        "--weight-bits",
+        "3",
+        "-o",
+        coarse.to_str().unwrap(),
+    ]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let data = fixture("digits/test_images.csv.gz");
+    let out = ttfs_bounded(&strings(&["sim", coarse.to_str().unwrap(), "--data", &data]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("warning: the integer network picks another class than the float ReLU network on"),
+        "{}",
+        out.stdout
+    );
+    let fine = digits_net(dir.path());
+    let out = ttfs_bounded(&strings(&["sim", fine.to_str().unwrap(), "--data", &data]));
+    assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+}

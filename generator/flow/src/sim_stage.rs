@@ -34,6 +34,51 @@ pub fn run(args: &Args) -> Result<Report> {
     ))
 }
 
+/// Agreement with the float ReLU network below which the report warns.
+const AGREEMENT_WARNING: f64 = 0.99;
+
+/// Warnings about answers that may be wrong without anything failing: the
+/// integer network losing accuracy against the float one, data outside what
+/// the network was calibrated on, and (a bug) the tick-by-tick simulation
+/// leaving its closed form.
+pub fn warnings(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    let percent = |f: f64| format!("{:.1} %", 100.0 * (1.0 - f));
+    if let Some(a) = report.agreement_discrete.filter(|a| *a < AGREEMENT_WARNING) {
+        out.push(format!(
+            "the integer network picks another class than the float ReLU network on {} of these samples: \
+             its time or weight bits lose accuracy (convert with more --time-bits or --weight-bits)",
+            percent(a)
+        ));
+    }
+    if report.agreement_continuous < AGREEMENT_WARNING {
+        out.push(format!(
+            "the continuous spiking network picks another class than the ReLU network on {} of these samples",
+            percent(report.agreement_continuous)
+        ));
+    }
+    if report.clipped_inputs > 0 {
+        out.push(format!(
+            "{} input values lie outside the range the network was calibrated on, and were clipped: \
+             these data do not match the calibration data",
+            report.clipped_inputs
+        ));
+    }
+    if report.clipped_activations > 0 {
+        out.push(format!(
+            "{} activations left the time windows calibrated for them: these data drive the network \
+             harder than the calibration data did (convert again with these data or a larger --margin)",
+            report.clipped_activations
+        ));
+    }
+    if let Some(m) = report.discrete_closed_form_mismatches.filter(|m| *m > 0) {
+        out.push(format!(
+            "the tick-by-tick simulation differs from its closed form on {m} samples: this is a bug in ttfs, please report it"
+        ));
+    }
+    out
+}
+
 fn opt(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.4}"))
 }
@@ -97,6 +142,12 @@ pub fn render(report: &Report) -> String {
             l.neurons,
             l.spikes_per_neuron.map_or("—".into(), |v| format!("{v:.3}"))
         ));
+    }
+    for w in warnings(report) {
+        out.push_str(&format!("\nwarning: {w}"));
+    }
+    if !warnings(report).is_empty() {
+        out.push('\n');
     }
     out
 }
