@@ -168,7 +168,14 @@ fn summary(net: &Network, output: &Path) -> String {
         c.clipped_discrete.map_or(String::new(), |d| format!(", {d} clipped (discrete)"))
     ));
     if net.neuron == NeuronModel::B1 {
-        out.push_str("register widths are derived from worst-case bounds: no overflow is possible for any input\n");
+        // Said only when proven: validation re-derives every worst-case bound
+        // from the integer parameters and checks the widths hold it.
+        match net.validate() {
+            Ok(()) => out.push_str(
+                "register widths are derived from worst-case bounds: no overflow is possible for any input\n",
+            ),
+            Err(e) => out.push_str(&format!("warning: the register widths are not proven: {e}\n")),
+        }
     } else {
         out.push_str(
             "α/J network: continuous simulation only (hardware uses the b1 neuron; convert with --neuron b1)\n",
