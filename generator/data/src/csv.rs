@@ -129,7 +129,7 @@ pub(super) fn parse(src: &Source, input: Input, limit: Option<usize>) -> Result<
         }
         if values.len() + record.len() > MAX_VALUES {
             return Err(src.error(format!(
-                "line {line}: the file holds more than the limit of {MAX_VALUES} values (2^28) \
+                "line {line}: the file holds more than the limit of {MAX_VALUES} values (2^30) \
                  that ttfs loads at once; load fewer samples (--count)"
             )));
         }

@@ -410,22 +410,22 @@ mod tests {
     #[test]
     fn declared_size_above_max_values_is_refused_before_reading_unless_limited() {
         let dir = tempfile::tempdir().unwrap();
-        let dims = [400_000, 28, 28];
-        const { assert!(400_000 * 784 > MAX_VALUES) };
+        let dims = [2_000_000, 28, 28];
+        const { assert!(2_000_000 * 784 > MAX_VALUES) };
         let path = write(dir.path(), "x-idx3-double.gz", &f64_bomb(&dims, 12));
         let d = load_data_limited(&path, Some(3)).unwrap();
-        assert_eq!((d.count, d.total), (3, Some(400_000)));
+        assert_eq!((d.count, d.total), (3, Some(2_000_000)));
         let err = load_data(&path).unwrap_err();
         assert_eq!(
             message(&err),
             format!(
-                "the header declares shape [400000, 28, 28]; loading 400000 samples of 784 values would exceed \
-                 the limit of {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)"
+                "the header declares shape [2000000, 28, 28]; loading 2000000 samples of 784 values would exceed \
+                 the limit of {MAX_VALUES} values (2^30) that ttfs loads at once; load fewer samples (--count)"
             )
         );
         // Uncompressed, the file's length is checked against the header first.
         let path = write(dir.path(), "y-idx3-double", &idx(0x0E, &dims, &[0; 8 * 784]));
-        assert!(message(&load_data(&path).unwrap_err()).starts_with("truncated IDX file: shape [400000, 28, 28]"));
+        assert!(message(&load_data(&path).unwrap_err()).starts_with("truncated IDX file: shape [2000000, 28, 28]"));
     }
 
     /// An endless stream of zero bytes that counts what is read from it.

@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn gzip_bomb_with_a_limit_and_declared_size_above_max_values() {
         // Declares 1 000 000 × 784 f32 (784 million values); holds 30 samples.
-        let mut dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 784), }".to_owned();
+        let mut dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2000000, 784), }".to_owned();
         while !(10 + dict.len() + 1).is_multiple_of(64) {
             dict.push(' ');
         }
@@ -414,19 +414,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "x.npy.gz", &gzip(&bytes));
         let d = load_data_limited(&path, Some(10)).unwrap();
-        assert_eq!((d.count, d.total, d.values.len()), (10, Some(1_000_000), 7840));
+        assert_eq!((d.count, d.total, d.values.len()), (10, Some(2_000_000), 7840));
         assert!(load_data_limited(&path, Some(30)).is_ok());
         let err = load_data(&path).unwrap_err();
         assert_eq!(
             message(&err),
             format!(
-                "the header declares shape [1000000, 784]; loading 1000000 samples of 784 values would exceed \
-                 the limit of {MAX_VALUES} values (2^28) that ttfs loads at once; load fewer samples (--count)"
+                "the header declares shape [2000000, 784]; loading 2000000 samples of 784 values would exceed \
+                 the limit of {MAX_VALUES} values (2^30) that ttfs loads at once; load fewer samples (--count)"
             )
         );
         // A limit the data do not back is a truncation, not a hang or a panic.
         let err = load_data_limited(&path, Some(31)).unwrap_err();
-        assert!(message(&err).starts_with("truncated .npy file: shape [1000000, 784] of f32"), "{err}");
+        assert!(message(&err).starts_with("truncated .npy file: shape [2000000, 784] of f32"), "{err}");
     }
 
     #[test]
