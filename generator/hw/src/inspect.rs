@@ -172,7 +172,7 @@ fn check_hex(dir: &Path, name: &str, bytes: &[u8], depth: u64, bits: u64) -> Res
         let top = word.trim_start_matches('0');
         let fits = top.len() < digits
             || top.len() == digits
-                && (bits % 4 == 0 || u32::from_str_radix(&top[..1], 16).is_ok_and(|d| d < (1 << (bits % 4))));
+                && (bits.is_multiple_of(4) || u32::from_str_radix(&top[..1], 16).is_ok_and(|d| d < (1 << (bits % 4))));
         if !fits {
             bail!("{at}: {quoted:?} does not fit in {bits} bits; {rule}");
         }
@@ -426,10 +426,10 @@ pub fn scan_verilog(text: &str, defined: &BTreeSet<String>) -> Vec<(usize, Strin
                 out.push((line, format!("the directive `{name}")));
             }
             Token::Ident(kw) if kw == "import" || kw == "export" => {
-                if let Some(Token::Str(s)) = meaningful.get(k + 1).map(|t| &t.1) {
-                    if s.starts_with("DPI") {
-                        out.push((line, format!("a DPI {kw} ({kw} \"{s}\")")));
-                    }
+                if let Some(Token::Str(s)) = meaningful.get(k + 1).map(|t| &t.1)
+                    && s.starts_with("DPI")
+                {
+                    out.push((line, format!("a DPI {kw} ({kw} \"{s}\")")));
                 }
             }
             _ => {}
