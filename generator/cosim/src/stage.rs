@@ -304,7 +304,18 @@ fn run_icarus(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize]>)
         if stream {
             sim.arg("+stream");
         }
-        transcripts.push(testbench::parse(&combined(&run_tool(&mut sim)?))?);
+        // A failing vvp is an error with its command and whole output
+        // (run_tool); so is one that reports an ERROR (a runtime error such
+        // as a bad $readmemh token) or a test bench failure yet exits 0.
+        let text = combined(&run_tool(&mut sim)?);
+        let command = ttfs_tools::describe(&sim);
+        if text.lines().any(|l| l.trim_start().starts_with("ERROR") || l.contains("FATAL")) {
+            bail!("the simulation reported an error: {command}\n{text}");
+        }
+        transcripts.push(
+            testbench::parse(&text)
+                .with_context(|| format!("the simulation failed: {command}\nits output:\n{text}"))?,
+        );
     }
     let seconds = started.elapsed().as_secs_f64();
     let (one, streamed) = (&transcripts[0], &transcripts[1]);
