@@ -38,6 +38,7 @@ fn main() {
             load: WeightLoad::Loader,
             trace: None,
             trace_sample: 0,
+            trust_design: false,
         };
         let report = cosim::run(&args).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(report.mismatched_spikes + report.mismatched_outputs, 0, "{}", cosim::render(&report));

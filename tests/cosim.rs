@@ -32,6 +32,7 @@ fn args(input: &Path, data: &str, labels: Option<&str>, count: Option<usize>) ->
         load: WeightLoad::Loader,
         trace: None,
         trace_sample: 0,
+        trust_design: false,
     }
 }
 

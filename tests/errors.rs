@@ -231,6 +231,7 @@ fn an_unwritable_trace_is_refused_before_the_run() {
         load: ttfs_cosim::stage::WeightLoad::Loader,
         trace: Some(trace),
         trace_sample: 0,
+        trust_design: false,
     };
     let mut cases = vec![(dir.path().to_path_buf(), "cannot create the waveform")];
     cases.push((dir.path().join("missing/x.vcd"), "cannot create the waveform"));

@@ -78,6 +78,7 @@ fn a_payload_in_every_name_never_runs_in_cosimulation() {
             load: WeightLoad::Loader,
             trace: None,
             trace_sample: 0,
+            trust_design: false,
         })
         .unwrap_or_else(|e| panic!("{simulator:?}: {e:#}"));
         assert_eq!(report.difference(), None, "{simulator:?}");

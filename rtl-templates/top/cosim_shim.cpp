@@ -7,8 +7,13 @@
 {%- if trace %}
 #include "verilated_vcd_c.h"
 {%- endif %}
+#include <cstdarg>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <exception>
+#include <vector>
+#include <string>
 
 // The model's sources (listed by the build), compiled here as one unit.
 #include "all_sources.inc"
@@ -27,6 +32,7 @@ struct Sim {
     bool dumping = false;
 {%- endif %}
     uint64_t cycle = 0;
+    bool stopped = false;  // a stop was caught: the model is not run again
 };
 
 // Bit `b` of a little-endian array of 32-bit words.
@@ -61,6 +67,97 @@ inline void rise(Sim* s) {
 {%- if trace %}
     if (s->dumping) s->vcd->dump(s->cycle * 10 - 5);
 {%- endif %}
+}
+
+// A Verilated model's $fatal, $stop, $finish or runtime error (a malformed
+// $readmemh image, say). Verilator's own handlers print and abort() the
+// whole process; the build defines VL_USER_FATAL, VL_USER_STOP and
+// VL_USER_FINISH so that the handlers below throw this instead, and every
+// entry point of the C interface catches it, records the message and
+// returns an error code (the model is not used again).
+struct Stopped {
+    std::string message;
+};
+
+// The message of the last caught stop on this thread (ttfs_error).
+thread_local std::string last_error;
+
+// The last line the design printed on this thread (a $fatal prints its
+// text, then stops).
+thread_local std::string last_line;
+
+std::string where(const char* filename, int linenum, const char* msg) {
+    std::string text;
+    if (filename && filename[0]) {
+        text += filename;
+        text += ":" + std::to_string(linenum) + ": ";
+    }
+    text += msg ? msg : "";
+    if (!last_line.empty()) text += " (the design printed: " + last_line + ")";
+    return text;
+}
+
+}  // namespace
+
+// Verilator's VL_PRINTF (-DVL_PRINTF=ttfs_vl_printf): printed as before,
+// its last non-empty line kept for a stop's message.
+int ttfs_vl_printf(const char* format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    char buffer[1024];
+    int n = vsnprintf(buffer, sizeof buffer, format, ap);
+    va_end(ap);
+    fputs(buffer, stdout);
+    std::string text(buffer);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    size_t cut = text.rfind('\n');
+    if (cut != std::string::npos) text = text.substr(cut + 1);
+    if (!text.empty()) last_line = text;
+    return n;
+}
+
+void vl_fatal(const char* filename, int linenum, const char* hier, const char* msg) {
+    (void)hier;
+    Verilated::threadContextp()->gotError(true);
+    Verilated::threadContextp()->gotFinish(true);
+    throw Stopped{where(filename, linenum, msg)};
+}
+
+void vl_stop(const char* filename, int linenum, const char* hier) {
+    (void)hier;
+    Verilated::threadContextp()->gotError(true);
+    Verilated::threadContextp()->gotFinish(true);
+    throw Stopped{where(filename, linenum, "Verilog $stop")};
+}
+
+void vl_finish(const char* filename, int linenum, const char* hier) {
+    (void)hier;
+    Verilated::threadContextp()->gotFinish(true);
+    throw Stopped{where(filename, linenum, "Verilog $finish")};
+}
+
+namespace {
+
+// Runs one entry point's body; a stop (or any C++ exception) becomes -3,
+// its message kept for ttfs_error, and the model is marked stopped.
+template <typename F>
+int guarded(Sim* s, F body) {
+    if (s && s->stopped) {
+        last_error = "the model stopped earlier and cannot run again";
+        return -3;
+    }
+    last_line.clear();
+    try {
+        return body();
+    } catch (const Stopped& e) {
+        last_error = e.message;
+    } catch (const std::exception& e) {
+        last_error = std::string("C++ exception in the model: ") + e.what();
+    } catch (...) {
+        last_error = "unknown C++ exception in the model";
+    }
+    if (s) s->stopped = true;
+    return -3;
 }
 
 }  // namespace
@@ -105,9 +202,11 @@ TTFS_EXPORT void ttfs_abi(TtfsAbi* out) {
     out->classes = CLASSES;
 }
 
-// A new model; `vcd_path` may be null (no waveform).
-TTFS_EXPORT void* ttfs_new(const char* vcd_path) {
-    Sim* s = new Sim();
+// The message of the last stop on this thread: what made an entry point
+// return -3 (or ttfs_new return null). Valid until the next call.
+TTFS_EXPORT const char* ttfs_error(void) { return last_error.c_str(); }
+
+static void new_model(Sim* s, const char* vcd_path) {
     s->ctx.debug(0);
     s->ctx.randReset(0);
 {%- if trace %}
@@ -143,12 +242,25 @@ TTFS_EXPORT void* ttfs_new(const char* vcd_path) {
         rise(s);
     }
     settle(s);
+}
+
+// A new model; `vcd_path` may be null (no waveform). Null when the model
+// stops while it resets (its initial blocks run then): see ttfs_error.
+TTFS_EXPORT void* ttfs_new(const char* vcd_path) {
+    Sim* s = new Sim();
+    if (guarded(nullptr, [&] { new_model(s, vcd_path); return 0; }) != 0) {
+        // A model that threw mid-evaluation is left as it is (leaked):
+        // its destructors may touch what the stop interrupted.
+        return nullptr;
+    }
     return s;
 }
 
+// Frees a model; one that stopped is left allocated (see ttfs_new).
 TTFS_EXPORT void ttfs_free(void* handle) {
     Sim* s = (Sim*)handle;
-    s->top->final();
+    if (!s || s->stopped) return;
+    if (guarded(s, [&] { s->top->final(); return 0; }) != 0) return;
 {%- if trace %}
     if (s->vcd) {
         s->vcd->close();
@@ -161,10 +273,7 @@ TTFS_EXPORT void ttfs_free(void* handle) {
 
 TTFS_EXPORT uint64_t ttfs_cycles(void* handle) { return ((Sim*)handle)->cycle; }
 
-// Sends `n` bytes on ld_* and waits for `loaded`; returns 0, or -1 when
-// `max_cycles` pass first.
-TTFS_EXPORT int ttfs_load(void* handle, const uint8_t* bytes, uint64_t n, uint64_t max_cycles) {
-    Sim* s = (Sim*)handle;
+static int load(Sim* s, const uint8_t* bytes, uint64_t n, uint64_t max_cycles) {
     uint64_t sent = 0, start = s->cycle;
     while (!(sent == n && s->top->loaded)) {
         if (s->cycle - start > max_cycles) return -1;
@@ -180,11 +289,14 @@ TTFS_EXPORT int ttfs_load(void* handle, const uint8_t* bytes, uint64_t n, uint64
     return 0;
 }
 
-// Writes SPRAM weight memory `memory` (in the loaders' order) directly,
-// `words` of the memory's word width (at most 64 bits, as the loader would),
-// and marks its loader done: the preload alternative to ttfs_load.
-TTFS_EXPORT int ttfs_preload(void* handle, uint32_t memory, const uint64_t* words, uint64_t n) {
+// Sends `n` bytes on ld_* and waits for `loaded`; returns 0, -1 when
+// `max_cycles` pass first, -3 when the model stops (ttfs_error).
+TTFS_EXPORT int ttfs_load(void* handle, const uint8_t* bytes, uint64_t n, uint64_t max_cycles) {
     Sim* s = (Sim*)handle;
+    return guarded(s, [&] { return load(s, bytes, n, max_cycles); });
+}
+
+static int preload(Sim* s, uint32_t memory, const uint64_t* words, uint64_t n) {
     auto* r = s->top->rootp;
     switch (memory) {
 {%- for d in spram_memories %}
@@ -207,17 +319,16 @@ TTFS_EXPORT int ttfs_preload(void* handle, uint32_t memory, const uint64_t* word
     return 0;
 }
 
-// Runs `images` images of N_IN pixel codes. With `stream` 0, each image
-// waits for the previous result (so latency[i] is one image's latency);
-// otherwise they follow each other. Per image: class, CLASSES logits,
-// latency (cycles from the edge taking its first pixel to the edge taking
-// its result) and `at` (that last edge's cycle). Hidden spikes go to
-// `spikes` as (layer, image, neuron, q) quadruples, at most `spike_cap`;
-// `spike_count` gets the number seen. `trace_image` (or -1) is the image
-// whose cycles go to the waveform. Returns 0; -1 on a timeout (`max_cycles`
-// per image), -2 when the design flags an input error.
-TTFS_EXPORT int ttfs_run(void* handle, TtfsRun* run) {
+// Writes SPRAM weight memory `memory` (in the loaders' order) directly,
+// `words` of the memory's word width (at most 64 bits, as the loader would),
+// and marks its loader done: the preload alternative to ttfs_load. Returns
+// 0, -1 for a memory or size it does not have, -3 when the model stops.
+TTFS_EXPORT int ttfs_preload(void* handle, uint32_t memory, const uint64_t* words, uint64_t n) {
     Sim* s = (Sim*)handle;
+    return guarded(s, [&] { return preload(s, memory, words, n); });
+}
+
+static int run_images(Sim* s, TtfsRun* run) {
     const uint16_t* pixels = run->pixels;
     const uint64_t images = run->images;
     const bool stream = run->stream != 0;
@@ -237,7 +348,7 @@ TTFS_EXPORT int ttfs_run(void* handle, TtfsRun* run) {
 {%- for l in layers %}{% if l.hidden %}
     uint64_t image{{ l.index }} = 0;
 {%- endif %}{% endfor %}
-    uint64_t* start = new uint64_t[images ? images : 1];
+    std::vector<uint64_t> start(images ? images : 1);
     uint64_t last_progress = s->cycle;
     int status = 0;
     top->m_ready = 1;
@@ -305,9 +416,23 @@ TTFS_EXPORT int ttfs_run(void* handle, TtfsRun* run) {
     }
     top->s_valid = 0;
     settle(s);
-    delete[] start;
     run->spike_count = nspikes;
     return status;
+}
+
+// Runs `images` images of N_IN pixel codes. With `stream` 0, each image
+// waits for the previous result (so latency[i] is one image's latency);
+// otherwise they follow each other. Per image: class, CLASSES logits,
+// latency (cycles from the edge taking its first pixel to the edge taking
+// its result) and `at` (that last edge's cycle). Hidden spikes go to
+// `spikes` as (layer, image, neuron, q) quadruples, at most `spike_cap`;
+// `spike_count` gets the number seen. `trace_image` (or -1) is the image
+// whose cycles go to the waveform. Returns 0; -1 on a timeout (`max_cycles`
+// per image), -2 when the design flags an input error, -3 when the model
+// stops ($fatal, $stop, $finish or a runtime error: see ttfs_error).
+TTFS_EXPORT int ttfs_run(void* handle, TtfsRun* run) {
+    Sim* s = (Sim*)handle;
+    return guarded(s, [&] { return run_images(s, run); });
 }
 
 }  // extern "C"

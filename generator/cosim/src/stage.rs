@@ -60,6 +60,10 @@ pub struct Args {
     pub trace: Option<PathBuf>,
     /// The sample the waveform shows.
     pub trace_sample: usize,
+    /// Compile a design directory's Verilog even when files that differ
+    /// from a fresh generation hold constructs outside the allow-list
+    /// (`--trust-design`; see [`ttfs_hw::inspect`]).
+    pub trust_design: bool,
 }
 
 /// The report (`--json` prints it).
@@ -97,6 +101,9 @@ pub struct Report {
     pub streaming_outputs_equal: bool,
     /// Seconds spent building the model (0: from the cache).
     pub build_seconds: f64,
+    /// Notes on a design directory: files that differ from what `ttfs
+    /// generate` writes for its `net.json` (hand edits).
+    pub notes: Vec<String>,
     /// The full comparison.
     pub comparison: Comparison,
 }
@@ -163,6 +170,7 @@ pub fn run(args: &Args) -> Result<Report> {
 
 fn run_checked(args: &Args) -> Result<Report> {
     let s = subject(&args.input, args.target, &args.lanes)?;
+    let notes = check_design(args, &s)?;
     let codes = ttfs_hw::stage::input_codes(&s.net, &args.data, args.count)?;
     let labels = match &args.labels {
         Some(path) => {
@@ -173,10 +181,35 @@ fn run_checked(args: &Args) -> Result<Report> {
         }
         None => None,
     };
-    match args.simulator {
+    let mut report = match args.simulator {
         Simulator::Verilator => run_verilator(args, &s, &codes, labels.as_deref()),
         Simulator::Icarus => run_icarus(args, &s, &codes, labels.as_deref()),
     }
+    .with_context(|| format!("co-simulating {}", args.input.display()))?;
+    report.notes = notes;
+    Ok(report)
+}
+
+/// A design directory may come from a stranger: its memory images must
+/// have the shapes the design reads, and every Verilog file that differs
+/// from a fresh generation is scanned for constructs outside the
+/// generator's own (refused unless `--trust-design`). Returns the notes
+/// on files that differ.
+fn check_design(args: &Args, s: &Subject) -> Result<Vec<String>> {
+    let Some(dir) = &s.dir else { return Ok(Vec::new()) };
+    ttfs_hw::inspect::check_memory_images(dir, &s.design, &s.view)?;
+    let inspection = ttfs_hw::inspect::inspect(&s.design, &s.fresh());
+    if !inspection.findings.is_empty() && !args.trust_design {
+        let list: Vec<String> = inspection.findings.iter().map(|f| format!("  {f}")).collect();
+        bail!(
+            "{} holds Verilog that `ttfs generate` does not write, with constructs ttfs will not compile from \
+             a design directory (they can run commands or write files):\n{}\n\
+             pass --trust-design to co-simulate it anyway if you trust where it comes from",
+            dir.display(),
+            list.join("\n")
+        );
+    }
+    Ok(inspection.notes)
 }
 
 /// Makes sure the waveform can be written before anything runs: a folder,
@@ -232,6 +265,7 @@ fn run_verilator(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize
         weight_load: has_spram.then_some(args.load),
         streaming_outputs_equal: streamed.classes == one.classes && streamed.logits == one.logits,
         build_seconds: built.seconds,
+        notes: Vec::new(),
         comparison,
     })
 }
@@ -275,7 +309,18 @@ fn run_icarus(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize]>)
         if stream {
             sim.arg("+stream");
         }
-        transcripts.push(testbench::parse(&combined(&run_tool(&mut sim)?))?);
+        // A failing vvp is an error with its command and whole output
+        // (run_tool); so is one that reports an ERROR (a runtime error such
+        // as a bad $readmemh token) or a test bench failure yet exits 0.
+        let text = combined(&run_tool(&mut sim)?);
+        let command = ttfs_tools::describe(&sim);
+        if text.lines().any(|l| l.trim_start().starts_with("ERROR") || l.contains("FATAL")) {
+            bail!("the simulation reported an error: {command}\n{text}");
+        }
+        transcripts.push(
+            testbench::parse(&text)
+                .with_context(|| format!("the simulation failed: {command}\nits output:\n{text}"))?,
+        );
     }
     let seconds = started.elapsed().as_secs_f64();
     let (one, streamed) = (&transcripts[0], &transcripts[1]);
@@ -304,6 +349,7 @@ fn run_icarus(args: &Args, s: &Subject, codes: &[i64], labels: Option<&[usize]>)
         weight_load: (!s.view.loaders.is_empty()).then_some(WeightLoad::Loader),
         streaming_outputs_equal: outputs(one) == outputs(streamed),
         build_seconds: 0.0,
+        notes: Vec::new(),
         comparison,
     })
 }
@@ -313,6 +359,9 @@ pub fn render(r: &Report) -> String {
     let mut t = String::new();
     let c = &r.comparison;
     let _ = writeln!(t, "design {} ({}), {} samples under {:?}", r.top, r.target, r.samples, r.simulator);
+    for note in &r.notes {
+        let _ = writeln!(t, "  note: {note}");
+    }
     let _ = writeln!(
         t,
         "  hidden spikes: {} of {} mismatched (per layer {:?}); outputs: {} mismatched",

@@ -23,6 +23,25 @@ use ttfs_tools::{Tool, combined, run};
 /// linted by the tests, so warnings do not stop a co-simulation.
 const VERILATOR_FLAGS: &[&str] = &["-Wno-fatal"];
 
+/// Verilator's user hooks the shim defines (`vl_fatal`, `vl_stop`,
+/// `vl_finish`): Verilator's own abort() the process; the shim's throw, and
+/// its entry points turn that into an error code and a message
+/// (`ttfs_error`). Part of the runtime's and the model's cache keys.
+/// Verilator's printing (`VL_PRINTF`) goes through the shim too, which
+/// keeps the last line the design printed for the stop's message (a
+/// `$fatal`'s own text is printed before Verilator stops).
+const USER_HOOKS: &[&str] =
+    &["-DVL_USER_FATAL", "-DVL_USER_STOP", "-DVL_USER_FINISH", "-DVL_PRINTF=ttfs_vl_printf", "-include", HOOKS_HEADER];
+
+/// The header every runtime and model source is compiled with
+/// (`-include`): declares the shim's `VL_PRINTF`.
+const HOOKS_HEADER: &str = "ttfs_hooks.h";
+
+/// The text of [`HOOKS_HEADER`] (part of the cache keys with [`USER_HOOKS`]).
+const HOOKS_TEXT: &str = "// ttfs-hdl co-simulation: Verilator's printf, defined by the shim.\n\
+                          #pragma once\n\
+                          extern int ttfs_vl_printf(const char* format, ...);\n";
+
 /// How the model and the shim are compiled (part of the cache key).
 const CXX_FLAGS: &[&str] = &[
     "-shared",
@@ -47,7 +66,11 @@ pub struct SpramMemory {
 /// The version of the shim's C interface (`ttfs_abi`, `TtfsRun`); a
 /// library that reports another version, another `TtfsRun` size or another
 /// design shape is refused at load.
-pub const SHIM_ABI_VERSION: u32 = 2;
+///
+/// Version 3: `ttfs_error`, `ttfs_new` may return null, and the entry
+/// points return -3 when the model stops (`$fatal`, `$stop`, `$finish`, a
+/// runtime error such as a malformed `$readmemh` image).
+pub const SHIM_ABI_VERSION: u32 = 3;
 
 /// The shim (`rtl-templates/top/cosim_shim.cpp`).
 #[derive(Template)]
@@ -160,7 +183,7 @@ fn include_args(v: &Verilator) -> Vec<std::ffi::OsString> {
 /// Verilator's runtime objects, compiled once per toolchain and trace option.
 fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
     let sources = driver::runtime_sources(trace);
-    let key = fnv1a(format!("{}{trace}", tc.version).as_bytes(), FNV_OFFSET);
+    let key = fnv1a(format!("{}{trace}{USER_HOOKS:?}{HOOKS_TEXT}", tc.version).as_bytes(), FNV_OFFSET);
     let fin = cache.join(format!("runtime-{key:016x}"));
     let objects = |dir: &Path| sources.iter().map(|s| dir.join(s.replace(".cpp", ".o"))).collect::<Vec<_>>();
     if fin.join("done").exists() {
@@ -168,10 +191,13 @@ fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
     }
     let tmp = private_dir(cache, "runtime")?;
     let include = tc.verilator.include();
+    std::fs::write(tmp.join(HOOKS_HEADER), HOOKS_TEXT)?;
     for source in &sources {
         let mut cc = Command::new(&tc.cxx);
-        cc.args(["-c", "-fPIC", "-O2", "-std=c++17", "-w"])
+        cc.current_dir(&tmp)
+            .args(["-c", "-fPIC", "-O2", "-std=c++17", "-w"])
             .args(defines(trace))
+            .args(USER_HOOKS)
             .args(include_args(&tc.verilator))
             .arg(include.join(source))
             .arg("-o")
@@ -201,7 +227,8 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
     let vlt = file_text(VltTemplate { v: view }.render().expect("the Verilator configuration renders"));
     let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
     key = fnv1a(&tc.cpu.to_le_bytes(), key);
-    key = fnv1a(format!("{TRANSLATE_FLAGS:?}{VERILATOR_FLAGS:?}{CXX_FLAGS:?}").as_bytes(), key);
+    key =
+        fnv1a(format!("{TRANSLATE_FLAGS:?}{VERILATOR_FLAGS:?}{CXX_FLAGS:?}{USER_HOOKS:?}{HOOKS_TEXT}").as_bytes(), key);
     key = fnv1a(&shim, key);
     key = fnv1a(&vlt, key);
     key = fnv1a(&[u8::from(trace)], key);
@@ -264,6 +291,7 @@ fn build_in(
     std::fs::write(tmp.join(&top_file), top_text)?;
     std::fs::write(tmp.join("cosim.vlt"), vlt)?;
     std::fs::write(tmp.join("shim.cpp"), shim)?;
+    std::fs::write(tmp.join(HOOKS_HEADER), HOOKS_TEXT)?;
     let rtl: Vec<&String> = design.files.keys().filter(|p| p.starts_with("rtl/")).collect();
     let mut verilate = tc.verilator.translate();
     verilate
@@ -287,6 +315,7 @@ fn build_in(
     cc.current_dir(tmp)
         .args(CXX_FLAGS)
         .args(defines(trace))
+        .args(USER_HOOKS)
         .args(["-I", "obj"])
         .args(include_args(&tc.verilator))
         .arg("shim.cpp")
@@ -332,6 +361,48 @@ struct RunRequest {
 }
 
 type AbiFn = unsafe extern "C" fn(*mut ShimAbi);
+type ErrorFn = unsafe extern "C" fn() -> *const std::ffi::c_char;
+
+/// What an entry point of the shim returns when the model stopped.
+const STOPPED: i32 = -3;
+
+/// The simulated design stopped: a `$fatal`, `$stop` or `$finish` in its
+/// Verilog, or an error of Verilator's runtime (a malformed `$readmemh`
+/// image, say), caught by the shim instead of aborting the process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesignStopped {
+    /// Where and why, as the model reported it (`FILE:LINE: message`, the
+    /// file relative to the design where it is one of the design's).
+    pub message: String,
+}
+
+impl std::fmt::Display for DesignStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the simulated design stopped with a fatal error: {}", self.message)
+    }
+}
+
+impl std::error::Error for DesignStopped {}
+
+/// The shim's message of the last stop on this thread, with the build
+/// directory (where the model's copies of the design's files are) taken
+/// out of paths, so that they read as the design's own (`rtl/x.v`).
+fn stop_message(library: &libloading::Library, build_dir: &Path) -> DesignStopped {
+    // SAFETY: ErrorFn matches `ttfs_error`, which returns a NUL-terminated
+    // string that stays valid until the next call on this thread.
+    let raw = unsafe {
+        match library.get::<ErrorFn>(b"ttfs_error") {
+            Ok(f) => {
+                let p = f();
+                if p.is_null() { String::new() } else { std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned() }
+            }
+            Err(_) => String::new(),
+        }
+    };
+    let prefix = format!("{}/", build_dir.display());
+    let message = raw.replace(&prefix, "").trim().to_string();
+    DesignStopped { message: if message.is_empty() { "(no message)".into() } else { message } }
+}
 type RunFn = unsafe extern "C" fn(*mut std::ffi::c_void, *mut RunRequest) -> i32;
 
 /// Checks that a library speaks this shim interface for `view`'s shape.
@@ -368,6 +439,8 @@ fn check_abi(library: &libloading::Library, path: &Path, view: &TopView) -> Resu
 /// A loaded model instance (the library stays loaded while it lives).
 pub struct Model {
     library: libloading::Library,
+    /// The build directory (the model's copies of the design's files).
+    build_dir: PathBuf,
     handle: *mut std::ffi::c_void,
     classes: usize,
     inputs: usize,
@@ -407,7 +480,12 @@ impl Model {
             let new: libloading::Symbol<NewFn> = library.get(b"ttfs_new")?;
             new(path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()))
         };
-        Ok(Model { library, handle, classes: view.classes, inputs: view.n_in })
+        let build_dir = built.library.parent().map(Path::to_path_buf).unwrap_or_default();
+        if handle.is_null() {
+            // The model stopped while it reset (its initial blocks ran).
+            return Err(stop_message(&library, &build_dir).into());
+        }
+        Ok(Model { library, build_dir, handle, classes: view.classes, inputs: view.n_in })
     }
 
     /// Cycles since reset.
@@ -424,8 +502,10 @@ impl Model {
             let load: libloading::Symbol<LoadFn> = self.library.get(b"ttfs_load")?;
             load(self.handle, bytes.as_ptr(), bytes.len() as u64, 4 * bytes.len() as u64 + 1000)
         };
-        if status != 0 {
-            bail!("the design did not finish loading its {} weight bytes", bytes.len());
+        match status {
+            0 => {}
+            STOPPED => return Err(stop_message(&self.library, &self.build_dir).into()),
+            _ => bail!("the design did not finish loading its {} weight bytes", bytes.len()),
         }
         Ok(self.cycles() - before)
     }
@@ -437,8 +517,10 @@ impl Model {
             let preload: libloading::Symbol<PreloadFn> = self.library.get(b"ttfs_preload")?;
             preload(self.handle, memory, words.as_ptr(), words.len() as u64)
         };
-        if status != 0 {
-            bail!("cannot preload SPRAM memory {memory} with {} words", words.len());
+        match status {
+            0 => {}
+            STOPPED => return Err(stop_message(&self.library, &self.build_dir).into()),
+            _ => bail!("cannot preload SPRAM memory {memory} with {} words", words.len()),
         }
         Ok(())
     }
@@ -492,6 +574,7 @@ impl Model {
             0 => {}
             -1 => bail!("the design stopped making progress (no pixel taken and no result for {max_cycles} cycles)"),
             -2 => bail!("the design flagged an input error (an image with the wrong number of pixels)"),
+            STOPPED => return Err(stop_message(&self.library, &self.build_dir).into()),
             s => bail!("the co-simulation shim failed ({s})"),
         }
         if spike_count as usize > spike_cap {

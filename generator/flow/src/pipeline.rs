@@ -249,6 +249,7 @@ pub fn run(args: &Args) -> Result<String> {
             load: cosim_cmd::WeightLoad::Loader,
             trace: None,
             trace_sample: 0,
+            trust_design: false,
         });
         match result {
             Ok(r) => {

@@ -8,6 +8,7 @@ pub mod cycles;
 pub mod design;
 pub mod emit;
 pub mod estimate;
+pub mod inspect;
 pub mod manifest;
 pub mod plan;
 pub mod planner;

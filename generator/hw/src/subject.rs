@@ -10,7 +10,7 @@ use crate::target::Target;
 use crate::view::{self, TopView};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use ttfs_ir::Network;
 
 /// A design with its network and plan.
@@ -23,13 +23,29 @@ pub struct Subject {
     pub view: TopView,
     /// Files.
     pub design: Design,
+    /// The directory the files were read from (`None`: generated in memory).
+    pub dir: Option<PathBuf>,
+}
+
+impl Subject {
+    /// What `ttfs generate` writes for this network and plan (the files a
+    /// design directory holds when nobody edited them).
+    pub fn fresh(&self) -> Design {
+        design::render(&self.net, &self.plan, &CycleModel::new(&self.plan), None)
+    }
 }
 
 /// A network description or a generated directory, as a design in memory.
 /// From a directory, the files are DIR's own (edited or not); the plan comes
-/// from its manifest (target and lanes) and its `net.json`.
+/// from its manifest (target and lanes) and its `net.json`. DIR may come
+/// from a stranger: its `rtl/`, `sim/` and `mem/` hold plain files with safe
+/// names only (a symbolic link is refused, wherever it points;
+/// [`crate::inspect::check_entry`]).
 pub fn subject(input: &Path, target: Target, lanes: &[usize]) -> Result<Subject> {
     if input.is_dir() {
+        for name in ["net.json", "manifest.json", "rtl", "sim", "mem"] {
+            crate::inspect::refuse_symlink(&input.join(name))?;
+        }
         let net = ttfs_ir::load(&input.join("net.json"))
             .with_context(|| format!("{} is not a directory written by `ttfs generate`", input.display()))?;
         let manifest = Manifest::read(input)?;
@@ -42,8 +58,9 @@ pub fn subject(input: &Path, target: Target, lanes: &[usize]) -> Result<Subject>
             let dir = input.join(sub);
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries {
-                let path = entry?.path();
-                if path.is_file() {
+                let entry = entry?;
+                let path = entry.path();
+                if crate::inspect::check_entry(input, sub, &entry)? {
                     let name = format!("{sub}/{}", path.file_name().unwrap().to_string_lossy());
                     files
                         .insert(name, std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?);
@@ -54,12 +71,12 @@ pub fn subject(input: &Path, target: Target, lanes: &[usize]) -> Result<Subject>
             bail!("{} has no rtl/{}.v", input.display(), view.top);
         }
         let design = Design { top: view.top.clone(), files };
-        Ok(Subject { net, plan, view, design })
+        Ok(Subject { net, plan, view, design, dir: Some(input.to_path_buf()) })
     } else {
         let net = ttfs_ir::load(input)?;
         let plan = planner::plan(&net, target, lanes)?;
         let view = view::view(&net, &plan);
         let design = design::render(&net, &plan, &CycleModel::new(&plan), None);
-        Ok(Subject { net, plan, view, design })
+        Ok(Subject { net, plan, view, design, dir: None })
     }
 }

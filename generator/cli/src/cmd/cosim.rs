@@ -43,6 +43,11 @@ pub struct Args {
     /// The sample the waveform shows.
     #[arg(long, default_value_t = 0)]
     trace_sample: usize,
+    /// Compile a design directory's hand-edited Verilog even when it holds
+    /// constructs `ttfs generate` never writes ($system, $c, DPI, file
+    /// output, ...): only for a directory you trust.
+    #[arg(long)]
+    trust_design: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -68,6 +73,7 @@ pub fn run(a: Args) -> Result<String> {
         },
         trace: a.trace,
         trace_sample: a.trace_sample,
+        trust_design: a.trust_design,
     };
     let report = stage::run(&request)?;
     let text = super::text_or_json(a.json, &report, stage::render)?;
