@@ -169,6 +169,6 @@ fn a_harmless_hand_edit_is_noted() {
     inject(&hw, &top, "  // a comment added by hand");
     let r = cosim::run(&args(&hw, 5, false)).unwrap_or_else(|e| panic!("{e:#}"));
     let note = format!("rtl/{top}.v differs from what `ttfs generate` writes for this net.json (hand-edited)");
-    assert_eq!(r.notes, [note.clone()]);
+    assert_eq!(r.notes, std::slice::from_ref(&note));
     assert!(cosim::render(&r).contains(&note));
 }
