@@ -190,6 +190,95 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// The graph without a Flatten at its input: an MLP exported from
+    /// PyTorch or Keras reads an image (`[1, 28, 28]`) and flattens it before
+    /// the first dense layer. The hardware has no use for that layer: the
+    /// image arrives as a row of values anyway. When every op before the
+    /// first Flatten is element-wise (Affine) and a Dense layer reads it, the
+    /// input becomes flat (`[n]`, in the data file's own row-major order),
+    /// the element-wise ops and the dense layer's columns are reordered to
+    /// match (the input permutation and the Flatten's order are absorbed),
+    /// and the Flatten is gone. Returns the new graph and a note for the
+    /// user, or `None` when the graph has no such Flatten.
+    ///
+    /// Assumes a graph that passed [`Graph::validate`]; the result computes
+    /// the same function of the data and passes it too.
+    pub fn without_input_flatten(&self) -> Option<(Graph, String)> {
+        let k = self.ops.iter().position(|op| !matches!(op, Op::Affine { .. }))?;
+        let Op::Flatten { name: flatten, order } = &self.ops[k] else { return None };
+        let Some(Op::Dense { name: dense, .. }) = self.ops.get(k + 1) else { return None };
+        let rank = self.data_shape.len();
+        if rank < 2 {
+            return None;
+        }
+        // Canonical element c (row-major over the canonical shape, whose
+        // axis i is data axis data_permutation[i]) is data element
+        // canonical_to_data[c] (row-major over data_shape).
+        let mut data_strides = vec![1usize; rank];
+        for a in (0..rank - 1).rev() {
+            data_strides[a] = data_strides[a + 1] * self.data_shape[a + 1];
+        }
+        let canonical: Vec<usize> = self.data_permutation.iter().map(|&a| self.data_shape[a]).collect();
+        let n: usize = canonical.iter().product();
+        let mut canonical_to_data = Vec::with_capacity(n);
+        let mut index = vec![0usize; rank];
+        for _ in 0..n {
+            canonical_to_data.push((0..rank).map(|i| index[i] * data_strides[self.data_permutation[i]]).sum::<usize>());
+            for a in (0..rank).rev() {
+                index[a] += 1;
+                if index[a] < canonical[a] {
+                    break;
+                }
+                index[a] = 0;
+            }
+        }
+        let mut ops = Vec::with_capacity(self.ops.len() - 1);
+        for op in &self.ops[..k] {
+            let Op::Affine { name, scale, offset } = op else { unreachable!("only affine ops before k") };
+            let reorder = |values: &[f64]| {
+                let mut out = vec![0.0; n];
+                for (c, &d) in canonical_to_data.iter().enumerate() {
+                    out[d] = values[c];
+                }
+                out
+            };
+            ops.push(Op::Affine { name: name.clone(), scale: reorder(scale), offset: reorder(offset) });
+        }
+        let Op::Dense { name, inputs, outputs, weights, bias } = &self.ops[k + 1] else {
+            unreachable!("checked above")
+        };
+        let mut reordered = vec![0.0; weights.len()];
+        for o in 0..*outputs {
+            for f in 0..*inputs {
+                let d = canonical_to_data[order.as_ref().map_or(f, |order| order[f])];
+                reordered[o * inputs + d] = weights[o * inputs + f];
+            }
+        }
+        ops.push(Op::Dense {
+            name: name.clone(),
+            inputs: *inputs,
+            outputs: *outputs,
+            weights: reordered,
+            bias: bias.clone(),
+        });
+        ops.extend(self.ops[k + 2..].iter().cloned());
+        let note = format!(
+            "the Flatten '{flatten}' at the input is folded into '{dense}': the network reads each {:?} sample as {n} values in the data file's row-major order",
+            self.data_shape
+        );
+        let graph = Graph {
+            name: self.name.clone(),
+            producer: self.producer.clone(),
+            data_shape: vec![n],
+            data_permutation: vec![0],
+            ops,
+            notes: self.notes.clone(),
+        };
+        Some((graph, note))
+    }
+}
+
 fn op_kind(op: &Op) -> &'static str {
     match op {
         Op::Affine { .. } => "affine",
@@ -214,5 +303,105 @@ impl Op {
             | Op::AvgPool { name, .. }
             | Op::Flatten { name, .. } => name,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evaluates a graph of Affine, Flatten, Dense and Relu ops on one data
+    /// row (in the data file's layout).
+    fn eval(graph: &Graph, row: &[f64]) -> Vec<f64> {
+        let rank = graph.data_shape.len();
+        let mut strides = vec![1usize; rank];
+        for a in (0..rank.saturating_sub(1)).rev() {
+            strides[a] = strides[a + 1] * graph.data_shape[a + 1];
+        }
+        let canonical: Vec<usize> = graph.data_permutation.iter().map(|&a| graph.data_shape[a]).collect();
+        let mut x = Vec::new();
+        let mut index = vec![0usize; rank];
+        for _ in 0..row.len() {
+            x.push(row[(0..rank).map(|i| index[i] * strides[graph.data_permutation[i]]).sum::<usize>()]);
+            for a in (0..rank).rev() {
+                index[a] += 1;
+                if index[a] < canonical[a] {
+                    break;
+                }
+                index[a] = 0;
+            }
+        }
+        for op in &graph.ops {
+            x = match op {
+                Op::Affine { scale, offset, .. } => {
+                    x.iter().zip(scale.iter().zip(offset)).map(|(v, (s, o))| v * s + o).collect()
+                }
+                Op::Flatten { order, .. } => match order {
+                    Some(order) => order.iter().map(|&c| x[c]).collect(),
+                    None => x,
+                },
+                Op::Dense { inputs, outputs, weights, bias, .. } => (0..*outputs)
+                    .map(|o| bias[o] + (0..*inputs).map(|i| weights[o * inputs + i] * x[i]).sum::<f64>())
+                    .collect(),
+                Op::Relu { .. } => x.iter().map(|v| v.max(0.0)).collect(),
+                _ => unreachable!("not in these graphs"),
+            };
+        }
+        x
+    }
+
+    #[test]
+    fn an_input_flatten_folds_into_the_first_dense_layer_exactly() {
+        // NHWC data [2, 3, 4] read as canonical [4, 2, 3], an element-wise
+        // op, a Flatten in a scrambled order, then an MLP.
+        let n = 24;
+        let value = |k: usize| ((k * 7919) % 101) as f64 / 50.0 - 1.0;
+        let order: Vec<usize> = (0..n).map(|f| (f * 5) % n).collect();
+        let graph = Graph {
+            name: "m".into(),
+            producer: "test".into(),
+            data_shape: vec![2, 3, 4],
+            data_permutation: vec![2, 0, 1],
+            ops: vec![
+                Op::Affine {
+                    name: "scale".into(),
+                    scale: (0..n).map(|k| 1.0 + value(k) / 4.0).collect(),
+                    offset: (0..n).map(|k| value(k + 3) / 5.0).collect(),
+                },
+                Op::Flatten { name: "flat".into(), order: Some(order) },
+                Op::Dense {
+                    name: "fc1".into(),
+                    inputs: n,
+                    outputs: 5,
+                    weights: (0..5 * n).map(value).collect(),
+                    bias: (0..5).map(value).collect(),
+                },
+                Op::Relu { name: "r".into() },
+                Op::Dense {
+                    name: "fc2".into(),
+                    inputs: 5,
+                    outputs: 3,
+                    weights: (0..15).map(|k| value(k + 11)).collect(),
+                    bias: vec![0.1, 0.0, -0.1],
+                },
+            ],
+            notes: vec![],
+        };
+        graph.validate().unwrap();
+        let (flat, note) = graph.without_input_flatten().expect("a flatten at the input");
+        flat.validate().unwrap();
+        assert_eq!((flat.data_shape.clone(), flat.data_permutation.clone()), (vec![n], vec![0]));
+        assert!(!flat.ops.iter().any(|op| matches!(op, Op::Flatten { .. })));
+        assert!(note.contains("'flat'") && note.contains("'fc1'"), "{note}");
+        for s in 0..10 {
+            let row: Vec<f64> = (0..n).map(|k| value(k * 3 + s * 17)).collect();
+            let (a, b) = (eval(&graph, &row), eval(&flat, &row));
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() < 1e-12, "sample {s}: {a:?} vs {b:?}");
+            }
+        }
+        // A conv net's Flatten is not at the input.
+        let conv = Graph { ops: vec![Op::Relu { name: "r".into() }], ..graph.clone() };
+        assert!(conv.without_input_flatten().is_none());
     }
 }

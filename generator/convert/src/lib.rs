@@ -104,7 +104,15 @@ pub fn convert_observed(
             "input range {range:?} is empty; pass --input-range P,R with P < R (the calibration data are constant)"
         )));
     }
-    let mut net = import(graph, range, calib, options)?;
+    let flattened = graph.without_input_flatten();
+    let mut net = match &flattened {
+        Some((flat, note)) => {
+            let mut net = import(flat, range, calib, options)?;
+            net.notes.push(note.clone());
+            net
+        }
+        None => import(graph, range, calib, options)?,
+    };
     after(passes::IMPORT.0, &net)?;
     let canonical: Vec<f64> = calib.values.chunks(input_len).flat_map(|s| net.input.to_canonical(s)).collect();
     let cx = passes::PassContext { options, calibration: Some(&canonical), calibration_name: &calib.name, fresh: true };
