@@ -43,6 +43,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
+            // A flow that ran with a failed stage still shows its summary.
+            if let Some(failed) = e.downcast_ref::<ttfs_flow::FlowFailed>() {
+                print!("{}", failed.summary);
+            }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

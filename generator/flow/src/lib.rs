@@ -10,4 +10,4 @@ pub mod pipeline;
 pub mod report;
 pub mod sim_stage;
 
-pub use pipeline::{Args, FlowResult, run};
+pub use pipeline::{Args, FlowFailed, FlowResult, run};

@@ -357,7 +357,27 @@ pub fn run(args: &Args) -> Result<String> {
     std::fs::write(args.output.join("report.html"), report::html(&report))?;
     let result = FlowResult { report, sim: Some(sim), cosim, synth };
     std::fs::write(args.output.join("flow.json"), serde_json::to_string_pretty(&result)? + "\n")?;
-    Ok(summary(&result, &args.output))
+    let text = summary(&result, &args.output);
+    let failed: Vec<String> = result
+        .report
+        .stages
+        .iter()
+        .filter(|s| s.status == StageStatus::Failed)
+        .map(|s| format!("{}: {}", s.name, s.summary))
+        .collect();
+    if failed.is_empty() { Ok(text) } else { Err(FlowFailed { summary: text, failed }.into()) }
+}
+
+/// A flow that ran to the end with a stage that FAILED (spikes that differ
+/// from the reference, a design that misses timing or does not fit): the
+/// reports are written, and the command must still exit non-zero.
+#[derive(Debug, thiserror::Error)]
+#[error("flow FAILED at {}", failed.join("; "))]
+pub struct FlowFailed {
+    /// The summary table, as printed after a successful flow.
+    pub summary: String,
+    /// Each failed stage with its one-line reason.
+    pub failed: Vec<String>,
 }
 
 fn first_line(text: &str) -> String {
@@ -536,10 +556,40 @@ fn summary(result: &FlowResult, dir: &Path) -> String {
     for n in &r.notes {
         let _ = writeln!(t, "note: {n}");
     }
-    let _ = writeln!(
-        t,
-        "\nwrote {} (report.md, report.html, flow.json; the design in hw/, its bitstream in hw/build/)",
-        dir.display()
-    );
+    let status = |name: &str| r.stages.iter().find(|s| s.name == name).map(|s| s.status);
+    let hardware = match (status("generate"), status("synth")) {
+        (Some(StageStatus::Ok), Some(StageStatus::Ok)) => "the design in hw/, its bitstream in hw/build/".to_string(),
+        (Some(StageStatus::Ok), Some(StageStatus::Failed)) => {
+            "the design in hw/; no usable bitstream (synth FAILED)".to_string()
+        }
+        (Some(StageStatus::Ok), _) => "the design in hw/; no bitstream (synth skipped)".to_string(),
+        _ => "no hardware: generate was skipped, so there is no hw/".to_string(),
+    };
+    let _ = writeln!(t, "\nwrote {} (net.json, report.md, report.html, flow.json; {hardware})", dir.display());
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use report::Stage;
+
+    fn result(generate: StageStatus, synth: StageStatus) -> FlowResult {
+        let stage = |name: &str, status| Stage { name: name.into(), status, seconds: 0.0, summary: String::new() };
+        let report = report::Report {
+            stages: vec![stage("convert", StageStatus::Ok), stage("generate", generate), stage("synth", synth)],
+            ..Default::default()
+        };
+        FlowResult { report, sim: None, cosim: None, synth: None }
+    }
+
+    #[test]
+    fn the_last_line_says_what_was_written() {
+        let last = |g, s| summary(&result(g, s), Path::new("out")).trim_end().lines().last().unwrap().to_string();
+        assert!(last(StageStatus::Ok, StageStatus::Ok).ends_with("the design in hw/, its bitstream in hw/build/)"));
+        assert!(last(StageStatus::Ok, StageStatus::Skipped).ends_with("no bitstream (synth skipped))"));
+        assert!(last(StageStatus::Ok, StageStatus::Failed).ends_with("no usable bitstream (synth FAILED))"));
+        let none = last(StageStatus::Skipped, StageStatus::Skipped);
+        assert!(none.contains("no hardware") && !none.contains("hw/build"), "{none}");
+    }
 }
