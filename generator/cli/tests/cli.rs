@@ -273,3 +273,43 @@ fn passes_are_listed_and_run_again_on_a_description() {
     assert!(ok, "{stderr}");
     assert!(dir.path().join("again.after-calibrate.json").is_file());
 }
+
+/// One CLI: negative numbers parse, `--target` works where `--device` did,
+/// and `flow` with a model needs training data for its windows.
+#[test]
+fn options_parse_alike_and_flow_needs_calibration_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let model = fixtures.join("digits_mlp.onnx");
+    let train = fixtures.join("digits/train_images.csv.gz");
+    let test = fixtures.join("digits/test_images.csv.gz");
+    let net = dir.path().join("net.json");
+    let (ok, stdout, stderr) = ttfs(&[
+        "convert",
+        model.to_str().unwrap(),
+        "--calib",
+        train.to_str().unwrap(),
+        "--margin",
+        "-0.2",
+        "--input-range",
+        "-1,16",
+        "-o",
+        net.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("margin ζ = -0.2"), "{stdout}");
+    let (ok, _, stderr) = ttfs(&[
+        "flow",
+        model.to_str().unwrap(),
+        "--data",
+        test.to_str().unwrap(),
+        "-o",
+        dir.path().join("f").to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("--calib is required with a model"), "{stderr}");
+    for command in ["flow", "synth"] {
+        let (_, stdout, _) = ttfs(&[command, "--help"]);
+        assert!(stdout.contains("--target") && stdout.contains("device"), "{command}: {stdout}");
+    }
+}

@@ -7,7 +7,7 @@ use thiserror::Error;
 /// The operations the ONNX reader accepts, for error messages.
 pub const SUPPORTED_OPS: &str = "Gemm, MatMul, Add, Sub, Mul, Div (with a constant operand), Conv (group 1), \
 BatchNormalization, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (to flat), \
-Transpose (layout only), Identity, Dropout, Cast (to float), Constant; \
+Transpose (layout only), Identity, Dropout, Cast (to float), Constant, Scaler (ai.onnx.ml); \
 and after the logits: Softmax, LogSoftmax, ArgMax, ZipMap, ArrayFeatureExtractor, Cast, Reshape";
 
 /// Why a model could not be converted.

@@ -365,6 +365,10 @@ impl<'a> Walker<'a> {
 
     fn node(&mut self, node: &NodeProto, current: &str) -> Result<()> {
         let op = node.op_type.as_str();
+        if node.domain == "ai.onnx.ml" && op == "Scaler" {
+            self.at_input = false;
+            return self.scaler(node);
+        }
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
             return Err(ConvertError::UnsupportedOp {
                 node: node.name.clone(),
@@ -555,6 +559,31 @@ impl<'a> Walker<'a> {
             }
         };
         self.ops.push(Op::Affine { name: node.name.clone(), scale, offset });
+        Ok(())
+    }
+
+    /// scikit-learn's `StandardScaler`/`MinMaxScaler` as skl2onnx writes
+    /// them (`ai.onnx.ml` Scaler): `y = (x − offset)·scale`, per feature
+    /// (one value, or one per feature), an element-wise op that folds into
+    /// the next layer.
+    fn scaler(&mut self, node: &NodeProto) -> Result<()> {
+        let n = self.require_flat(node)?;
+        let floats = |name: &str| -> Result<Vec<f64>> {
+            let values: Vec<f64> =
+                attribute(node, name).map(|a| a.floats.iter().map(|&v| f64::from(v)).collect()).unwrap_or_default();
+            match values.len() {
+                0 => Ok(vec![if name == "scale" { 1.0 } else { 0.0 }; n]),
+                1 => Ok(vec![values[0]; n]),
+                len if len == n => Ok(values),
+                len => Err(unsupported(node, format!("{name} has {len} values for {n} features; expected 1 or {n}"))),
+            }
+        };
+        let (offset, scale) = (floats("offset")?, floats("scale")?);
+        if let Some(i) = offset.iter().chain(&scale).position(|v| !v.is_finite()) {
+            return Err(unsupported(node, format!("holds a value that is not a finite number (element {i})")));
+        }
+        let shift = offset.iter().zip(&scale).map(|(o, s)| -o * s).collect();
+        self.ops.push(Op::Affine { name: node.name.clone(), scale, offset: shift });
         Ok(())
     }
 

@@ -46,7 +46,7 @@ const STAGES: [&str; 5] = ["convert", "sim", "generate", "cosim", "synth"];
 pub struct Args {
     /// Model; `None` uses the bundled digits MLP.
     pub model: Option<PathBuf>,
-    /// Calibration data (default: the data set).
+    /// Calibration data: required with a model (the bundled model uses its training split).
     pub calib: Option<PathBuf>,
     /// Evaluation data.
     pub data: Option<PathBuf>,
@@ -159,7 +159,11 @@ pub fn run(args: &Args) -> Result<String> {
     let (model, calib, data, labels) = match &args.model {
         Some(model) => {
             let data = args.data.clone().context("--data is required with a model")?;
-            (model.clone(), args.calib.clone().unwrap_or_else(|| data.clone()), data, args.labels.clone())
+            let calib = args.calib.clone().context(
+                "--calib is required with a model: give representative training data for the time windows \
+                 (the evaluation data --data would tune the windows on the test set)",
+            )?;
+            (model.clone(), calib, data, args.labels.clone())
         }
         None => {
             let bundled = args.output.join("bundled");

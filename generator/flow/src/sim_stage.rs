@@ -66,8 +66,9 @@ pub fn warnings(report: &Report) -> Vec<String> {
     }
     if report.clipped_activations > 0 {
         out.push(format!(
-            "{} activations left the time windows calibrated for them: these data drive the network \
-             harder than the calibration data did (convert again with these data or a larger --margin)",
+            "{} activations left the time windows calibrated for them and were clipped: unless a margin ζ < 0 \
+             clips on purpose, these data drive the network harder than the calibration data did \
+             (convert again with these data or a larger --margin)",
             report.clipped_activations
         ));
     }

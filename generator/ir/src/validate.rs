@@ -223,12 +223,6 @@ impl Network {
                         "needs t_max > t_min with a finite length t_max − t_min, and x_max ≥ 0",
                     ));
                 }
-                if x > length {
-                    return Err(invalid(
-                        format!("{path}.params.x_max"),
-                        format!("{x} exceeds the window length {length}: the window must hold the largest activation"),
-                    ));
-                }
             }
             (true, _, _) => return Err(invalid(format!("{path}.params"), "a hidden layer needs a window and x_max")),
             (false, None, None) => {}

@@ -3,7 +3,6 @@
 use super::Neuron;
 use anyhow::Result;
 use std::path::PathBuf;
-use ttfs_convert::Options;
 use ttfs_convert::stage::{Args as Request, run as convert};
 
 /// Map an ONNX (or JSON-form) ReLU model to a TTFS network description.
@@ -25,10 +24,6 @@ pub struct Args {
     neuron: Neuron,
     #[command(flatten)]
     passes: super::PassOptions,
-    /// Raw input range P,R mapped onto the input window (default: 0,255
-    /// for byte data, else the calibration data's min and max).
-    #[arg(long, value_name = "P,R", value_parser = parse_range, allow_hyphen_values = true)]
-    input_range: Option<[f64; 2]>,
     /// Also write the description after this pass (or `import`), to
     /// OUTPUT with `.json` replaced by `.after-PASS.json`; repeatable
     /// (`ttfs passes` lists the passes).
@@ -39,25 +34,9 @@ pub struct Args {
     force: bool,
 }
 
-/// Parses `P,R` into an input range.
-fn parse_range(text: &str) -> Result<[f64; 2], String> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let [p, r] = parts.as_slice() else {
-        return Err(format!("expected two numbers P,R (e.g. 0,255), got {text:?}"));
-    };
-    let number = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
-    Ok([number(p)?, number(r)?])
-}
-
 /// Runs `ttfs convert`; returns what it prints.
 pub fn run(a: Args) -> Result<String> {
-    let options = Options {
-        neuron: a.neuron.into(),
-        margin: a.passes.margin,
-        time_bits: a.passes.time_bits,
-        weight_bits: a.passes.weight_bits,
-        input_range: a.input_range,
-    };
+    let options = a.passes.options(a.neuron);
     convert(&Request {
         model: a.model,
         calib: a.calib,

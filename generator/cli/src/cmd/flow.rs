@@ -3,7 +3,6 @@
 use super::{Neuron, parse_target};
 use anyhow::Result;
 use std::path::PathBuf;
-use ttfs_convert::Options;
 use ttfs_hw::target::Target;
 
 /// Run the pipeline end to end (with no model: the bundled digits MLP).
@@ -17,7 +16,8 @@ pub struct Args {
     /// Evaluation labels.
     #[arg(long)]
     labels: Option<PathBuf>,
-    /// Calibration data (default: the evaluation data).
+    /// Representative (training) data for the time windows: required with
+    /// a model (windows tuned on the evaluation data would flatter it).
     #[arg(long)]
     calib: Option<PathBuf>,
     /// Output directory.
@@ -27,8 +27,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "b1")]
     neuron: Neuron,
     /// Target device (default: ice40-hx8k for the bundled digits MLP, ice40-up5k otherwise).
-    #[arg(long, visible_alias = "target", value_parser = parse_target)]
-    device: Option<Target>,
+    #[arg(long, visible_alias = "device", value_parser = parse_target)]
+    target: Option<Target>,
+    #[command(flatten)]
+    passes: super::PassOptions,
     /// Neurons processed in parallel in every layer (0 = all; default: the device's).
     #[arg(long, conflicts_with = "lanes_per_layer")]
     lanes: Option<usize>,
@@ -49,8 +51,8 @@ pub fn run(a: Args) -> Result<String> {
         data: a.data,
         labels: a.labels,
         output: a.output,
-        options: Options { neuron: a.neuron.into(), ..Options::default() },
-        target: a.device,
+        options: a.passes.options(a.neuron),
+        target: a.target,
         lanes: super::lanes(a.lanes, a.lanes_per_layer),
         seed: a.seed,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),

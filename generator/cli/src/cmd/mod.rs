@@ -46,9 +46,36 @@ pub struct PassOptions {
     /// Weight bits: one value, or one per weight layer.
     #[arg(long, value_delimiter = ',', default_value = "8")]
     pub weight_bits: Vec<u32>,
-    /// Window margin ζ: each window is (1 + ζ)·X_n.
-    #[arg(long, default_value_t = 0.5)]
+    /// Window margin ζ: each window is (1 + ζ)·X_n (ζ > −1).
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub margin: f64,
+    /// Raw input range P,R mapped onto the input window (default: 0,255
+    /// for byte data, else the calibration data's min and max).
+    #[arg(long, value_name = "P,R", value_parser = parse_range, allow_hyphen_values = true)]
+    pub input_range: Option<[f64; 2]>,
+}
+
+impl PassOptions {
+    /// The converter's options with `neuron`.
+    pub fn options(&self, neuron: Neuron) -> ttfs_convert::Options {
+        ttfs_convert::Options {
+            neuron: neuron.into(),
+            margin: self.margin,
+            time_bits: self.time_bits.clone(),
+            weight_bits: self.weight_bits.clone(),
+            input_range: self.input_range,
+        }
+    }
+}
+
+/// Parses `P,R` into an input range.
+fn parse_range(text: &str) -> Result<[f64; 2], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [p, r] = parts.as_slice() else {
+        return Err(format!("expected two numbers P,R (e.g. 0,255), got {text:?}"));
+    };
+    let number = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
+    Ok([number(p)?, number(r)?])
 }
 
 /// A data set to run (`sim`, `cosim`).

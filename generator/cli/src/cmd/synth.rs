@@ -13,8 +13,8 @@ pub struct Args {
     /// A directory written by `ttfs generate`.
     dir: PathBuf,
     /// The device (default: the one DIR was generated for).
-    #[arg(long, value_parser = parse_target)]
-    device: Option<Target>,
+    #[arg(long, visible_alias = "device", value_parser = parse_target)]
+    target: Option<Target>,
     /// The clock to ask for, MHz (default: the board wrapper's PLL clock);
     /// the PLL is set to the fastest clock the routed design meets.
     #[arg(long)]
@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<String> {
     let request = Request {
         dir: a.dir,
-        device: a.device,
+        device: a.target,
         freq_mhz: a.freq,
         seed: a.seed,
         data: a.data,
