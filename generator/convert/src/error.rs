@@ -8,7 +8,7 @@ use thiserror::Error;
 pub const SUPPORTED_OPS: &str = "Gemm, MatMul, Add, Sub, Mul, Div (with a constant operand), Conv (group 1), \
 BatchNormalization, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (to flat), \
 Transpose (layout only), Identity, Dropout, Cast (to float), Constant, Scaler (ai.onnx.ml); \
-and after the logits: Softmax, LogSoftmax, ArgMax, ZipMap, ArrayFeatureExtractor, Cast, Reshape";
+and after the logits: Softmax, LogSoftmax, Sigmoid, ArgMax, ZipMap, ArrayFeatureExtractor, Cast, Reshape, and a binary head's Sub and Concat";
 
 /// Why a model could not be converted.
 #[derive(Debug, Error)]

@@ -123,9 +123,23 @@ pub fn convert_observed(
 /// The import step: the graph folded into float layers on the encoded
 /// input, as a network description without windows or integer parameters.
 fn import(graph: &Graph, range: [f64; 2], calib: &CalibrationData, options: &Options) -> Result<Network> {
-    let folded = fold::fold(graph, range)?;
+    let mut folded = fold::fold(graph, range)?;
     let mut notes = graph.notes.clone();
     notes.extend(folded.notes);
+    if let Some(Layer::Dense(out)) = folded.layers.last_mut()
+        && out.outputs == 1
+    {
+        // A binary classifier with one logit z (a Sigmoid head): class 1
+        // exactly when z > 0. As the logits [0, z], argmax (ties to the
+        // first) is the same rule, and every class is an output neuron.
+        out.params.weights.splice(0..0, std::iter::repeat_n(0.0, out.inputs));
+        out.params.bias.insert(0, 0.0);
+        out.outputs = 2;
+        notes.push(format!(
+            "'{}' has one logit z (a binary classifier): it becomes the logits [0, z], so the class is 1 exactly when z > 0 (sigmoid(z) > 0.5)",
+            out.name
+        ));
+    }
     let shape = folded.input_shape.clone();
     let input = Input {
         shape: shape.clone(),

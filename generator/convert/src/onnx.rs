@@ -14,14 +14,19 @@ use onnx_protobuf::tensor_proto::DataType;
 use onnx_protobuf::{Message, ModelProto, NodeProto, TensorProto};
 use protobuf::Enum;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// Ops that mark the start of a classifier tail: the tensor they read is the logits.
-const TAIL_START: &[&str] = &["Softmax", "LogSoftmax", "ArgMax", "ZipMap", "ArrayFeatureExtractor"];
+const TAIL_START: &[&str] = &["Softmax", "LogSoftmax", "Sigmoid", "ArgMax", "ZipMap", "ArrayFeatureExtractor"];
 /// Ops allowed anywhere in a dropped tail.
 const TAIL_ANY: &[&str] = &[
     "Softmax",
     "LogSoftmax",
+    "Sigmoid",
+    // skl2onnx's binary head: [1 − p, p] from the sigmoid p.
+    "Sub",
+    "Concat",
+    "Unsqueeze",
     "ArgMax",
     "ZipMap",
     "ArrayFeatureExtractor",
@@ -59,6 +64,8 @@ pub fn import(bytes: &[u8], path: &Path) -> Result<Graph> {
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
     let graph_inputs: Vec<&str> = graph.input.iter().map(|i| i.name.as_str()).collect();
     let mut walker = Walker::new(graph.node.as_slice(), &graph.initializer, &graph_inputs)?;
+    walker.model_dir =
+        Some(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf());
     let input = graph
         .input
         .iter()
@@ -167,6 +174,8 @@ struct Walker<'a> {
     at_input: bool,
     ops: Vec<Op>,
     notes: Vec<String>,
+    /// The folder of the model file, where external tensor data lie.
+    model_dir: Option<PathBuf>,
 }
 
 impl<'a> Walker<'a> {
@@ -253,6 +262,7 @@ impl<'a> Walker<'a> {
             at_input: true,
             ops: Vec::new(),
             notes: Vec::new(),
+            model_dir: None,
         })
     }
 
@@ -265,6 +275,7 @@ impl<'a> Walker<'a> {
             return Ok(t.clone());
         }
         match self.initializers.get(name) {
+            Some(t) if !t.external_data.is_empty() => decode(&with_external_data(t, self.model_dir.as_deref())?),
             Some(t) => decode(t),
             None => {
                 Err(unsupported(node, format!("input '{name}' must be a constant (an initializer or a Constant node)")))
@@ -368,6 +379,16 @@ impl<'a> Walker<'a> {
         if node.domain == "ai.onnx.ml" && op == "Scaler" {
             self.at_input = false;
             return self.scaler(node);
+        }
+        if node.domain == "ai.onnx.ml" && op == "Normalizer" {
+            let norm = attr_string(node, "norm").unwrap_or_default();
+            return Err(unsupported(
+                node,
+                format!(
+                    "scikit-learn's Normalizer divides each sample by its own {norm} norm, which no fixed layer \
+                     computes; normalize the data before they reach the network and export the model without it"
+                ),
+            ));
         }
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
             return Err(ConvertError::UnsupportedOp {
@@ -1034,6 +1055,69 @@ fn constant_node_value(node: &NodeProto) -> Result<Tensor> {
         }
     }
     Err(unsupported(node, "has no supported value attribute".into()))
+}
+
+/// The largest external data file read for one tensor: 2^30 weights of 8 bytes.
+const MAX_EXTERNAL_BYTES: u64 = 8 << 30;
+
+/// `t` with its external data (PyTorch's exporter writes large weights to
+/// `MODEL.onnx.data`) read into `raw_data`. The data file is untrusted
+/// like the model: its name must be a plain relative path inside the
+/// model's folder (no `..`, no absolute path, no link out of the folder),
+/// and offset and length must lie inside the file; only those bytes are
+/// read.
+fn with_external_data(t: &TensorProto, model_dir: Option<&Path>) -> Result<TensorProto> {
+    let refuse = |message: String| ConvertError::Structure { message: format!("tensor '{}': {message}", t.name) };
+    let field = |key: &str| t.external_data.iter().find(|e| e.key == key).map(|e| e.value.as_str());
+    let location = field("location").ok_or_else(|| refuse("external data without a location".into()))?;
+    let relative = Path::new(location);
+    if location.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(refuse(format!(
+            "external data location {location:?} must be a file name relative to the model's folder (no '..', no absolute path)"
+        )));
+    }
+    let dir = model_dir.ok_or_else(|| refuse("external data, but the model was not read from a file".into()))?;
+    let file = dir.join(relative);
+    let inside = match (dir.canonicalize(), file.canonicalize()) {
+        (Ok(d), Ok(f)) => f.starts_with(&d) && f.is_file(),
+        _ => false,
+    };
+    if !inside {
+        return Err(refuse(format!(
+            "external data file {} is missing, or not a file inside the model's folder",
+            file.display()
+        )));
+    }
+    let number = |key: &str| -> Result<Option<u64>> {
+        field(key)
+            .map(|v| v.parse::<u64>().map_err(|_| refuse(format!("external data {key} {v:?} is not a byte count"))))
+            .transpose()
+    };
+    let size = std::fs::metadata(&file).map_err(|e| refuse(format!("cannot read {}: {e}", file.display())))?.len();
+    let offset = number("offset")?.unwrap_or(0);
+    let length = match number("length")? {
+        Some(l) => l,
+        None => size.saturating_sub(offset),
+    };
+    if offset.checked_add(length).is_none_or(|end| end > size) || length > MAX_EXTERNAL_BYTES {
+        return Err(refuse(format!(
+            "external data at offset {offset}, length {length} does not lie inside {} ({size} bytes)",
+            file.display()
+        )));
+    }
+    use std::io::{Read, Seek, SeekFrom};
+    let mut raw = vec![0u8; length as usize];
+    std::fs::File::open(&file)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))?;
+            f.read_exact(&mut raw)
+        })
+        .map_err(|e| refuse(format!("cannot read {}: {e}", file.display())))?;
+    let mut inline = t.clone();
+    inline.external_data.clear();
+    inline.data_location = protobuf::EnumOrUnknown::new(onnx_protobuf::tensor_proto::DataLocation::DEFAULT);
+    inline.raw_data = raw;
+    Ok(inline)
 }
 
 /// Decodes an initializer from raw_data or the typed fields; floats must be finite.

@@ -141,12 +141,13 @@ impl fmt::Display for Element {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be read at all (missing, unreadable, a directory).
-    #[error("{}: cannot read the file: {source}", .path.display())]
+    #[error("{}: cannot read the file: {error}", .path.display())]
     Io {
         /// The file that could not be read.
         path: PathBuf,
-        /// What the operating system reported.
-        source: std::io::Error,
+        /// What the operating system reported (in the message, not a
+        /// `source`, so that a chain of errors says it once).
+        error: std::io::Error,
     },
     /// The contents are not a valid file of a supported format: unknown
     /// format, bad magic bytes, truncated file, ragged or non-numeric CSV,
@@ -461,7 +462,7 @@ impl Source {
                  it may be damaged or incompletely downloaded"
             ))
         } else {
-            DataError::Io { path: self.path.clone(), source: e }
+            DataError::Io { path: self.path.clone(), error: e }
         }
     }
 }
@@ -631,7 +632,7 @@ enum Format {
 /// Opens `path`, decompressing on the fly when its content is gzip, and reads
 /// the first [`HEAD`] bytes.
 fn open(path: &Path) -> Result<(Source, Input), DataError> {
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io = |error| DataError::Io { path: path.to_path_buf(), error };
     let file = fs::File::open(path).map_err(io)?;
     let file_len = file.metadata().map_err(io)?.len();
     let mut file = std::io::BufReader::new(file);
@@ -895,7 +896,7 @@ mod tests {
         let p = || PathBuf::from("data/x.npy");
         let io = DataError::Io {
             path: p(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
         };
         assert_eq!(io.to_string(), "data/x.npy: cannot read the file: No such file or directory");
         let format = DataError::Format { path: p(), message: "something is wrong".into() };

@@ -1,0 +1,150 @@
+//! Models as users export them (`tests/fixtures/users`, made by
+//! `make_user_models.py`): PyTorch MLPs from both exporters (an input
+//! Flatten, a `view` Reshape, weights in an external data file) and
+//! scikit-learn pipelines (a StandardScaler as `ai.onnx.ml` Scaler, raw
+//! features, a Normalizer, a binary classifier's Sigmoid head). Each
+//! converts to a network whose float outputs equal onnxruntime's, or is
+//! refused with the node that cannot be mapped.
+
+mod common;
+
+use common::{canonical_samples, fixture, require, softmax};
+use ttfs_convert::stage::read_model;
+use ttfs_convert::{CalibrationData, Options};
+use ttfs_cosim::stage::{self as cosim, Args, Simulator, WeightLoad};
+use ttfs_hw::target::Target;
+use ttfs_ir::Network;
+use ttfs_sim::eval::{Samples, evaluate};
+use ttfs_sim::{Prepared, encode, relu};
+use ttfs_tools::Tool;
+
+fn convert(model: &str, calib: &str) -> Network {
+    let graph = read_model(&fixture(&format!("users/{model}"))).unwrap_or_else(|e| panic!("{model}: {e:#}"));
+    let data = ttfs_data::load_data(&fixture(&format!("users/{calib}"))).unwrap();
+    ttfs_convert::convert(
+        &graph,
+        &CalibrationData { name: calib.into(), values: &data.values, count: data.count, natural_range: None },
+        &Options::default(),
+    )
+    .unwrap_or_else(|e| panic!("{model}: {e}"))
+}
+
+/// The float network's outputs (softmax of the logits when
+/// `probabilities`) equal onnxruntime's to 1e-4 of the largest, and its
+/// classes equal the reference labels where there are some.
+fn check(net: &Network, input: &str, output: &str, labels: Option<&str>, probabilities: bool) {
+    let (values, count) = canonical_samples(net, &format!("users/{input}"), None);
+    let expected = ttfs_data::load_data(&fixture(&format!("users/{output}"))).unwrap();
+    let labels = labels.map(|l| ttfs_data::load_labels(&fixture(&format!("users/{l}"))).unwrap());
+    assert_eq!(expected.count, count);
+    let model = Prepared::new(net);
+    let len = net.input.shape.iter().product::<usize>();
+    for (i, raw) in values.chunks(len).enumerate() {
+        let (x0, _) = encode::continuous(net, raw);
+        let logits = relu::forward(&model, &x0).pop().unwrap();
+        let ours = if probabilities { softmax(&logits) } else { logits.clone() };
+        let theirs = expected.sample(i);
+        let scale = theirs.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        for (k, (a, b)) in ours.iter().zip(theirs).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * scale, "{output} sample {i} output {k}: ours {a}, onnxruntime {b}");
+        }
+        if let Some(labels) = &labels {
+            assert_eq!(ttfs_sim::argmax(&logits), labels[i], "{output} sample {i}: class");
+        }
+    }
+}
+
+/// The integer network picks the float network's class on (nearly) every
+/// reference input.
+fn discrete_agreement(net: &Network, input: &str) -> f64 {
+    let (values, _) = canonical_samples(net, &format!("users/{input}"), None);
+    let r = evaluate(
+        &Prepared::new(net),
+        Samples { values: &values, sample_len: net.input.shape.iter().product(), labels: None },
+    );
+    assert_eq!(r.discrete_closed_form_mismatches, Some(0));
+    r.agreement_discrete.unwrap()
+}
+
+#[test]
+fn pytorch_mlps_from_both_exporters_convert_exactly() {
+    for model in ["torch_mlp_script", "torch_mlp_dynamo", "torch_mlp_dynamo_inline", "torch_mlp_view"] {
+        let net = convert(&format!("{model}.onnx"), "torch_mlp_ref_input.npy");
+        assert!(
+            net.notes.iter().any(|n| n.contains("at the input is folded into")),
+            "{model}: the input Flatten is folded away: {:?}",
+            net.notes
+        );
+        assert!(net.layers.iter().all(|l| l.kind() == "dense"), "{model}: only dense layers");
+        check(&net, "torch_mlp_ref_input.npy", &format!("{model}_ref_output.npy"), None, false);
+        let agreement = discrete_agreement(&net, "torch_mlp_ref_input.npy");
+        assert!(agreement >= 0.99, "{model}: discrete agreement {agreement}");
+    }
+}
+
+/// The TorchScript export, built and co-simulated: every spike on its tick.
+#[test]
+fn a_pytorch_mlp_cosimulates_exactly() {
+    let Some(_) = require(Tool::Verilator) else { return };
+    let net = convert("torch_mlp_script.onnx", "torch_mlp_ref_input.npy");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.json");
+    std::fs::write(&path, net.to_json()).unwrap();
+    let report = cosim::run(&Args {
+        input: path,
+        data: fixture("users/torch_mlp_ref_input.npy"),
+        labels: None,
+        count: Some(20),
+        lanes: vec![],
+        target: Target::Ice40Up5k,
+        simulator: Simulator::Verilator,
+        load: WeightLoad::Preload,
+        trace: None,
+        trace_sample: 0,
+        trust_design: false,
+    })
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(report.difference(), None);
+    assert_eq!(report.samples, 20);
+}
+
+#[test]
+fn scikit_learn_pipelines_with_a_scaler_and_raw_features_convert_exactly() {
+    for model in ["wine_scaler_mlp", "wine_raw_mlp"] {
+        let net = convert(&format!("{model}.onnx"), "wine/train_features.csv.gz");
+        check(
+            &net,
+            &format!("{model}_ref_input.npy"),
+            &format!("{model}_ref_output.npy"),
+            Some(&format!("{model}_ref_label.npy")),
+            true,
+        );
+    }
+}
+
+/// skl2onnx's binary head (Sigmoid, then [1 − p, p]) becomes the logits
+/// [0, z]: their softmax is exactly [1 − σ(z), σ(z)].
+#[test]
+fn a_binary_classifier_gets_two_logits_with_the_same_decision() {
+    let net = convert("cancer_binary_mlp.onnx", "cancer/train_features.csv.gz");
+    assert_eq!(net.classes(), 2);
+    assert!(net.notes.iter().any(|n| n.contains("one logit z")), "{:?}", net.notes);
+    check(
+        &net,
+        "cancer_binary_mlp_ref_input.npy",
+        "cancer_binary_mlp_ref_output.npy",
+        Some("cancer_binary_mlp_ref_label.npy"),
+        true,
+    );
+}
+
+#[test]
+fn a_normalizer_is_refused_with_the_reason() {
+    let error = format!("{:#}", read_model(&fixture("users/wine_normalizer_mlp.onnx")).unwrap_err());
+    assert!(
+        error.contains("wine_normalizer_mlp.onnx")
+            && error.contains("node 'Normalizer'")
+            && error.contains("divides each sample by its own L2 norm"),
+        "{error}"
+    );
+}
