@@ -269,3 +269,18 @@ fn a_layer_without_outputs_is_refused_on_load() {
     let err = ttfs_ir::Network::from_json(&json.to_string()).unwrap_err().to_string();
     assert!(err.contains("layers[0] (MatMul)") && err.contains("has no values"), "{err}");
 }
+
+/// A version 1 description (one input range for all features) still
+/// loads; per-feature ranges need version 2.
+#[test]
+fn version_1_descriptions_still_load() {
+    let net = common::convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(100), &Default::default());
+    let mut json: serde_json::Value = serde_json::from_str(&net.to_json()).unwrap();
+    assert_eq!(json["version"], 2);
+    json["version"] = 1.into();
+    let old = ttfs_ir::Network::from_json(&json.to_string()).expect("version 1 loads");
+    assert_eq!(old.input.feature_ranges, None);
+    json["input"]["feature_ranges"] = serde_json::json!(vec![[0.0, 16.0]; 64]);
+    let error = ttfs_ir::Network::from_json(&json.to_string()).unwrap_err().to_string();
+    assert!(error.contains("input.feature_ranges") && error.contains("version 2"), "{error}");
+}

@@ -155,12 +155,20 @@ fn convert_random(
     let len: usize = graph.data_shape.iter().product();
     let count = 24;
     let values = rng.vec(len * count, 0.0, 10.0);
+    // Half the networks read one range for all inputs, half a range per
+    // input (folded into the first layer), both exact.
+    let per_feature = rng.below(2) == 0;
     let options = Options {
         neuron,
         margin: 0.5,
         time_bits: vec![time_bits],
         weight_bits: vec![weight_bits],
-        input_range: Some([0.0, 10.0]),
+        input_range: (!per_feature).then_some([0.0, 10.0]),
+        input_encoding: if per_feature {
+            ttfs_convert::InputEncoding::PerFeature
+        } else {
+            ttfs_convert::InputEncoding::Global
+        },
     };
     let calib = CalibrationData { name: "random".into(), values: &values, count, natural_range: None };
     let net = convert::convert(graph, &calib, &options).expect("random network converts");

@@ -148,3 +148,67 @@ fn a_normalizer_is_refused_with_the_reason() {
         "{error}"
     );
 }
+
+/// Accuracy of the float (ReLU) and integer networks on a labelled split.
+fn accuracies(net: &Network, features: &str, labels: &str) -> (f64, f64) {
+    let (values, n) = canonical_samples(net, &format!("users/{features}"), None);
+    let labels = common::labels(&format!("users/{labels}"), n);
+    let r = evaluate(
+        &Prepared::new(net),
+        Samples { values: &values, sample_len: net.input.shape.iter().product(), labels: Some(&labels) },
+    );
+    (r.accuracy_relu.unwrap(), r.accuracy_discrete.unwrap())
+}
+
+fn convert_with(model: &str, calib: &str, encoding: ttfs_convert::InputEncoding) -> Network {
+    let graph = read_model(&fixture(&format!("users/{model}"))).unwrap();
+    let data = ttfs_data::load_data(&fixture(&format!("users/{calib}"))).unwrap();
+    ttfs_convert::convert(
+        &graph,
+        &CalibrationData { name: calib.into(), values: &data.values, count: data.count, natural_range: None },
+        &Options { input_encoding: encoding, ..Options::default() },
+    )
+    .unwrap()
+}
+
+/// Raw tabular features on different scales (breast cancer: spans from
+/// 0.02 to 4,000) each get their own input range, so the integer network
+/// keeps the float network's accuracy; one shared range loses a third of it.
+#[test]
+fn features_on_different_scales_each_use_the_whole_input_window() {
+    use ttfs_convert::InputEncoding;
+    let per_feature = convert("cancer_binary_mlp.onnx", "cancer/train_features.csv.gz");
+    let ranges = per_feature.input.feature_ranges.as_ref().expect("auto chose per-feature ranges");
+    assert_eq!(ranges.len(), 30);
+    let (float, discrete) = accuracies(&per_feature, "cancer/test_features.csv.gz", "cancer/test_labels.csv.gz");
+    assert!((float - 0.958).abs() < 1e-3, "scikit-learn measured 0.958: {float}");
+    assert!(discrete >= float - 0.01, "per-feature: float {float}, discrete {discrete}");
+    let shared = convert_with("cancer_binary_mlp.onnx", "cancer/train_features.csv.gz", InputEncoding::Global);
+    assert!(shared.input.feature_ranges.is_none());
+    let (_, squashed) = accuracies(&shared, "cancer/test_features.csv.gz", "cancer/test_labels.csv.gz");
+    assert!(squashed < discrete - 0.2, "one shared range squashes the small features: {squashed}");
+    // With the scaler in the pipeline the wine MLP stays exact in integers.
+    let wine = convert("wine_scaler_mlp.onnx", "wine/train_features.csv.gz");
+    assert_eq!(accuracies(&wine, "wine/test_features.csv.gz", "wine/test_labels.csv.gz"), (1.0, 1.0));
+    // A description with per-feature ranges round-trips through net.json.
+    assert_eq!(Network::from_json(&per_feature.to_json()).unwrap(), per_feature);
+}
+
+/// Bytes (0..255) fed to a model calibrated on [0, 1] pixels: `sim` says
+/// the data do not match the calibration.
+#[test]
+fn bytes_into_a_unit_range_model_are_warned_about() {
+    let net = convert("torch_mlp_script.onnx", "torch_mlp_ref_input.npy");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.json");
+    std::fs::write(&path, net.to_json()).unwrap();
+    let report = ttfs_flow::sim_stage::run(&ttfs_flow::sim_stage::Args {
+        network: path,
+        data: fixture("mnist/t10k-images-idx3-ubyte.gz"),
+        labels: None,
+        count: Some(50),
+    })
+    .unwrap();
+    let warnings = ttfs_flow::sim_stage::warnings(&report);
+    assert!(warnings.iter().any(|w| w.contains("outside the range the network was calibrated on")), "{warnings:?}");
+}

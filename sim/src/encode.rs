@@ -3,15 +3,17 @@
 
 use ttfs_ir::Network;
 
-/// Maps raw values (canonical layout) to `x0 = clamp((v − p)/(r − p), 0, 1)`.
+/// Maps raw values (canonical layout) to `x0 = clamp((v − p)/(r − p), 0, 1)`,
+/// with each element's own `[p, r]` ([`ttfs_ir::Input::range_of`]).
 ///
 /// Returns the values and how many fell outside `[p, r]`.
 pub fn continuous(net: &Network, raw: &[f64]) -> (Vec<f64>, usize) {
-    let [p, r] = net.input.range;
     let mut clipped = 0;
     let x0 = raw
         .iter()
-        .map(|&v| {
+        .enumerate()
+        .map(|(i, &v)| {
+            let [p, r] = net.input.range_of(i);
             let x = (v - p) / (r - p);
             if !(0.0..=1.0).contains(&x) {
                 clipped += 1;
@@ -28,10 +30,11 @@ pub fn continuous(net: &Network, raw: &[f64]) -> (Vec<f64>, usize) {
 /// Assumes a network with integer coding (b1); for 8-bit images with
 /// `[p, r] = [0, 255]` and `T_0 = 255`, `q0` is the pixel itself.
 pub fn discrete(net: &Network, raw: &[f64]) -> Vec<i64> {
-    let [p, r] = net.input.range;
     let ticks = net.input.code.expect("integer input coding").ticks as f64;
     raw.iter()
-        .map(|&v| {
+        .enumerate()
+        .map(|(i, &v)| {
+            let [p, r] = net.input.range_of(i);
             // Multiply before dividing so integral pixel ranges map exactly.
             let q = (ticks * (v - p) / (r - p) + 0.5).floor();
             if q.is_nan() { 0 } else { q.clamp(0.0, ticks) as i64 }

@@ -84,12 +84,14 @@ pub struct Folded {
     pub notes: Vec<String>,
 }
 
-/// Folds `graph` for the input range `[p, r]`.
+/// Folds `graph` for the input ranges `[p_i, r_i]`, one per canonical
+/// input element.
 ///
-/// Guarantees: the layers compute, on `x0 = (v − p)/(r − p)`, exactly what
-/// the graph computes on v (up to float rounding); the last layer is a
-/// dense output layer and every other weight layer is followed by ReLU.
-pub fn fold(graph: &Graph, range: [f64; 2]) -> Result<Folded> {
+/// Guarantees: the layers compute, on `x0_i = (v_i − p_i)/(r_i − p_i)`,
+/// exactly what the graph computes on v (up to float rounding); the last
+/// layer is a dense output layer and every other weight layer is followed
+/// by ReLU. Assumes `ranges` has one entry per canonical input element.
+pub fn fold(graph: &Graph, ranges: &[[f64; 2]]) -> Result<Folded> {
     let input_shape: Vec<usize> = graph.data_permutation.iter().map(|&a| graph.data_shape[a]).collect();
     let n: usize = input_shape.iter().product();
     let mut state = State {
@@ -101,7 +103,10 @@ pub fn fold(graph: &Graph, range: [f64; 2]) -> Result<Folded> {
         open_through: None,
         notes: Vec::new(),
     };
-    state.pending.affine("input encoding", &vec![range[1] - range[0]; n], &vec![range[0]; n]);
+    debug_assert_eq!(ranges.len(), n);
+    let scale: Vec<f64> = ranges.iter().map(|[p, r]| r - p).collect();
+    let offset: Vec<f64> = ranges.iter().map(|[p, _]| *p).collect();
+    state.pending.affine("input encoding", &scale, &offset);
     state.pending.sources.clear();
     for op in &graph.ops {
         state.op(op)?;

@@ -36,15 +36,84 @@ pub struct Options {
     pub time_bits: Vec<u32>,
     /// Weight bits: one value for every weight layer, or one per weight layer.
     pub weight_bits: Vec<u32>,
-    /// The raw input range `[p, r]`; `None` derives it from the calibration data.
+    /// The raw input range `[p, r]` for every feature; `None` derives the
+    /// ranges from the calibration data (see `input_encoding`).
     pub input_range: Option<[f64; 2]>,
+    /// One range for all features or one per feature, when the ranges come
+    /// from the calibration data.
+    pub input_encoding: InputEncoding,
+}
+
+/// How raw input values are mapped onto the input window when no
+/// `--input-range` is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputEncoding {
+    /// Per feature when one shared range would leave a feature less than
+    /// one input code step of resolution (features on very different
+    /// scales, as raw tabular data); one shared range otherwise, and always
+    /// for byte data (`[0, 255]`).
+    #[default]
+    Auto,
+    /// Each feature's own calibration range `[min_i, max_i]`, widened by
+    /// [`PER_FEATURE_MARGIN`] of its span on each side (a feature constant
+    /// in the calibration data keeps the shared range).
+    PerFeature,
+    /// One range `[min, max]` over all features.
+    Global,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { neuron: NeuronModel::B1, margin: 0.5, time_bits: vec![8], weight_bits: vec![8], input_range: None }
+        Options {
+            neuron: NeuronModel::B1,
+            margin: 0.5,
+            time_bits: vec![8],
+            weight_bits: vec![8],
+            input_range: None,
+            input_encoding: InputEncoding::Auto,
+        }
     }
 }
+
+/// Per-feature ranges in the data's layout, or `None` for one shared
+/// `range`, as `encoding` decides from the calibration data.
+fn feature_ranges(
+    calib: &CalibrationData,
+    input_len: usize,
+    range: [f64; 2],
+    encoding: InputEncoding,
+    input_ticks: u32,
+) -> Option<Vec<[f64; 2]>> {
+    let mut ranges = vec![[f64::INFINITY, f64::NEG_INFINITY]; input_len];
+    for sample in calib.values.chunks(input_len) {
+        for (r, &v) in ranges.iter_mut().zip(sample) {
+            r[0] = r[0].min(v);
+            r[1] = r[1].max(v);
+        }
+    }
+    let step = (range[1] - range[0]) / f64::from(input_ticks.max(1));
+    let squashed = ranges.iter().any(|[p, r]| r > p && r - p < step);
+    for r in &mut ranges {
+        let span = r[1] - r[0];
+        if span > 0.0 {
+            // Unseen data go a little beyond the calibration samples; a
+            // tenth of the span on each side costs a fraction of a bit.
+            *r = [r[0] - PER_FEATURE_MARGIN * span, r[1] + PER_FEATURE_MARGIN * span];
+        } else {
+            // A feature constant in the calibration data keeps the shared range.
+            *r = range;
+        }
+    }
+    match encoding {
+        InputEncoding::Global => None,
+        InputEncoding::Auto if !squashed => None,
+        _ => Some(ranges),
+    }
+}
+
+/// How far a per-feature range reaches beyond the calibration data, as a
+/// fraction of the feature's span on each side.
+pub const PER_FEATURE_MARGIN: f64 = 0.1;
 
 /// Representative data for calibration, in the model's data layout.
 pub struct CalibrationData<'a> {
@@ -104,14 +173,22 @@ pub fn convert_observed(
             "input range {range:?} is empty; pass --input-range P,R with P < R (the calibration data are constant)"
         )));
     }
+    // Byte data and an explicit --input-range keep one range for all.
+    let per_feature = match (options.input_range, calib.natural_range) {
+        (None, None) => {
+            let ticks = options.time_bits.first().map_or(255, |&b| (1u32 << b.min(16)) - 1);
+            feature_ranges(calib, input_len, range, options.input_encoding, ticks)
+        }
+        _ => None,
+    };
     let flattened = graph.without_input_flatten();
     let mut net = match &flattened {
         Some((flat, note)) => {
-            let mut net = import(flat, range, calib, options)?;
+            let mut net = import(flat, range, per_feature.as_deref(), calib, options)?;
             net.notes.push(note.clone());
             net
         }
-        None => import(graph, range, calib, options)?,
+        None => import(graph, range, per_feature.as_deref(), calib, options)?,
     };
     after(passes::IMPORT.0, &net)?;
     let canonical: Vec<f64> = calib.values.chunks(input_len).flat_map(|s| net.input.to_canonical(s)).collect();
@@ -122,8 +199,41 @@ pub fn convert_observed(
 
 /// The import step: the graph folded into float layers on the encoded
 /// input, as a network description without windows or integer parameters.
-fn import(graph: &Graph, range: [f64; 2], calib: &CalibrationData, options: &Options) -> Result<Network> {
-    let mut folded = fold::fold(graph, range)?;
+fn import(
+    graph: &Graph,
+    range: [f64; 2],
+    per_feature: Option<&[[f64; 2]]>,
+    calib: &CalibrationData,
+    options: &Options,
+) -> Result<Network> {
+    let mut input = Input {
+        shape: graph.data_permutation.iter().map(|&a| graph.data_shape[a]).collect(),
+        data_shape: graph.data_shape.clone(),
+        data_permutation: graph.data_permutation.clone(),
+        range,
+        feature_ranges: None,
+        window: Window { t_min: 0.0, t_max: 1.0 },
+        code: None,
+    };
+    // Ranges come in the data's layout; the network's are canonical.
+    input.feature_ranges = per_feature.map(|ranges| {
+        let lows = input.to_canonical(&ranges.iter().map(|r| r[0]).collect::<Vec<_>>());
+        let highs = input.to_canonical(&ranges.iter().map(|r| r[1]).collect::<Vec<_>>());
+        let mut ranges: Vec<[f64; 2]> = lows.into_iter().zip(highs).map(|(p, r)| [p, r]).collect();
+        // An image's ranges are per channel: only a per-channel scale folds
+        // into a convolution (every position shares its kernel).
+        if let &[c, h, w] = input.shape.as_slice() {
+            for channel in ranges.chunks_mut(h * w).take(c) {
+                let lo = channel.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
+                let hi = channel.iter().map(|r| r[1]).fold(f64::NEG_INFINITY, f64::max);
+                channel.fill([lo, hi]);
+            }
+        }
+        ranges
+    });
+    let n: usize = input.shape.iter().product();
+    let ranges: Vec<[f64; 2]> = (0..n).map(|i| input.range_of(i)).collect();
+    let mut folded = fold::fold(graph, &ranges)?;
     let mut notes = graph.notes.clone();
     notes.extend(folded.notes);
     if let Some(Layer::Dense(out)) = folded.layers.last_mut()
@@ -140,15 +250,15 @@ fn import(graph: &Graph, range: [f64; 2], calib: &CalibrationData, options: &Opt
             out.name
         ));
     }
-    let shape = folded.input_shape.clone();
-    let input = Input {
-        shape: shape.clone(),
-        data_shape: graph.data_shape.clone(),
-        data_permutation: graph.data_permutation.clone(),
-        range,
-        window: Window { t_min: 0.0, t_max: 1.0 },
-        code: None,
-    };
+    debug_assert_eq!(folded.input_shape, input.shape);
+    if let Some(ranges) = &input.feature_ranges {
+        let spans: Vec<f64> = ranges.iter().map(|[p, r]| r - p).collect();
+        let (lo, hi) = spans.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+        notes.push(format!(
+            "each of the {} input features has its own range (its calibration range plus a tenth of its span on each side; spans from {lo:.3} to {hi:.3}), folded into the first layer, so that every feature uses the whole input window",
+            ranges.len()
+        ));
+    }
     Ok(Network {
         format: FORMAT.into(),
         version: VERSION,

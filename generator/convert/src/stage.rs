@@ -146,14 +146,12 @@ fn dump_paths(output: &Path, passes: &[String], force: bool) -> Result<Vec<(Stri
 
 /// What `convert` and `passes run` print about the description they wrote.
 fn summary(net: &Network, output: &Path) -> String {
-    let mut out = format!(
-        "wrote {} ({} neuron, {} layers, input range [{}, {}])\n",
-        output.display(),
-        net.neuron.as_str(),
-        net.layers.len(),
-        net.input.range[0],
-        net.input.range[1]
-    );
+    let range = match &net.input.feature_ranges {
+        Some(r) => format!("a range per input feature ({})", r.len()),
+        None => format!("input range [{}, {}]", net.input.range[0], net.input.range[1]),
+    };
+    let mut out =
+        format!("wrote {} ({} neuron, {} layers, {range})\n", output.display(), net.neuron.as_str(), net.layers.len());
     for note in &net.notes {
         out.push_str(&format!("note: {note}\n"));
     }

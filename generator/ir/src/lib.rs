@@ -27,8 +27,9 @@ use std::path::{Path, PathBuf};
 
 /// The value of [`Network::format`].
 pub const FORMAT: &str = "ttfs-net";
-/// The schema version this crate reads and writes.
-pub const VERSION: u32 = 1;
+/// The schema version this crate writes; it reads every version from 1 (a
+/// version 1 description has one input range for all features).
+pub const VERSION: u32 = 2;
 
 /// A converted TTFS network.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -89,8 +90,14 @@ pub struct Input {
     /// Canonical axis `i` is data axis `data_permutation[i]`.
     pub data_permutation: Vec<usize>,
     /// The raw value range `[p, r]` mapped onto the input window: a value v
-    /// becomes `x0 = (v − p)/(r − p)`, clipped to `[0, 1]`.
+    /// becomes `x0 = (v − p)/(r − p)`, clipped to `[0, 1]` (unless
+    /// `feature_ranges` gives each element its own).
     pub range: [f64; 2],
+    /// Per-feature ranges `[p_i, r_i]`, one per element of `shape` in
+    /// canonical order (version 2): features on different scales each use
+    /// the whole input window. Absent: `range` for every element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_ranges: Option<Vec<[f64; 2]>>,
     /// The continuous input window, always `[0, 1]`.
     pub window: Window,
     /// Integer input coding; `None` for α/J networks.
@@ -321,6 +328,11 @@ pub struct Source {
 }
 
 impl Input {
+    /// The raw range `[p, r]` of canonical element `i`.
+    pub fn range_of(&self, i: usize) -> [f64; 2] {
+        self.feature_ranges.as_ref().and_then(|r| r.get(i).copied()).unwrap_or(self.range)
+    }
+
     /// Reorders one sample from the model's data layout (`data_shape`) into
     /// the canonical layout (`shape`). Assumes `sample.len()` is the input size.
     pub fn to_canonical(&self, sample: &[f64]) -> Vec<f64> {
@@ -463,7 +475,7 @@ impl Network {
             found => return Err(IrError::Format { found: found.unwrap_or("(none)").to_string() }),
         }
         match value.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) if (1..=u64::from(VERSION)).contains(&v) => {}
             found => return Err(IrError::Version { found: found.map_or(0, |v| v.min(u64::from(u32::MAX)) as u32) }),
         }
         let net: Network = serde_json::from_value(value).map_err(|e| IrError::Parse(e.to_string()))?;

@@ -47,6 +47,8 @@ pub struct Summary {
     pub input_shape: Vec<usize>,
     /// Raw input range.
     pub input_range: [f64; 2],
+    /// Number of per-feature input ranges (0: one range for all).
+    pub feature_ranges: usize,
     /// T_0.
     pub input_ticks: Option<u32>,
     /// Layers.
@@ -105,6 +107,7 @@ pub fn summarize(net: &Network) -> Summary {
         neuron: net.neuron.as_str().to_string(),
         input_shape: net.input.shape.clone(),
         input_range: net.input.range,
+        feature_ranges: net.input.feature_ranges.as_ref().map_or(0, Vec::len),
         input_ticks: net.input.code.map(|c| c.ticks),
         parameters: layers.iter().map(|l| l.parameters).sum(),
         memory_bits: layers.iter().map(|l| l.memory_bits).sum(),
@@ -130,13 +133,16 @@ fn or_dash<T: ToString>(v: Option<T>) -> String {
 
 /// Renders the summary as a table.
 pub fn render(s: &Summary) -> String {
+    let range = if s.feature_ranges > 0 {
+        "a range per feature".to_string()
+    } else {
+        format!("[{}, {}]", s.input_range[0], s.input_range[1])
+    };
     let mut out = format!(
-        "network {} ({} neuron): input {} in [{}, {}], {} ticks\n\n",
+        "network {} ({} neuron): input {} in {range}, {} ticks\n\n",
         s.name,
         s.neuron,
         shape(&s.input_shape),
-        s.input_range[0],
-        s.input_range[1],
         or_dash(s.input_ticks)
     );
     out.push_str("#  layer              kind      in → out                window [t_min, t_max]   X_n      T    β    w  I   V   params   mem bits\n");

@@ -21,7 +21,7 @@ pub enum IrError {
     },
     /// The schema version is not supported.
     #[error(
-        "network description version {found} is not supported (this ttfs reads version {VERSION}); convert the model again"
+        "network description version {found} is not supported (this ttfs reads versions 1 to {VERSION}); convert the model again"
     )]
     Version {
         /// The version found.
@@ -72,7 +72,7 @@ impl Network {
         if self.format != FORMAT {
             return Err(IrError::Format { found: self.format.clone() });
         }
-        if self.version != VERSION {
+        if !(1..=VERSION).contains(&self.version) {
             return Err(IrError::Version { found: self.version });
         }
         self.validate_input()?;
@@ -151,6 +151,23 @@ impl Network {
         check_finite("input.range", &input.range)?;
         if input.range[0] >= input.range[1] {
             return Err(invalid("input.range", format!("{:?} must satisfy p < r", input.range)));
+        }
+        if let Some(ranges) = &input.feature_ranges {
+            let n = input.shape.iter().product::<usize>();
+            if self.version < 2 || ranges.len() != n {
+                return Err(invalid(
+                    "input.feature_ranges",
+                    format!("has {} ranges; a version 2 description gives one per input element ({n})", ranges.len()),
+                ));
+            }
+            for (i, [p, r]) in ranges.iter().enumerate() {
+                if !(p.is_finite() && r.is_finite() && p < r) {
+                    return Err(invalid(
+                        format!("input.feature_ranges[{i}]"),
+                        format!("[{p}, {r}] must be finite with p < r"),
+                    ));
+                }
+            }
         }
         if input.window.t_min != 0.0 || input.window.t_max != 1.0 {
             return Err(invalid("input.window", "the input window is [0, 1]"));

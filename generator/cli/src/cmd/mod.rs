@@ -53,6 +53,22 @@ pub struct PassOptions {
     /// for byte data, else the calibration data's min and max).
     #[arg(long, value_name = "P,R", value_parser = parse_range, allow_hyphen_values = true)]
     pub input_range: Option<[f64; 2]>,
+    /// Without --input-range: one range for all features, one per feature,
+    /// or per feature only when a shared range would squash a feature
+    /// below one input code step (raw tabular data).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_encoding: InputEncoding,
+}
+
+/// `--input-encoding`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum InputEncoding {
+    /// Per feature when features are on very different scales.
+    Auto,
+    /// Each feature's calibration range.
+    PerFeature,
+    /// One range for all features.
+    Global,
 }
 
 impl PassOptions {
@@ -64,6 +80,11 @@ impl PassOptions {
             time_bits: self.time_bits.clone(),
             weight_bits: self.weight_bits.clone(),
             input_range: self.input_range,
+            input_encoding: match self.input_encoding {
+                InputEncoding::Auto => ttfs_convert::InputEncoding::Auto,
+                InputEncoding::PerFeature => ttfs_convert::InputEncoding::PerFeature,
+                InputEncoding::Global => ttfs_convert::InputEncoding::Global,
+            },
         }
     }
 }

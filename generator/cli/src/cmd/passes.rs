@@ -20,7 +20,7 @@ enum Action {
     List,
     /// Run a pass and every pass after it on a network description (e.g.
     /// quantize again at other bits).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 #[derive(clap::Args)]
