@@ -79,8 +79,26 @@ fn flow_then_sim_and_inspect_as_json() {
     assert!(ok);
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["layers"].as_array().unwrap().len(), 2);
-    // Running the flow again into its own directory is allowed.
+    // A re-run that fails part way leaves the earlier results as they were
+    // and nothing half-written beside them.
+    std::fs::write(out.join("hw/earlier.txt"), "from the first run").unwrap();
+    let cycle = format!("{}/../../tests/hostile/cycle.onnx", env!("CARGO_MANIFEST_DIR"));
+    let train = fixture("digits/train_images.csv.gz");
+    let (ok, _, stderr) =
+        ttfs(&["flow", &cycle, "--calib", &train, "--data", data.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("cycle"), "{stderr}");
+    assert!(out.join("hw/earlier.txt").exists() && out.join("report.html").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ttfs-flow"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Running the flow again into its own directory replaces it whole.
     assert!(ttfs(&["flow", "-o", out.to_str().unwrap()]).0);
+    assert!(!out.join("hw/earlier.txt").exists(), "old files are not mixed with new ones");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!report.contains(".ttfs-flow-") && report.contains(out.to_str().unwrap()), "{report}");
 }
 
 #[test]

@@ -80,7 +80,9 @@ pub struct FlowResult {
 }
 
 /// Prepares DIR: creates it, or accepts it when empty or written by an earlier flow.
-fn prepare(dir: &Path) -> Result<()> {
+/// Refuses an output directory that holds something `ttfs flow` did not
+/// write (an empty one, or an earlier flow's, may be replaced).
+fn check_output(dir: &Path) -> Result<()> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_none();
         if !empty && !dir.join(MARKER).exists() {
@@ -90,9 +92,28 @@ fn prepare(dir: &Path) -> Result<()> {
             );
         }
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(dir.join(MARKER), "written by ttfs flow\n")
-        .with_context(|| format!("cannot write in {}", dir.display()))
+    Ok(())
+}
+
+/// Puts the finished `staged` directory at `dir`, replacing an earlier
+/// flow's directory whole (never merging old files with new ones).
+fn install(staged: &Path, dir: &Path, parent: &Path) -> Result<()> {
+    let cannot = || format!("cannot move the results into {}", dir.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A temporary directory is private (0700); results are ordinary files.
+        std::fs::set_permissions(staged, std::fs::Permissions::from_mode(0o755)).with_context(cannot)?;
+    }
+    if dir.exists() {
+        let old = tempfile::Builder::new().prefix(".ttfs-flow-old-").tempdir_in(parent).with_context(cannot)?;
+        std::fs::rename(dir, old.path().join("previous")).with_context(cannot)?;
+        std::fs::rename(staged, dir).with_context(cannot)?;
+        // `old` and the earlier results in it are removed here.
+    } else {
+        std::fs::rename(staged, dir).with_context(cannot)?;
+    }
+    Ok(())
 }
 
 fn unpack(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
@@ -154,8 +175,35 @@ fn status_word(status: StageStatus) -> &'static str {
 }
 
 /// Runs the pipeline, writes the report, and returns the summary to print.
+///
+/// Everything is written into a staging directory beside `args.output`
+/// that replaces it whole once the flow has run to the end (with every
+/// stage ok, skipped or FAILED): an error part way leaves an earlier
+/// flow's results as they were and no half-written directory.
 pub fn run(args: &Args) -> Result<String> {
-    prepare(&args.output)?;
+    check_output(&args.output)?;
+    let parent = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".ttfs-flow-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    let outcome = run_in(args, staging.path());
+    match &outcome {
+        Ok(_) => {}
+        Err(e) if e.is::<FlowFailed>() => {}
+        // The staging directory is removed when `staging` drops.
+        Err(_) => return outcome,
+    }
+    install(&staging.keep(), &args.output, parent)?;
+    outcome
+}
+
+/// The pipeline, writing into `dir` (the staging directory); paths in what
+/// it reports name `args.output`, where the results will be.
+fn run_in(args: &Args, dir: &Path) -> Result<String> {
+    std::fs::write(dir.join(MARKER), "written by ttfs flow\n")
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
     let (model, calib, data, labels) = match &args.model {
         Some(model) => {
             let data = args.data.clone().context("--data is required with a model")?;
@@ -166,7 +214,7 @@ pub fn run(args: &Args) -> Result<String> {
             (model.clone(), calib, data, args.labels.clone())
         }
         None => {
-            let bundled = args.output.join("bundled");
+            let bundled = dir.join("bundled");
             std::fs::create_dir_all(&bundled)?;
             (
                 unpack(&bundled, "digits_mlp.onnx", DIGITS_MODEL)?,
@@ -181,7 +229,7 @@ pub fn run(args: &Args) -> Result<String> {
     let mut notes = Vec::new();
 
     p.start("convert");
-    let network = args.output.join("net.json");
+    let network = dir.join("net.json");
     let text = convert_cmd::run(&convert_cmd::Args {
         model: model.clone(),
         calib,
@@ -200,7 +248,7 @@ pub fn run(args: &Args) -> Result<String> {
         labels: labels.clone(),
         count: None,
     })?;
-    std::fs::write(args.output.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
+    std::fs::write(dir.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
     p.finish(
         "sim",
         StageStatus::Ok,
@@ -214,7 +262,7 @@ pub fn run(args: &Args) -> Result<String> {
     );
 
     p.start("generate");
-    let hw = args.output.join("hw");
+    let hw = dir.join("hw");
     let generated = generate_cmd::run(&generate_cmd::Args {
         network: network.clone(),
         output: hw.clone(),
@@ -257,7 +305,7 @@ pub fn run(args: &Args) -> Result<String> {
         });
         match result {
             Ok(r) => {
-                std::fs::write(args.output.join("cosim.json"), serde_json::to_string_pretty(&r)? + "\n")?;
+                std::fs::write(dir.join("cosim.json"), serde_json::to_string_pretty(&r)? + "\n")?;
                 let bad = r.mismatched_spikes + r.mismatched_outputs + r.comparison.cycle_model_mismatches;
                 let status = if bad == 0 { StageStatus::Ok } else { StageStatus::Failed };
                 p.finish(
@@ -308,7 +356,7 @@ pub fn run(args: &Args) -> Result<String> {
         };
         match synth_cmd::run(&args_synth, &mut |step| p.step(step)) {
             Ok(r) => {
-                std::fs::write(args.output.join("synth.json"), serde_json::to_string_pretty(&r)? + "\n")?;
+                std::fs::write(dir.join("synth.json"), serde_json::to_string_pretty(&r)? + "\n")?;
                 let status = if r.timing_met && r.fits { StageStatus::Ok } else { StageStatus::Failed };
                 p.finish(
                     "synth",
@@ -339,6 +387,14 @@ pub fn run(args: &Args) -> Result<String> {
     }
     p.bar.finish_and_clear();
 
+    // Stage lines and notes name the files where they will be.
+    let (staged, shown) = (dir.display().to_string(), args.output.display().to_string());
+    for stage in &mut p.log {
+        stage.summary = stage.summary.replace(&staged, &shown);
+    }
+    for note in &mut notes {
+        *note = note.replace(&staged, &shown);
+    }
     let net = ttfs_ir::load(&network)?;
     let codes = generate_cmd::input_codes(&net, &data, None)?;
     let title = format!("{} on the {}", net.name, target);
@@ -357,10 +413,10 @@ pub fn run(args: &Args) -> Result<String> {
         resources: synth.as_ref().map(resources).unwrap_or_default(),
         notes,
     };
-    std::fs::write(args.output.join("report.md"), report::markdown(&report))?;
-    std::fs::write(args.output.join("report.html"), report::html(&report))?;
+    std::fs::write(dir.join("report.md"), report::markdown(&report))?;
+    std::fs::write(dir.join("report.html"), report::html(&report))?;
     let result = FlowResult { report, sim: Some(sim), cosim, synth };
-    std::fs::write(args.output.join("flow.json"), serde_json::to_string_pretty(&result)? + "\n")?;
+    std::fs::write(dir.join("flow.json"), serde_json::to_string_pretty(&result)? + "\n")?;
     let text = summary(&result, &args.output);
     let failed: Vec<String> = result
         .report
