@@ -118,6 +118,8 @@ fn main() {
             target: Some(case.target),
             lanes: case.lanes.clone(),
             seed: 1,
+            count: None,
+            freq_mhz: None,
             progress: false,
         });
         eprintln!("{}: {:.0} s", case.name, started.elapsed().as_secs_f64());

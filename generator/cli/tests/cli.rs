@@ -326,6 +326,20 @@ fn options_parse_alike_and_flow_needs_calibration_data() {
     ]);
     assert!(!ok);
     assert!(stderr.contains("--calib is required with a model"), "{stderr}");
+    // flow takes --count (and the pass options) like the stages it runs.
+    let out = dir.path().join("counted");
+    let run = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+        .args(["flow", model.to_str().unwrap(), "--calib", train.to_str().unwrap(), "--data", test.to_str().unwrap()])
+        .args(["--count", "20", "--time-bits", "6", "-o", out.to_str().unwrap()])
+        .env("VERILATOR", "/nonexistent/verilator")
+        .env("YOSYS", "/nonexistent/yosys")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sim: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("sim.json")).unwrap()).unwrap();
+    assert_eq!(sim["samples"], 20);
+    let net: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("net.json")).unwrap()).unwrap();
+    assert_eq!(net["input"]["code"]["time_bits"], 6);
     for command in ["flow", "synth"] {
         let (_, stdout, _) = ttfs(&[command, "--help"]);
         assert!(stdout.contains("--target") && stdout.contains("device"), "{command}: {stdout}");

@@ -62,6 +62,10 @@ pub struct Args {
     pub lanes: Vec<usize>,
     /// nextpnr's seed.
     pub seed: u64,
+    /// Use only the first N evaluation samples (sim, cosim, the cycle model).
+    pub count: Option<usize>,
+    /// The clock to ask synthesis for, MHz (default: the board's PLL clock).
+    pub freq_mhz: Option<f64>,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
 }
@@ -246,7 +250,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         network: network.clone(),
         data: data.clone(),
         labels: labels.clone(),
-        count: None,
+        count: args.count,
     })?;
     std::fs::write(dir.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
     p.finish(
@@ -269,7 +273,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         target,
         lanes: args.lanes.clone(),
         calib: Some(data.clone()),
-        calib_count: None,
+        calib_count: args.count,
         force: true,
     });
     let generated = match generated {
@@ -294,7 +298,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
             input: hw.clone(),
             data: data.clone(),
             labels: labels.clone(),
-            count: None,
+            count: args.count,
             lanes: Vec::new(),
             target,
             simulator: cosim_cmd::Simulator::Verilator,
@@ -348,10 +352,10 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         let args_synth = synth_cmd::Args {
             dir: hw.clone(),
             device: Some(target),
-            freq_mhz: None,
+            freq_mhz: args.freq_mhz,
             seed: args.seed,
             data: Some(data.clone()),
-            count: None,
+            count: args.count,
             cycles,
         };
         match synth_cmd::run(&args_synth, &mut |step| p.step(step)) {

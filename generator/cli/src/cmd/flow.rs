@@ -40,6 +40,12 @@ pub struct Args {
     /// nextpnr's placer seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Use only the first N evaluation samples (sim, cosim, cycle model).
+    #[arg(long)]
+    count: Option<usize>,
+    /// The clock to ask synthesis for, MHz (default: the board wrapper's PLL clock).
+    #[arg(long)]
+    freq: Option<f64>,
 }
 
 /// Runs `ttfs flow`; returns the summary it prints (progress goes to
@@ -55,6 +61,8 @@ pub fn run(a: Args) -> Result<String> {
         target: a.target,
         lanes: super::lanes(a.lanes, a.lanes_per_layer),
         seed: a.seed,
+        count: a.count,
+        freq_mhz: a.freq,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     })
 }
