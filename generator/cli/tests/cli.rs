@@ -340,6 +340,14 @@ fn options_parse_alike_and_flow_needs_calibration_data() {
     assert_eq!(sim["samples"], 20);
     let net: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("net.json")).unwrap()).unwrap();
     assert_eq!(net["input"]["code"]["time_bits"], 6);
+    // flow.json's figures are numbers as well as text.
+    let flow: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("flow.json")).unwrap()).unwrap();
+    let figures = flow["report"]["figures"].as_array().unwrap();
+    let samples = figures.iter().find(|f| f["name"] == "samples").unwrap();
+    assert_eq!((samples["value"].as_str(), samples["numbers"][0].as_f64()), (Some("20"), Some(20.0)));
+    let error = figures.iter().find(|f| f["name"] == "max relative logit error").unwrap();
+    assert!(error["numbers"][0].as_f64().unwrap() < 1e-9, "{error}");
     for command in ["flow", "synth"] {
         let (_, stdout, _) = ttfs(&[command, "--help"]);
         assert!(stdout.contains("--target") && stdout.contains("device"), "{command}: {stdout}");

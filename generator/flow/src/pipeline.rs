@@ -459,48 +459,106 @@ fn figures(
     synth: Option<&SynthReport>,
 ) -> Vec<Figure> {
     let mut f = Vec::new();
-    let mut add =
-        |name: &str, value: String, note: &str| f.push(Figure { name: name.into(), value, note: note.into() });
-    add("samples", sim.samples.to_string(), "");
-    add("accuracy, ReLU network", percent(sim.accuracy_relu), "");
-    add("accuracy, continuous TTFS", percent(sim.accuracy_continuous), "");
-    add("accuracy, discrete TTFS", percent(sim.accuracy_discrete), "the hardware's arithmetic");
-    add("max relative logit error", format!("{:.1e}", sim.max_rel_error_continuous), "continuous TTFS against ReLU");
+    let mut add = |name: &str, value: String, numbers: Vec<f64>, unit: &str, note: &str| {
+        f.push(Figure { name: name.into(), value, numbers, unit: unit.into(), note: note.into() })
+    };
+    let fraction = |v: Option<f64>| v.into_iter().collect::<Vec<f64>>();
+    add("samples", sim.samples.to_string(), vec![sim.samples as f64], "", "");
+    add("accuracy, ReLU network", percent(sim.accuracy_relu), fraction(sim.accuracy_relu), "fraction", "");
+    add(
+        "accuracy, continuous TTFS",
+        percent(sim.accuracy_continuous),
+        fraction(sim.accuracy_continuous),
+        "fraction",
+        "",
+    );
+    add(
+        "accuracy, discrete TTFS",
+        percent(sim.accuracy_discrete),
+        fraction(sim.accuracy_discrete),
+        "fraction",
+        "the hardware's arithmetic",
+    );
+    add(
+        "max relative logit error",
+        format!("{:.1e}", sim.max_rel_error_continuous),
+        vec![sim.max_rel_error_continuous],
+        "",
+        "continuous TTFS against ReLU",
+    );
     if let Some(s) = sim.spikes_per_neuron {
-        add("spikes per hidden neuron", format!("{s:.3}"), "mean per inference");
+        add("spikes per hidden neuron", format!("{s:.3}"), vec![s], "", "mean per inference");
     }
     if let Some(c) = cosim {
-        add("accuracy, hardware (Verilator)", percent(c.accuracy), "");
+        add("accuracy, hardware (Verilator)", percent(c.accuracy), fraction(c.accuracy), "fraction", "");
         add(
             "mismatched spikes / outputs",
             format!("{} / {}", c.mismatched_spikes, c.mismatched_outputs),
+            vec![c.mismatched_spikes as f64, c.mismatched_outputs as f64],
+            "",
             "every hidden spike's tick, every logit",
         );
         add(
             "cycles per inference",
             format!("{:.1}", c.cycles_per_inference),
+            vec![c.cycles_per_inference],
+            "cycles",
             &format!("measured; the cycle model says {:.1}", c.model_cycles_per_inference),
         );
-        add("cycles between results, streaming", format!("{:.1}", c.initiation_interval), "");
+        add(
+            "cycles between results, streaming",
+            format!("{:.1}", c.initiation_interval),
+            vec![c.initiation_interval],
+            "cycles",
+            "",
+        );
     }
     if let Some(s) = synth {
-        add("logic cells", format!("{} / {}", s.lc, s.lc_available), &format!("estimate {}", s.estimate.logic_cells));
-        add("block RAM / SPRAM / DSP", format!("{} / {} / {}", s.bram, s.spram, s.dsp), "");
-        add("Fmax (post-route)", format!("{:.2} MHz", s.fmax_mhz), &format!("nextpnr seed {}", s.seed));
-        add("clock", format!("{} MHz", s.clock_mhz), "the board PLL's output");
+        add(
+            "logic cells",
+            format!("{} / {}", s.lc, s.lc_available),
+            vec![s.lc as f64, s.lc_available as f64],
+            "",
+            &format!("estimate {}", s.estimate.logic_cells),
+        );
+        add(
+            "block RAM / SPRAM / DSP",
+            format!("{} / {} / {}", s.bram, s.spram, s.dsp),
+            vec![s.bram as f64, s.spram as f64, s.dsp as f64],
+            "",
+            "",
+        );
+        add(
+            "Fmax (post-route)",
+            format!("{:.2} MHz", s.fmax_mhz),
+            vec![s.fmax_mhz],
+            "MHz",
+            &format!("nextpnr seed {}", s.seed),
+        );
+        add("clock", format!("{} MHz", s.clock_mhz), vec![s.clock_mhz], "MHz", "the board PLL's output");
         add(
             "latency",
             format!("{:.2} µs", s.latency_us),
+            vec![s.latency_us],
+            "µs",
             &format!("mean; worst case {:.2} µs", s.latency_worst_case_us),
         );
         if s.inferences_per_second > 0.0 {
             add(
                 "µs per inference, streaming",
                 format!("{:.2} µs", 1e6 / s.inferences_per_second),
+                vec![1e6 / s.inferences_per_second],
+                "µs",
                 "images back to back",
             );
         }
-        add("inferences per second", format!("{:.0}", s.inferences_per_second), "images back to back");
+        add(
+            "inferences per second",
+            format!("{:.0}", s.inferences_per_second),
+            vec![s.inferences_per_second],
+            "1/s",
+            "images back to back",
+        );
     }
     f
 }

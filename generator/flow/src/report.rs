@@ -76,6 +76,13 @@ pub struct Figure {
     pub name: String,
     /// The value, formatted, e.g. "97.33 %".
     pub value: String,
+    /// The same value as numbers, for programs reading `flow.json` (one
+    /// per part of "a / b" values; a percentage as a fraction, 0.9733);
+    /// empty when not measured.
+    pub numbers: Vec<f64>,
+    /// The unit of `numbers` ("fraction", "MHz", "µs", "cycles", ...; empty
+    /// for counts).
+    pub unit: String,
     /// Context, e.g. "450 test digits".
     pub note: String,
 }
@@ -577,7 +584,13 @@ mod tests {
                 stage("synth", StageStatus::Failed, 12.25),
                 stage("cosim", StageStatus::Skipped, 0.0),
             ],
-            figures: vec![Figure { name: "accuracy".into(), value: "97.33 %".into(), note: "a | b".into() }],
+            figures: vec![Figure {
+                name: "accuracy".into(),
+                value: "97.33 %".into(),
+                numbers: vec![0.9733],
+                unit: "fraction".into(),
+                note: "a | b".into(),
+            }],
             layers: vec![layer("input", 64, 40.0, 64), layer("hidden", 32, 12.5, 20), layer("output", 10, 1.0, 1)],
             raster: Some(Raster {
                 sample: 3,

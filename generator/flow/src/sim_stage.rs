@@ -80,8 +80,10 @@ pub fn warnings(report: &Report) -> Vec<String> {
     out
 }
 
+/// A fraction as a percentage, the one way ttfs prints accuracies
+/// (`flow` and `sim` alike; JSON keeps the fraction).
 fn opt(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{v:.4}"))
+    v.map_or("—".into(), |v| format!("{:.2} %", 100.0 * v))
 }
 
 /// Renders the report as a table for people.
@@ -99,7 +101,7 @@ pub fn render(report: &Report) -> String {
             opt(report.accuracy_discrete)
         ),
     );
-    line("agreement with ReLU: continuous", format!("{:.4}", report.agreement_continuous));
+    line("agreement with ReLU: continuous", opt(Some(report.agreement_continuous)));
     line("agreement with ReLU: discrete", opt(report.agreement_discrete));
     line(
         "max abs / rel logit error (cont.)",
