@@ -392,7 +392,17 @@ fn lost_accuracy_is_said_loudly() {
         "{}",
         out.stdout
     );
+    // With labels the accuracy drop is named, and --strict makes it an error.
+    let labels = fixture("digits/test_labels.csv.gz");
+    let coarse_args = strings(&["sim", coarse.to_str().unwrap(), "--data", &data, "--labels", &labels]);
+    let out = ttfs_bounded(&coarse_args);
+    assert!(out.stdout.contains("points below the float network's"), "{}", out.stdout);
+    let mut strict = coarse_args.clone();
+    strict.push("--strict".into());
+    refused(&strict, &["--strict", "points below the float network"]);
     let fine = digits_net(dir.path());
-    let out = ttfs_bounded(&strings(&["sim", fine.to_str().unwrap(), "--data", &data]));
+    let out =
+        ttfs_bounded(&strings(&["sim", fine.to_str().unwrap(), "--data", &data, "--labels", &labels, "--strict"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(!out.stdout.contains("warning"), "{}", out.stdout);
 }

@@ -253,6 +253,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         count: args.count,
     })?;
     std::fs::write(dir.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
+    notes.extend(sim_cmd::warnings(&sim).into_iter().map(|w| format!("Warning: {w}.")));
     p.finish(
         "sim",
         StageStatus::Ok,

@@ -36,6 +36,9 @@ pub fn run(args: &Args) -> Result<Report> {
 
 /// Agreement with the float ReLU network below which the report warns.
 const AGREEMENT_WARNING: f64 = 0.99;
+/// Accuracy lost by the integer network, against the float one, above which
+/// the report warns (one point).
+const ACCURACY_DROP_WARNING: f64 = 0.01;
 
 /// Warnings about answers that may be wrong without anything failing: the
 /// integer network losing accuracy against the float one, data outside what
@@ -44,6 +47,16 @@ const AGREEMENT_WARNING: f64 = 0.99;
 pub fn warnings(report: &Report) -> Vec<String> {
     let mut out = Vec::new();
     let percent = |f: f64| format!("{:.1} %", 100.0 * (1.0 - f));
+    if let (Some(float), Some(discrete)) = (report.accuracy_relu, report.accuracy_discrete)
+        && float - discrete > ACCURACY_DROP_WARNING
+    {
+        out.push(format!(
+            "the integer network's accuracy {:.2} % is {:.2} points below the float network's {:.2} %",
+            100.0 * discrete,
+            100.0 * (float - discrete),
+            100.0 * float
+        ));
+    }
     if let Some(a) = report.agreement_discrete.filter(|a| *a < AGREEMENT_WARNING) {
         out.push(format!(
             "the integer network picks another class than the float ReLU network on {} of these samples: \

@@ -14,11 +14,20 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Fail (exit 1) when there is a warning: the integer network losing
+    /// accuracy or agreement against the float one, data outside the
+    /// calibration.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Runs `ttfs sim`; returns what it prints.
 pub fn run(a: Args) -> Result<String> {
     let report =
         sim_stage::run(&Request { network: a.network, data: a.data.data, labels: a.data.labels, count: a.data.count })?;
+    let warnings = sim_stage::warnings(&report);
+    if a.strict && !warnings.is_empty() {
+        anyhow::bail!("--strict: {}", warnings.join("; "));
+    }
     super::text_or_json(a.json, &report, sim_stage::render)
 }
