@@ -84,8 +84,13 @@ fn strings(args: &[&str]) -> Vec<String> {
 
 /// The digits network, converted from the real fixture into `dir`.
 fn digits_net(dir: &Path) -> PathBuf {
-    let net = dir.join("digits.json");
-    let out = ttfs_bounded(&strings(&[
+    digits_net_with(dir, "digits.json", &[])
+}
+
+/// The digits network converted into `dir/name` with `options` added.
+fn digits_net_with(dir: &Path, name: &str, options: &[&str]) -> PathBuf {
+    let net = dir.join(name);
+    let mut args = strings(&[
         "convert",
         &fixture("digits_mlp.onnx"),
         "--calib",
@@ -94,7 +99,9 @@ fn digits_net(dir: &Path) -> PathBuf {
         "300",
         "-o",
         net.to_str().unwrap(),
-    ]));
+    ]);
+    args.extend(strings(options));
+    let out = ttfs_bounded(&args);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     net
 }
@@ -368,22 +375,7 @@ fn cosim_options_that_would_check_nothing_are_refused() {
 #[test]
 fn lost_accuracy_is_said_loudly() {
     let dir = tempfile::tempdir().unwrap();
-    let coarse = dir.path().join("coarse.json");
-    let out = ttfs_bounded(&strings(&[
-        "convert",
-        &fixture("digits_mlp.onnx"),
-        "--calib",
-        &calibration("digits"),
-        "--calib-count",
-        "300",
-        "--time-bits",
-        "3",
-        "--weight-bits",
-        "3",
-        "-o",
-        coarse.to_str().unwrap(),
-    ]));
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let coarse = digits_net_with(dir.path(), "coarse.json", &["--time-bits", "3", "--weight-bits", "3"]);
     let data = fixture("digits/test_images.csv.gz");
     let out = ttfs_bounded(&strings(&["sim", coarse.to_str().unwrap(), "--data", &data]));
     assert_eq!(out.code, Some(0), "{}", out.stderr);

@@ -208,31 +208,12 @@ impl Graph {
         let k = self.ops.iter().position(|op| !matches!(op, Op::Affine { .. }))?;
         let Op::Flatten { name: flatten, order } = &self.ops[k] else { return None };
         let Some(Op::Dense { name: dense, .. }) = self.ops.get(k + 1) else { return None };
-        let rank = self.data_shape.len();
-        if rank < 2 {
+        if self.data_shape.len() < 2 {
             return None;
         }
-        // Canonical element c (row-major over the canonical shape, whose
-        // axis i is data axis data_permutation[i]) is data element
-        // canonical_to_data[c] (row-major over data_shape).
-        let mut data_strides = vec![1usize; rank];
-        for a in (0..rank - 1).rev() {
-            data_strides[a] = data_strides[a + 1] * self.data_shape[a + 1];
-        }
-        let canonical: Vec<usize> = self.data_permutation.iter().map(|&a| self.data_shape[a]).collect();
-        let n: usize = canonical.iter().product();
-        let mut canonical_to_data = Vec::with_capacity(n);
-        let mut index = vec![0usize; rank];
-        for _ in 0..n {
-            canonical_to_data.push((0..rank).map(|i| index[i] * data_strides[self.data_permutation[i]]).sum::<usize>());
-            for a in (0..rank).rev() {
-                index[a] += 1;
-                if index[a] < canonical[a] {
-                    break;
-                }
-                index[a] = 0;
-            }
-        }
+        // Canonical element c is data element canonical_to_data[c].
+        let canonical_to_data = ttfs_ir::canonical_to_data(&self.data_shape, &self.data_permutation);
+        let n = canonical_to_data.len();
         let mut ops = Vec::with_capacity(self.ops.len() - 1);
         for op in &self.ops[..k] {
             let Op::Affine { name, scale, offset } = op else { unreachable!("only affine ops before k") };

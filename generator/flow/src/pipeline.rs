@@ -111,8 +111,13 @@ fn install(staged: &Path, dir: &Path, parent: &Path) -> Result<()> {
     }
     if dir.exists() {
         let old = tempfile::Builder::new().prefix(".ttfs-flow-old-").tempdir_in(parent).with_context(cannot)?;
-        std::fs::rename(dir, old.path().join("previous")).with_context(cannot)?;
-        std::fs::rename(staged, dir).with_context(cannot)?;
+        let previous = old.path().join("previous");
+        std::fs::rename(dir, &previous).with_context(cannot)?;
+        if let Err(e) = std::fs::rename(staged, dir) {
+            // Put the earlier results back rather than lose them with `old`.
+            let _ = std::fs::rename(&previous, dir);
+            return Err(e).with_context(cannot);
+        }
         // `old` and the earlier results in it are removed here.
     } else {
         std::fs::rename(staged, dir).with_context(cannot)?;
@@ -199,7 +204,10 @@ pub fn run(args: &Args) -> Result<String> {
         // The staging directory is removed when `staging` drops.
         Err(_) => return outcome,
     }
-    install(&staging.keep(), &args.output, parent)?;
+    // On failure `staging` drops and takes the new results with it; on
+    // success its path is gone (moved to `args.output`).
+    install(staging.path(), &args.output, parent)?;
+    let _ = staging.keep();
     outcome
 }
 
@@ -459,28 +467,20 @@ fn figures(
     cosim: Option<&cosim_cmd::Report>,
     synth: Option<&SynthReport>,
 ) -> Vec<Figure> {
+    fn add(f: &mut Vec<Figure>, name: &str, value: String, numbers: Vec<f64>, unit: &str, note: &str) {
+        f.push(Figure { name: name.into(), value, numbers, unit: unit.into(), note: note.into() });
+    }
+    /// An accuracy: shown as a percentage, kept as a fraction.
+    fn accuracy(f: &mut Vec<Figure>, name: &str, v: Option<f64>, note: &str) {
+        add(f, name, percent(v), v.into_iter().collect(), "fraction", note);
+    }
     let mut f = Vec::new();
-    let mut add = |name: &str, value: String, numbers: Vec<f64>, unit: &str, note: &str| {
-        f.push(Figure { name: name.into(), value, numbers, unit: unit.into(), note: note.into() })
-    };
-    let fraction = |v: Option<f64>| v.into_iter().collect::<Vec<f64>>();
-    add("samples", sim.samples.to_string(), vec![sim.samples as f64], "", "");
-    add("accuracy, ReLU network", percent(sim.accuracy_relu), fraction(sim.accuracy_relu), "fraction", "");
+    add(&mut f, "samples", sim.samples.to_string(), vec![sim.samples as f64], "", "");
+    accuracy(&mut f, "accuracy, ReLU network", sim.accuracy_relu, "");
+    accuracy(&mut f, "accuracy, continuous TTFS", sim.accuracy_continuous, "");
+    accuracy(&mut f, "accuracy, discrete TTFS", sim.accuracy_discrete, "the hardware's arithmetic");
     add(
-        "accuracy, continuous TTFS",
-        percent(sim.accuracy_continuous),
-        fraction(sim.accuracy_continuous),
-        "fraction",
-        "",
-    );
-    add(
-        "accuracy, discrete TTFS",
-        percent(sim.accuracy_discrete),
-        fraction(sim.accuracy_discrete),
-        "fraction",
-        "the hardware's arithmetic",
-    );
-    add(
+        &mut f,
         "max relative logit error",
         format!("{:.1e}", sim.max_rel_error_continuous),
         vec![sim.max_rel_error_continuous],
@@ -488,11 +488,12 @@ fn figures(
         "continuous TTFS against ReLU",
     );
     if let Some(s) = sim.spikes_per_neuron {
-        add("spikes per hidden neuron", format!("{s:.3}"), vec![s], "", "mean per inference");
+        add(&mut f, "spikes per hidden neuron", format!("{s:.3}"), vec![s], "", "mean per inference");
     }
     if let Some(c) = cosim {
-        add("accuracy, hardware (Verilator)", percent(c.accuracy), fraction(c.accuracy), "fraction", "");
+        accuracy(&mut f, "accuracy, hardware (Verilator)", c.accuracy, "");
         add(
+            &mut f,
             "mismatched spikes / outputs",
             format!("{} / {}", c.mismatched_spikes, c.mismatched_outputs),
             vec![c.mismatched_spikes as f64, c.mismatched_outputs as f64],
@@ -500,6 +501,7 @@ fn figures(
             "every hidden spike's tick, every logit",
         );
         add(
+            &mut f,
             "cycles per inference",
             format!("{:.1}", c.cycles_per_inference),
             vec![c.cycles_per_inference],
@@ -507,6 +509,7 @@ fn figures(
             &format!("measured; the cycle model says {:.1}", c.model_cycles_per_inference),
         );
         add(
+            &mut f,
             "cycles between results, streaming",
             format!("{:.1}", c.initiation_interval),
             vec![c.initiation_interval],
@@ -516,6 +519,7 @@ fn figures(
     }
     if let Some(s) = synth {
         add(
+            &mut f,
             "logic cells",
             format!("{} / {}", s.lc, s.lc_available),
             vec![s.lc as f64, s.lc_available as f64],
@@ -523,6 +527,7 @@ fn figures(
             &format!("estimate {}", s.estimate.logic_cells),
         );
         add(
+            &mut f,
             "block RAM / SPRAM / DSP",
             format!("{} / {} / {}", s.bram, s.spram, s.dsp),
             vec![s.bram as f64, s.spram as f64, s.dsp as f64],
@@ -530,14 +535,16 @@ fn figures(
             "",
         );
         add(
+            &mut f,
             "Fmax (post-route)",
             format!("{:.2} MHz", s.fmax_mhz),
             vec![s.fmax_mhz],
             "MHz",
             &format!("nextpnr seed {}", s.seed),
         );
-        add("clock", format!("{} MHz", s.clock_mhz), vec![s.clock_mhz], "MHz", "the board PLL's output");
+        add(&mut f, "clock", format!("{} MHz", s.clock_mhz), vec![s.clock_mhz], "MHz", "the board PLL's output");
         add(
+            &mut f,
             "latency",
             format!("{:.2} µs", s.latency_us),
             vec![s.latency_us],
@@ -546,6 +553,7 @@ fn figures(
         );
         if s.inferences_per_second > 0.0 {
             add(
+                &mut f,
                 "µs per inference, streaming",
                 format!("{:.2} µs", 1e6 / s.inferences_per_second),
                 vec![1e6 / s.inferences_per_second],
@@ -554,6 +562,7 @@ fn figures(
             );
         }
         add(
+            &mut f,
             "inferences per second",
             format!("{:.0}", s.inferences_per_second),
             vec![s.inferences_per_second],

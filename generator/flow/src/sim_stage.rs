@@ -159,10 +159,11 @@ pub fn render(report: &Report) -> String {
             l.spikes_per_neuron.map_or("—".into(), |v| format!("{v:.3}"))
         ));
     }
-    for w in warnings(report) {
+    let warnings = warnings(report);
+    for w in &warnings {
         out.push_str(&format!("\nwarning: {w}"));
     }
-    if !warnings(report).is_empty() {
+    if !warnings.is_empty() {
         out.push('\n');
     }
     out

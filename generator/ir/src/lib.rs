@@ -336,30 +336,38 @@ impl Input {
     /// Reorders one sample from the model's data layout (`data_shape`) into
     /// the canonical layout (`shape`). Assumes `sample.len()` is the input size.
     pub fn to_canonical(&self, sample: &[f64]) -> Vec<f64> {
-        let perm = &self.data_permutation;
-        if perm.iter().enumerate().all(|(i, &p)| i == p) {
+        if self.data_permutation.iter().enumerate().all(|(i, &p)| i == p) {
             return sample.to_vec();
         }
-        let rank = perm.len();
-        let mut data_strides = vec![1usize; rank];
-        for a in (0..rank - 1).rev() {
-            data_strides[a] = data_strides[a + 1] * self.data_shape[a + 1];
-        }
-        let mut out = Vec::with_capacity(sample.len());
-        let mut index = vec![0usize; rank];
-        for _ in 0..sample.len() {
-            let source: usize = (0..rank).map(|i| index[i] * data_strides[perm[i]]).sum();
-            out.push(sample[source]);
-            for a in (0..rank).rev() {
-                index[a] += 1;
-                if index[a] < self.shape[a] {
-                    break;
-                }
-                index[a] = 0;
-            }
-        }
-        out
+        canonical_to_data(&self.data_shape, &self.data_permutation).into_iter().map(|d| sample[d]).collect()
     }
+}
+
+/// For each element of the canonical layout (row-major over the axes
+/// `data_shape[permutation[i]]`), its index in the data layout (row-major
+/// over `data_shape`). Assumes `permutation` permutes the axes of
+/// `data_shape` (as validation guarantees).
+pub fn canonical_to_data(data_shape: &[usize], permutation: &[usize]) -> Vec<usize> {
+    let rank = permutation.len();
+    let canonical: Vec<usize> = permutation.iter().map(|&a| data_shape[a]).collect();
+    let mut data_strides = vec![1usize; rank];
+    for a in (0..rank.saturating_sub(1)).rev() {
+        data_strides[a] = data_strides[a + 1] * data_shape[a + 1];
+    }
+    let n: usize = canonical.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut index = vec![0usize; rank];
+    for _ in 0..n {
+        out.push((0..rank).map(|i| index[i] * data_strides[permutation[i]]).sum());
+        for a in (0..rank).rev() {
+            index[a] += 1;
+            if index[a] < canonical[a] {
+                break;
+            }
+            index[a] = 0;
+        }
+    }
+    out
 }
 
 impl Layer {
