@@ -32,7 +32,7 @@ fn main() {
             data: common::fixture("mnist/t10k-images-idx3-ubyte.gz"),
             labels: Some(common::fixture("mnist/t10k-labels-idx1-ubyte.gz")),
             count: Some(images),
-            lanes: vec![],
+            lanes: ttfs_hw::planner::Lanes::Fixed(vec![]),
             target: Target::Ice40Up5k,
             simulator,
             load: WeightLoad::Loader,

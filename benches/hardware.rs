@@ -1,8 +1,10 @@
 //! The README's hardware results, from one run of `ttfs flow` per design
 //! (convert → sim → generate → cosim → synth with the real Verilator, Yosys,
 //! nextpnr-ice40 and icepack): the digits MLP on the iCE40-HX8K with all
-//! lanes (the target) and with the default 3 lanes, and the MNIST
-//! 784-128-10 MLP (8-bit weights) on the UP5K, every test image of each.
+//! lanes (which does not fit), the device's default 3 lanes and `--lanes
+//! auto`, the MNIST 784-128-10 MLP (8-bit weights) and a PyTorch
+//! 784-64-32-10 MLP (the dynamo exporter's model with its external data)
+//! on the UP5K with `--lanes auto`, every test image of each.
 //!
 //! Prints a Markdown table (accuracy, spikes per neuron, measured cycles and
 //! their ratio to the weight-bandwidth bound, Fmax, clock, µs per inference
@@ -10,7 +12,7 @@
 //! and writes it to `target/hardware-results.md`. A design that does not
 //! fit gets a row saying by how much.
 //!
-//! Run: `cargo bench --bench hardware` (about 6 minutes on 2 cores).
+//! Run: `cargo bench --bench hardware` (about 10 minutes on 2 cores).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -20,6 +22,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use ttfs_convert::Options;
 use ttfs_flow::pipeline::{self as flow, Args};
+use ttfs_hw::planner::{Goal, Lanes};
 use ttfs_hw::target::Target;
 
 struct Case {
@@ -29,7 +32,7 @@ struct Case {
     data: &'static str,
     labels: &'static str,
     target: Target,
-    lanes: Vec<usize>,
+    lanes: Lanes,
 }
 
 fn read(path: &Path) -> Value {
@@ -76,25 +79,43 @@ fn main() {
             data: "digits/test_images.csv.gz",
             labels: "digits/test_labels.csv.gz",
             target: Target::Ice40Hx8k,
-            lanes: vec![0],
+            lanes: Lanes::Fixed(vec![0]),
         },
         Case {
-            name: "digits MLP 64-32-10, iCE40-HX8K",
+            name: "digits MLP 64-32-10, iCE40-HX8K, the device's default lanes",
             model: "digits_mlp.onnx",
             calib: "digits/train_images.csv.gz",
             data: "digits/test_images.csv.gz",
             labels: "digits/test_labels.csv.gz",
             target: Target::Ice40Hx8k,
-            lanes: Vec::new(),
+            lanes: Lanes::Fixed(Vec::new()),
         },
         Case {
-            name: "MNIST MLP 784-128-10, iCE40-UP5K",
+            name: "digits MLP 64-32-10, iCE40-HX8K, --lanes auto",
+            model: "digits_mlp.onnx",
+            calib: "digits/train_images.csv.gz",
+            data: "digits/test_images.csv.gz",
+            labels: "digits/test_labels.csv.gz",
+            target: Target::Ice40Hx8k,
+            lanes: Lanes::Auto(Goal::DEFAULT),
+        },
+        Case {
+            name: "MNIST MLP 784-128-10, iCE40-UP5K, --lanes auto",
             model: "mnist_mlp.onnx",
             calib: "mnist/train5k-images-idx3-ubyte.gz",
             data: "mnist/t10k-images-idx3-ubyte.gz",
             labels: "mnist/t10k-labels-idx1-ubyte.gz",
             target: Target::Ice40Up5k,
-            lanes: Vec::new(),
+            lanes: Lanes::Auto(Goal::DEFAULT),
+        },
+        Case {
+            name: "PyTorch MLP 784-64-32-10 (dynamo export), iCE40-UP5K, --lanes auto",
+            model: "users/torch_mlp3_dynamo.onnx",
+            calib: "mnist/train5k-images-idx3-ubyte.gz",
+            data: "mnist/t10k-images-idx3-ubyte.gz",
+            labels: "mnist/t10k-labels-idx1-ubyte.gz",
+            target: Target::Ice40Up5k,
+            lanes: Lanes::Auto(Goal::DEFAULT),
         },
     ];
     let mut table = String::from(
@@ -127,10 +148,11 @@ fn main() {
             Ok(_) => table += &(row(case, &out) + "\n"),
             Err(e) => {
                 let why = format!("{e:#}").replace('\n', " ").replace('|', "\\|");
-                let lanes = match case.lanes.as_slice() {
-                    [] => "default".to_string(),
-                    [0] => "all".to_string(),
-                    l => l.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+                let lanes = match &case.lanes {
+                    Lanes::Auto(_) => "auto".to_string(),
+                    Lanes::Fixed(l) if l.is_empty() => "default".to_string(),
+                    Lanes::Fixed(l) if l == &[0] => "all".to_string(),
+                    Lanes::Fixed(l) => l.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
                 };
                 let _ = writeln!(table, "| {} | {lanes} | {why} |||||||||||||", case.name);
             }

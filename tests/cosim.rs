@@ -26,7 +26,7 @@ fn args(input: &Path, data: &str, labels: Option<&str>, count: Option<usize>) ->
         data: fixture(data),
         labels: labels.map(fixture),
         count,
-        lanes: vec![],
+        lanes: ttfs_hw::planner::Lanes::Fixed(vec![]),
         target: Target::Ice40Up5k,
         simulator: Simulator::Verilator,
         load: WeightLoad::Loader,
@@ -64,7 +64,7 @@ fn digits_full_test_set_for_1_4_and_all_lanes() {
     for lanes in [1, 4, 0] {
         let mut a = args(&net, "digits/test_images.csv.gz", Some("digits/test_labels.csv.gz"), None);
         a.target = Target::Ice40Hx8k;
-        a.lanes = vec![lanes];
+        a.lanes = ttfs_hw::planner::Lanes::Fixed(vec![lanes]);
         let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
         eprintln!("{}", cosim::render(&r));
         assert_eq!(r.samples, 450);

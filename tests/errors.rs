@@ -225,7 +225,7 @@ fn an_unwritable_trace_is_refused_before_the_run() {
         data: fixture("digits/test_images.csv.gz"),
         labels: None,
         count: Some(1),
-        lanes: vec![],
+        lanes: ttfs_hw::planner::Lanes::Fixed(vec![]),
         target: ttfs_hw::target::Target::Ice40Hx8k,
         simulator: ttfs_cosim::stage::Simulator::Verilator,
         load: ttfs_cosim::stage::WeightLoad::Loader,

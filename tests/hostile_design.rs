@@ -34,7 +34,7 @@ fn args(input: &Path, count: usize, trust_design: bool) -> Args {
         data: fixture("digits/test_images.csv.gz"),
         labels: None,
         count: Some(count),
-        lanes: vec![],
+        lanes: ttfs_hw::planner::Lanes::Fixed(vec![]),
         target: Target::Ice40Hx8k,
         simulator: Simulator::Verilator,
         load: WeightLoad::Loader,

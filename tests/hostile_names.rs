@@ -72,7 +72,7 @@ fn a_payload_in_every_name_never_runs_in_cosimulation() {
             data: fixture("digits/test_images.csv.gz"),
             labels: None,
             count: Some(20),
-            lanes: vec![],
+            lanes: ttfs_hw::planner::Lanes::Fixed(vec![]),
             target: Target::Ice40Hx8k,
             simulator,
             load: WeightLoad::Loader,

@@ -104,7 +104,7 @@ fn a_pytorch_mlp_cosimulates_exactly() {
         data: fixture("users/torch_mlp_ref_input.npy"),
         labels: None,
         count: Some(20),
-        lanes: vec![],
+        lanes: ttfs_hw::planner::Lanes::Fixed(vec![]),
         target: Target::Ice40Up5k,
         simulator: Simulator::Verilator,
         load: WeightLoad::Preload,

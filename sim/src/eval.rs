@@ -73,6 +73,11 @@ pub struct Report {
     pub clipped_activations_discrete: Option<usize>,
     /// Input values outside the input range `[p, r]`.
     pub clipped_inputs: usize,
+    /// Features (input elements) with values outside their range.
+    pub features_outside: usize,
+    /// The features with the most values outside their range (at most
+    /// [`FEATURES_NAMED`], most first).
+    pub inputs_outside: Vec<FeatureOutside>,
     /// Mean spikes per hidden neuron per inference, discrete network.
     pub spikes_per_neuron: Option<f64>,
     /// Mean spikes per hidden neuron per inference, continuous network.
@@ -117,6 +122,58 @@ fn rate(samples: usize, started: Instant) -> f64 {
 
 fn fraction(hits: usize, total: usize) -> f64 {
     if total == 0 { 0.0 } else { hits as f64 / total as f64 }
+}
+
+/// How many features [`Report::inputs_outside`] names.
+pub const FEATURES_NAMED: usize = 5;
+
+/// One feature's values outside the raw range the network was calibrated on.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FeatureOutside {
+    /// The feature's index in a data row (the data file's column order).
+    pub feature: usize,
+    /// The calibrated range `[p, r]`.
+    pub range: [f64; 2],
+    /// Values below `p`.
+    pub below: usize,
+    /// Values above `r`.
+    pub above: usize,
+    /// The smallest and largest value of the feature in these data.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+/// The features of `samples` whose values leave the network's input ranges
+/// (clipped by the encoding), most values outside first, with how many.
+pub fn features_outside(net: &ttfs_ir::Network, samples: Samples) -> Vec<FeatureOutside> {
+    let data_index = ttfs_ir::canonical_to_data(&net.input.data_shape, &net.input.data_permutation);
+    let n = samples.count();
+    let mut out: Vec<FeatureOutside> = (0..samples.sample_len)
+        .into_par_iter()
+        .filter_map(|i| {
+            let [p, r] = net.input.range_of(i);
+            let (lo, hi) = (p.min(r), p.max(r));
+            let mut f = FeatureOutside {
+                feature: data_index.get(i).copied().unwrap_or(i),
+                range: [p, r],
+                below: 0,
+                above: 0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+            };
+            for k in 0..n {
+                let v = samples.values[k * samples.sample_len + i];
+                f.min = f.min.min(v);
+                f.max = f.max.max(v);
+                f.below += usize::from(v < lo);
+                f.above += usize::from(v > hi);
+            }
+            (f.below + f.above > 0).then_some(f)
+        })
+        .collect();
+    out.sort_by(|a, b| (b.below + b.above).cmp(&(a.below + a.above)).then(a.feature.cmp(&b.feature)));
+    out
 }
 
 /// Runs every simulator on every sample and gathers the report.
@@ -219,6 +276,7 @@ pub fn evaluate(model: &Prepared, samples: Samples) -> Report {
         .collect();
 
     let cont_events: usize = cont.iter().map(|c| c.events).sum();
+    let outside = features_outside(model.net, samples);
     Report {
         samples: n,
         neuron: model.net.neuron.as_str().to_string(),
@@ -234,6 +292,8 @@ pub fn evaluate(model: &Prepared, samples: Samples) -> Report {
         clipped_activations: cont.iter().map(|c| c.clipped).sum(),
         clipped_activations_discrete: discrete.as_ref().map(|(d, _, _)| d.iter().map(|s| s.clipped).sum()),
         clipped_inputs: cont.iter().map(|c| c.clipped_inputs).sum(),
+        features_outside: outside.len(),
+        inputs_outside: outside.into_iter().take(FEATURES_NAMED).collect(),
         spikes_per_neuron: discrete.as_ref().map(|(d, _, _)| per_neuron(d.iter().map(|s| s.hidden_spikes).sum())),
         spikes_per_neuron_continuous: per_neuron(cont.iter().map(|c| c.hidden_spikes).sum()),
         synaptic_events_per_inference: match &discrete {

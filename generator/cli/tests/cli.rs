@@ -135,6 +135,10 @@ fn generate_writes_a_design_and_refuses_before_writing() {
     let (ok, stdout, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ice40-hx8k", "--calib", &calib]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("top module ttfs_digits_mlp") && stdout.contains("weight-bandwidth bound"), "{stdout}");
+    assert!(
+        stdout.contains("lanes chosen by --lanes auto") && stdout.contains("cycles on the --calib data"),
+        "{stdout}"
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["target"], "ice40-hx8k");
@@ -148,22 +152,37 @@ fn generate_writes_a_design_and_refuses_before_writing() {
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2", "--force"]);
     assert!(ok, "{stderr}");
 
-    // Does not fit: nothing written, and the message says by how much and what to change.
+    // Does not fit: nothing written, and the message says by how much and
+    // gives the exact command that fits, which then runs. The MNIST MLP fits
+    // no lanes of the HX8K (the UP5K's SPRAM takes it); the bug report's
+    // 784-64-32-10 torch MLP at 8 lanes misses the UP5K's block RAM by one.
     let mnist = convert(dir.path(), "mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", "mnist.json");
-    let absent = dir.path().join("absent");
-    let (ok, _, stderr) = ttfs(&["generate", &mnist, "-o", absent.to_str().unwrap(), "--target", "ice40-hx8k"]);
-    assert!(!ok);
-    assert!(
-        stderr.contains("does not fit the ice40-hx8k")
-            && stderr.contains("too many")
-            && stderr.contains("--weight-bits"),
-        "{stderr}"
-    );
-    assert!(!absent.exists(), "nothing is written for a design that does not fit");
+    let deep = convert(dir.path(), "users/torch_mlp3_dynamo.onnx", "mnist/train5k-images-idx3-ubyte.gz", "deep.json");
+    for (net, target, lanes, fits_on) in
+        [(&mnist, "ice40-hx8k", "auto", "ice40-up5k"), (&deep, "ice40-up5k", "8", "ice40-up5k")]
+    {
+        let absent = dir.path().join("absent");
+        let (ok, _, stderr) =
+            ttfs(&["generate", net, "-o", absent.to_str().unwrap(), "--target", target, "--lanes", lanes]);
+        assert!(!ok);
+        assert!(stderr.contains(&format!("does not fit the {target}")) && stderr.contains("too many"), "{stderr}");
+        assert!(!absent.exists(), "nothing is written for a design that does not fit");
+        let command = stderr.split("This fits").nth(1).and_then(|s| s.split(": ttfs ").nth(1)).expect(&stderr);
+        let words: Vec<&str> = command.split_whitespace().collect();
+        assert!(words.windows(2).any(|w| w == ["--target", fits_on]), "{command}");
+        let (ok, stdout, stderr) = ttfs(&words);
+        assert!(ok, "{command}: {stderr}");
+        assert!(stdout.contains(&format!("target {fits_on}")), "{stdout}");
+        std::fs::remove_dir_all(&absent).unwrap();
+    }
 
     // Conflicting and malformed options.
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "2", "--lanes-per-layer", "1,2"]);
     assert!(!ok && stderr.contains("cannot be used with"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--lanes", "many"]);
+    assert!(!ok && stderr.contains("expected auto or a number of lanes"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--budget", "150"]);
+    assert!(!ok && stderr.contains("--budget is 150 %"), "{stderr}");
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ecp5"]);
     assert!(!ok && stderr.contains("use ice40-up5k, ice40-hx8k or generic"), "{stderr}");
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--lanes-per-layer", "1,2,3"]);

@@ -398,3 +398,48 @@ fn lost_accuracy_is_said_loudly() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(!out.stdout.contains("warning"), "{}", out.stdout);
 }
+
+/// Data on another scale than the calibration data (bytes 0..255 into a
+/// model calibrated on pixels in [0, 1]) are named feature by feature,
+/// and `--strict` refuses them.
+#[test]
+fn data_off_the_calibrated_ranges_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("torch.json");
+    let out = ttfs_bounded(&strings(&[
+        "convert",
+        &fixture("users/torch_mlp_script.onnx"),
+        "--calib",
+        &fixture("users/torch_mlp_ref_input.npy"),
+        "-o",
+        net.to_str().unwrap(),
+    ]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let bytes = strings(&[
+        "sim",
+        net.to_str().unwrap(),
+        "--data",
+        &fixture("mnist/t10k-images-idx3-ubyte.gz"),
+        "--count",
+        "50",
+    ]);
+    let out = ttfs_bounded(&bytes);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let warning = out.stdout.lines().find(|l| l.contains("outside the ranges the network was calibrated on"));
+    let warning = warning.unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(warning.contains("bytes 0..255") && warning.contains("feature ") && warning.contains("more"), "{warning}");
+    assert!(warning.contains("these data span [0, 255]"), "{warning}");
+    let mut strict = bytes.clone();
+    strict.push("--strict".into());
+    refused(&strict, &["--strict", "outside the ranges the network was calibrated on"]);
+    // The same images as floats in [0, 1] stay quiet.
+    let out = ttfs_bounded(&strings(&[
+        "sim",
+        net.to_str().unwrap(),
+        "--data",
+        &fixture("users/torch_mlp_ref_input.npy"),
+        "--strict",
+    ]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+}

@@ -49,7 +49,7 @@ pub struct Args {
     /// Use only the first N samples.
     pub count: Option<usize>,
     /// Lanes (network input only).
-    pub lanes: Vec<usize>,
+    pub lanes: ttfs_hw::planner::Lanes,
     /// Target (network input only).
     pub target: Target,
     /// Simulator.

@@ -58,8 +58,8 @@ pub struct Args {
     pub options: Options,
     /// Target device (default: the HX8K for the bundled digits MLP, the UP5K otherwise).
     pub target: Option<Target>,
-    /// Lanes: one value, one per layer, or empty for the target's default.
-    pub lanes: Vec<usize>,
+    /// How to choose the lanes.
+    pub lanes: ttfs_hw::planner::Lanes,
     /// nextpnr's seed.
     pub seed: u64,
     /// Use only the first N evaluation samples (sim, cosim, the cycle model).
@@ -308,7 +308,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
             data: data.clone(),
             labels: labels.clone(),
             count: args.count,
-            lanes: Vec::new(),
+            lanes: ttfs_hw::planner::Lanes::Fixed(Vec::new()),
             target,
             simulator: cosim_cmd::Simulator::Verilator,
             load: cosim_cmd::WeightLoad::Loader,

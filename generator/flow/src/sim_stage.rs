@@ -71,10 +71,25 @@ pub fn warnings(report: &Report) -> Vec<String> {
         ));
     }
     if report.clipped_inputs > 0 {
+        let named: Vec<String> = report
+            .inputs_outside
+            .iter()
+            .map(|f| {
+                format!(
+                    "feature {} ({} below and {} above its calibrated range [{}, {}]; these data span [{}, {}])",
+                    f.feature, f.below, f.above, f.range[0], f.range[1], f.min, f.max
+                )
+            })
+            .collect();
+        let more = report.features_outside.saturating_sub(named.len());
         out.push(format!(
-            "{} input values lie outside the range the network was calibrated on, and were clipped: \
-             these data do not match the calibration data",
-            report.clipped_inputs
+            "{} input values of {} features lie outside the ranges the network was calibrated on, and were clipped: \
+             these data do not match the calibration data (different units or scaling, e.g. bytes 0..255 against a \
+             model calibrated on values in [0, 1]?): {}{}",
+            report.clipped_inputs,
+            report.features_outside,
+            named.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
         ));
     }
     if report.clipped_activations > 0 {

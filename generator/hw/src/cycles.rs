@@ -195,7 +195,16 @@ pub struct CycleStats {
 
 /// Statistics of the model on `samples` (input codes, `inputs` values each).
 pub fn stats(model: &Prepared, plan: &Plan, data: &str, codes: &[i64]) -> CycleStats {
-    let counts: Vec<SpikeCounts> = codes.par_chunks(plan.inputs).map(|q0| SpikeCounts::of(model, q0)).collect();
+    stats_of(plan, data, &counts(model, plan.inputs, codes))
+}
+
+/// The spike counts of `samples` (input codes, `inputs` values each), in parallel.
+pub fn counts(model: &Prepared, inputs: usize, codes: &[i64]) -> Vec<SpikeCounts> {
+    codes.par_chunks(inputs).map(|q0| SpikeCounts::of(model, q0)).collect()
+}
+
+/// [`stats`] of images whose spike counts are known.
+pub fn stats_of(plan: &Plan, data: &str, counts: &[SpikeCounts]) -> CycleStats {
     let n = counts.len().max(1) as f64;
     let latencies: Vec<u64> = counts.iter().map(|c| latency(plan, c)).collect();
     let stages: Vec<Vec<u64>> = counts.iter().map(|c| stage_cycles(plan, c)).collect();
@@ -210,7 +219,7 @@ pub fn stats(model: &Prepared, plan: &Plan, data: &str, codes: &[i64]) -> CycleS
         latency_min: latencies.iter().copied().min().unwrap_or(0),
         latency_max: latencies.iter().copied().max().unwrap_or(0),
         stage_mean,
-        initiation_interval_mean: initiation_interval(plan, &counts),
+        initiation_interval_mean: initiation_interval(plan, counts),
         layer_cycles_mean,
         bound_mean,
         ratio_to_bound: if bound_mean > 0.0 { layer_cycles_mean / bound_mean } else { 0.0 },

@@ -8,13 +8,14 @@
 //! a design too big in logic is still planned (it simulates), and `ttfs
 //! synth` refuses it after packing, before place and route.
 
+use crate::cycles::{self, SpikeCounts};
 use crate::plan::{LayerPlan, Plan, SMALL_ROM_WORDS, WeightStore, index_bits, potentials_in_ram, queue_addr_bits};
 use crate::target::{Resources, SPRAM_WIDTH, SPRAM_WORDS, Target, bram_blocks, spram_blocks};
 use thiserror::Error;
 use ttfs_ir::{Layer, Network, NeuronModel, Role, bounds::signed_bits};
 
 /// Why a network cannot be turned into hardware (as asked).
-#[derive(Debug, Error, PartialEq)]
+#[derive(Clone, Debug, Error, PartialEq)]
 pub enum PlanError {
     /// The network uses something the generator does not build yet.
     #[error("{0}")]
@@ -30,6 +31,326 @@ pub enum PlanError {
         /// Needs, haves and what to change.
         details: String,
     },
+}
+
+/// How the lanes of each layer are chosen (`--lanes`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lanes {
+    /// Chosen by [`auto`] for a goal (`--lanes auto`, the default).
+    Auto(Goal),
+    /// One value for all layers or one per layer (0 = all neurons in
+    /// parallel); empty picks the target's default.
+    Fixed(Vec<usize>),
+}
+
+/// What `--lanes auto` aims for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Goal {
+    /// The share of the device's logic cells the estimate may take, percent
+    /// (`--budget`). Memories and DSPs are always checked against the whole
+    /// device.
+    pub budget_percent: f64,
+    /// Inferences per second to reach, streaming, with the fewest logic
+    /// cells (`--rate`); `None`: as many as the budget allows.
+    pub rate: Option<f64>,
+    /// The clock the rate is reached at, MHz (`None`: the target's default
+    /// clock, [`crate::target::clock_mhz`]).
+    pub clock_mhz: Option<f64>,
+}
+
+/// The default logic budget of `--lanes auto`, percent of the device: the
+/// estimate comes within 8 % of the packed count, and nextpnr's clock drops
+/// as the device fills, so a fifth is left to both.
+pub const DEFAULT_BUDGET_PERCENT: f64 = 80.0;
+
+impl Goal {
+    /// The default goal: the most inferences per second within
+    /// [`DEFAULT_BUDGET_PERCENT`] of the device's logic cells.
+    pub const DEFAULT: Goal = Goal { budget_percent: DEFAULT_BUDGET_PERCENT, rate: None, clock_mhz: None };
+}
+
+/// Plans `net` on `target` with the lanes `lanes` asks for; `counts` (spike
+/// counts of representative images) steer [`auto`], which otherwise plans
+/// for the worst case.
+pub fn choose(net: &Network, target: Target, lanes: &Lanes, counts: Option<&[SpikeCounts]>) -> Result<Plan, PlanError> {
+    match lanes {
+        Lanes::Fixed(lanes) => plan(net, target, lanes),
+        Lanes::Auto(goal) => auto(net, target, goal, counts).map(|(plan, _)| plan),
+    }
+}
+
+/// What [`auto`] found besides the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoChoice {
+    /// Lanes per dense layer.
+    pub lanes: Vec<usize>,
+    /// Mean cycles between results, streaming (worst case without counts).
+    pub interval_cycles: f64,
+    /// Estimated logic cells.
+    pub logic_cells: u64,
+}
+
+/// `--lanes auto`: the lanes of each layer that give the most inferences per
+/// second (the shortest initiation interval of the cycle model, on `counts`
+/// or in the worst case) within the goal's logic budget, and among designs
+/// equally fast the one with the fewest logic cells; with a rate, the fewest
+/// logic cells that reach it.
+///
+/// The search raises the lanes of the slowest layer one step at a time (a
+/// step is the fewest lanes that take one block fewer) while the design
+/// fits; it starts from one lane everywhere, from the smallest uniform lanes
+/// that fit, and from the target's default lanes, and keeps the best end.
+/// Throughput stops improving when the input encoder (one pixel per cycle)
+/// is the slowest stage. Memories are placed by [`plan`] at every step, so
+/// the result fits the device's memories whenever any searched design does.
+pub fn auto(
+    net: &Network,
+    target: Target,
+    goal: &Goal,
+    counts: Option<&[SpikeCounts]>,
+) -> Result<(Plan, AutoChoice), PlanError> {
+    if !(goal.budget_percent > 0.0 && goal.budget_percent <= 100.0) {
+        return Err(PlanError::Option(format!(
+            "--budget is {} %; give a share of the device's logic cells above 0 and at most 100",
+            goal.budget_percent
+        )));
+    }
+    if let Some(rate) = goal.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(PlanError::Option(format!("--rate is {rate}; give inferences per second above 0")));
+    }
+    let clock_mhz = goal.clock_mhz.unwrap_or_else(|| crate::target::clock_mhz(target));
+    if !(clock_mhz.is_finite() && clock_mhz > 0.0) {
+        return Err(PlanError::Option(format!("the clock is {clock_mhz} MHz; give a clock above 0")));
+    }
+    // Unsupported networks and option errors come from the default plan.
+    let default_plan = plan(net, target, &[]);
+    if let Err(e @ (PlanError::Unsupported(_) | PlanError::Option(_))) = &default_plan {
+        return Err(e.clone());
+    }
+    let outputs: Vec<usize> = net.dense_layers().map(|(_, d)| d.outputs).collect();
+    let search = Search::new(net, target, goal, clock_mhz, counts, &outputs);
+    let mut starts = vec![vec![1; outputs.len()]];
+    // Memories alone can rule out few lanes (a layer's weights fit SPRAM
+    // only in words of 64 bits or less, 16 k of them): the smallest uniform
+    // lanes whose memories fit, then each layer cut back as far as they
+    // still fit, is the cheapest start.
+    let widest = outputs.iter().copied().max().unwrap_or(1);
+    if let Some(uniform) = (1..=widest).find(|&n| search.memories_fit(&vec![n; outputs.len()])) {
+        starts.push(search.shrink(vec![uniform; outputs.len()]));
+        starts.push(vec![uniform; outputs.len()]);
+    }
+    if let Ok(p) = &default_plan {
+        starts.push(p.layers.iter().map(|l| l.lanes).collect());
+    }
+    let ends: Vec<Candidate> = starts.into_iter().filter_map(|start| search.grow(start)).collect();
+    let best = match goal.rate {
+        Some(_) => ends.iter().filter(|c| search.reaches_rate(c.interval)).min_by_key(|c| c.plan.needs.logic_cells),
+        None => None,
+    }
+    .or_else(|| {
+        ends.iter().min_by(|a, b| {
+            a.interval.total_cmp(&b.interval).then(a.plan.needs.logic_cells.cmp(&b.plan.needs.logic_cells))
+        })
+    });
+    let Some(best) = best else {
+        // Nothing fits: the default plan's refusal carries the numbers.
+        return Err(match default_plan {
+            Err(e) => e,
+            Ok(p) => PlanError::DoesNotFit {
+                target,
+                details: format!(
+                    "at the default lanes it needs an estimated {} logic cells, more than {} % of the device's {}; \
+                     raise --budget or take fewer lanes",
+                    p.needs.logic_cells,
+                    goal.budget_percent,
+                    target.resources().logic_cells
+                ),
+            },
+        });
+    };
+    if let Some(rate) = goal.rate
+        && !search.reaches_rate(best.interval)
+    {
+        return Err(PlanError::Option(format!(
+            "{rate} inferences per second at {} MHz need one result every {:.1} cycles; the fastest design within {} % of the {}'s \
+             logic cells takes {:.1} (lanes {}, {:.0} inferences per second): raise --budget, choose a larger device or a faster clock",
+            clock_mhz,
+            clock_mhz * 1e6 / rate,
+            goal.budget_percent,
+            target,
+            best.interval,
+            lanes_text(&best.lanes),
+            clock_mhz * 1e6 / best.interval
+        )));
+    }
+    let choice = AutoChoice {
+        lanes: best.lanes.clone(),
+        interval_cycles: best.interval,
+        logic_cells: best.plan.needs.logic_cells,
+    };
+    Ok((best.plan.clone(), choice))
+}
+
+/// Designs that fit when `lanes` does not fit `target`: `--lanes auto` on
+/// the same target (when the lanes were fixed, or the budget left room),
+/// then on the other iCE40 devices, fastest first within each. The plans are
+/// the planner's own, so each fits as planned.
+pub fn alternatives(net: &Network, target: Target, lanes: &Lanes) -> Vec<(Target, Plan)> {
+    let mut tried = Vec::new();
+    let full = Goal { budget_percent: 100.0, ..Goal::DEFAULT };
+    match lanes {
+        Lanes::Fixed(_) => tried.extend([(target, Goal::DEFAULT), (target, full)]),
+        Lanes::Auto(goal) if goal.budget_percent < 100.0 || goal.rate.is_some() => tried.push((target, full)),
+        Lanes::Auto(_) => {}
+    }
+    for other in [Target::Ice40Up5k, Target::Ice40Hx8k] {
+        if other != target {
+            tried.extend([(other, Goal::DEFAULT), (other, full)]);
+        }
+    }
+    tried.into_iter().filter_map(|(t, goal)| auto(net, t, &goal, None).ok().map(|(plan, _)| (t, plan))).collect()
+}
+
+/// Lanes as `--lanes-per-layer` takes them.
+pub fn lanes_text(lanes: &[usize]) -> String {
+    lanes.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// A design the search reached.
+#[derive(Clone)]
+struct Candidate {
+    lanes: Vec<usize>,
+    plan: Plan,
+    interval: f64,
+}
+
+/// The state shared by [`auto`]'s searches.
+struct Search<'a> {
+    net: &'a Network,
+    target: Target,
+    goal: &'a Goal,
+    clock_mhz: f64,
+    counts: Vec<SpikeCounts>,
+    /// Each layer's lane steps, increasing (one per block count).
+    steps: Vec<Vec<usize>>,
+    budget_cells: f64,
+}
+
+impl<'a> Search<'a> {
+    fn new(
+        net: &'a Network,
+        target: Target,
+        goal: &'a Goal,
+        clock_mhz: f64,
+        counts: Option<&[SpikeCounts]>,
+        outputs: &[usize],
+    ) -> Self {
+        let counts = match counts {
+            Some(c) if !c.is_empty() => c.to_vec(),
+            _ => vec![worst_counts(net)],
+        };
+        let steps = outputs.iter().map(|&n| lane_steps(n)).collect();
+        let budget_cells = target.resources().logic_cells as f64 * goal.budget_percent / 100.0;
+        Search { net, target, goal, clock_mhz, counts, steps, budget_cells }
+    }
+
+    /// The plan of `lanes` when it fits the memories and the logic budget.
+    fn fits(&self, lanes: &[usize]) -> Option<Plan> {
+        let plan = plan(self.net, self.target, lanes).ok()?;
+        (plan.needs.logic_cells as f64 <= self.budget_cells).then_some(plan)
+    }
+
+    /// Whether the memories of `lanes` fit the device (logic aside).
+    fn memories_fit(&self, lanes: &[usize]) -> bool {
+        plan(self.net, self.target, lanes).is_ok()
+    }
+
+    /// `lanes` with each layer's lanes lowered to the fewest whose memories
+    /// still fit (the fewest logic cells reachable one layer at a time).
+    fn shrink(&self, mut lanes: Vec<usize>) -> Vec<usize> {
+        for layer in 0..lanes.len() {
+            if let Some(&fewer) = self.steps[layer].iter().filter(|&&n| n < lanes[layer]).find(|&&n| {
+                let mut tried = lanes.clone();
+                tried[layer] = n;
+                self.memories_fit(&tried)
+            }) {
+                lanes[layer] = fewer;
+            }
+        }
+        lanes
+    }
+
+    fn reaches_rate(&self, interval: f64) -> bool {
+        self.goal.rate.is_some_and(|rate| self.clock_mhz * 1e6 / interval.max(1.0) >= rate)
+    }
+
+    /// Mean interval and mean busy cycles of each stage (encoder first).
+    fn evaluate(&self, plan: &Plan) -> (f64, Vec<f64>) {
+        let n = self.counts.len() as f64;
+        let mut busy = vec![0.0; plan.layers.len() + 1];
+        for c in &self.counts {
+            for (b, s) in busy.iter_mut().zip(cycles::stage_cycles(plan, c)) {
+                *b += s as f64 / n;
+            }
+        }
+        (cycles::initiation_interval(plan, &self.counts), busy)
+    }
+
+    /// Raises the slowest layer's lanes from `lanes` while the design fits
+    /// and gets faster (or until the goal's rate is reached).
+    fn grow(&self, mut lanes: Vec<usize>) -> Option<Candidate> {
+        let mut plan = self.fits(&lanes)?;
+        // The planner takes the fewest lanes for the same blocks.
+        lanes = plan.layers.iter().map(|l| l.lanes).collect();
+        loop {
+            let (interval, busy) = self.evaluate(&plan);
+            let done = Candidate { lanes: lanes.clone(), plan: plan.clone(), interval };
+            if self.reaches_rate(interval) {
+                return Some(done);
+            }
+            let (slowest, &cycles) =
+                busy.iter().enumerate().skip(1).max_by(|a, b| a.1.total_cmp(b.1)).expect("a network has a layer");
+            if cycles <= busy[0] {
+                return Some(done);
+            }
+            let layer = slowest - 1;
+            let next = self.steps[layer].iter().filter(|&&n| n > lanes[layer]).find_map(|&n| {
+                let mut tried = lanes.clone();
+                tried[layer] = n;
+                self.fits(&tried).map(|p| (tried, p))
+            });
+            match next {
+                Some((tried, p)) => {
+                    lanes = tried;
+                    plan = p;
+                }
+                None => return Some(done),
+            }
+        }
+    }
+}
+
+/// The lane counts worth trying for a layer of `outputs` neurons: for each
+/// number of blocks, the fewest lanes that give it, increasing.
+fn lane_steps(outputs: usize) -> Vec<usize> {
+    let mut steps: Vec<usize> = (1..=outputs).rev().map(|blocks| outputs.div_ceil(blocks)).collect();
+    steps.dedup();
+    steps
+}
+
+/// Every input and every hidden neuron spiking (the plan-independent
+/// worst case of [`SpikeCounts::worst`]).
+fn worst_counts(net: &Network) -> SpikeCounts {
+    let inputs: usize = net.input.shape.iter().product();
+    let dense: Vec<&ttfs_ir::Dense> = net.dense_layers().map(|(_, d)| d).collect();
+    SpikeCounts {
+        input_events: inputs as u64,
+        input_positions: (0..inputs as u32).collect(),
+        last_pixel_nonzero: true,
+        hidden_events: dense.iter().filter(|d| d.role == Role::Hidden).map(|d| d.outputs as u64).collect(),
+    }
 }
 
 /// Lanes per layer: `lanes` gives one value for all layers or one per
@@ -135,6 +456,31 @@ fn default_lanes(target: Target) -> usize {
     }
 }
 
+/// Why block-RAM layers could not move to the device's SPRAM, if it has any:
+/// one SPRAM memory is 16,384 words of at most 64 bits (more lanes make
+/// fewer, wider words).
+fn spram_misfits(plan: &Plan) -> String {
+    if plan.target.resources().spram_blocks == 0 {
+        return String::new();
+    }
+    let reasons: Vec<String> = plan
+        .layers
+        .iter()
+        .filter(|l| l.weight_store == WeightStore::BlockRam)
+        .filter(|l| l.weight_words > SPRAM_WORDS || l.weight_word_bits > 4 * SPRAM_WIDTH)
+        .map(|l| {
+            format!(
+                "'{}' cannot go to SPRAM: {} words of {} bits, where one SPRAM memory holds {SPRAM_WORDS} words of at most {} bits",
+                l.name,
+                l.weight_words,
+                l.weight_word_bits,
+                4 * SPRAM_WIDTH
+            )
+        })
+        .collect();
+    if reasons.is_empty() { String::new() } else { format!("; {}", reasons.join("; ")) }
+}
+
 /// Block RAMs for the spike queues in front of each layer.
 fn fifo_blocks(plan: &Plan) -> u64 {
     plan.layers
@@ -209,14 +555,13 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
             target: plan.target,
             details: format!(
                 "it needs {bram} block RAMs ({fifos} for spike queues, {bias} for biases, {potentials} for potentials, the rest for weights: {}) and {spram} SPRAMs; \
-                 the device has {} block RAMs and {} SPRAMs ({} block RAMs and {} SPRAMs too many). Try fewer weight bits (convert with --weight-bits 4), \
-                 a target with more memory (--target ice40-up5k keeps large weights in SPRAM, --target generic has no limit), \
-                 or a smaller network",
+                 the device has {} block RAMs and {} SPRAMs ({} block RAMs and {} SPRAMs too many){}",
                 weights.join(", "),
                 have.bram_blocks,
                 have.spram_blocks,
                 bram.saturating_sub(have.bram_blocks),
-                spram.saturating_sub(have.spram_blocks)
+                spram.saturating_sub(have.spram_blocks),
+                spram_misfits(plan)
             ),
         });
     }

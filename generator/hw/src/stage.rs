@@ -3,7 +3,7 @@
 
 use crate::cycles::{self, CycleModel, CycleStats};
 use crate::plan::{self, Plan};
-use crate::planner;
+use crate::planner::{self, Lanes};
 use crate::target::Target;
 use crate::{Design, design};
 use anyhow::{Context, Result};
@@ -20,8 +20,8 @@ pub struct Args {
     pub output: PathBuf,
     /// Target device.
     pub target: Target,
-    /// Lanes: one value, one per layer, or empty for the target's default.
-    pub lanes: Vec<usize>,
+    /// How to choose the lanes.
+    pub lanes: Lanes,
     /// Data for the cycle statistics (optional).
     pub calib: Option<PathBuf>,
     /// Images of `calib` to use.
@@ -30,21 +30,25 @@ pub struct Args {
     pub force: bool,
 }
 
-/// Plans and renders a design in memory.
+/// Plans and renders a design in memory with fixed lanes (one value, one
+/// per layer, or empty for the target's default).
 pub fn build(net: &Network, target: Target, lanes: &[usize], calib: Option<(&str, &[i64])>) -> Result<(Plan, Design)> {
-    build_with_stats(net, target, lanes, calib).map(|(plan, design, _)| (plan, design))
+    build_with_stats(net, target, &Lanes::Fixed(lanes.to_vec()), calib).map(|(plan, design, _)| (plan, design))
 }
 
-/// [`build`], also returning the cycle statistics on `calib`.
-fn build_with_stats(
+/// Plans (with `lanes`, steered by the spike counts of `calib` when given),
+/// renders, and returns the cycle statistics on `calib`.
+pub fn build_with_stats(
     net: &Network,
     target: Target,
-    lanes: &[usize],
+    lanes: &Lanes,
     calib: Option<(&str, &[i64])>,
 ) -> Result<(Plan, Design, Option<CycleStats>)> {
-    let plan = planner::plan(net, target, lanes)?;
+    let inputs: usize = net.input.shape.iter().product();
+    let counts = calib.map(|(name, codes)| (name, cycles::counts(&Prepared::new(net), inputs, codes)));
+    let plan = planner::choose(net, target, lanes, counts.as_ref().map(|(_, c)| c.as_slice()))?;
     let model = CycleModel::new(&plan);
-    let stats = calib.map(|(name, codes)| cycles::stats(&Prepared::new(net), &plan, name, codes));
+    let stats = counts.map(|(name, c)| cycles::stats_of(&plan, name, &c));
     let design = design::render(net, &plan, &model, stats.as_ref());
     Ok((plan, design, stats))
 }
@@ -67,9 +71,20 @@ pub fn run(args: &Args) -> Result<String> {
         args.calib.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let (plan, design, stats) =
         build_with_stats(&net, args.target, &args.lanes, codes.as_deref().map(|c| (name.as_str(), c)))
+            .map_err(|e| with_fitting_command(e, &net, args))
             .with_context(|| format!("cannot generate hardware for {}", args.network.display()))?;
     crate::write(&design, &args.output, args.force)?;
     let mut text = summary(&plan, &design, &args.output);
+    if let Lanes::Auto(goal) = &args.lanes {
+        let _ = writeln!(
+            text,
+            "  lanes chosen by --lanes auto ({}, within {} % of the device's logic cells{}): --lanes-per-layer {}",
+            if goal.rate.is_some() { "the fewest logic cells for the rate" } else { "the most inferences per second" },
+            goal.budget_percent,
+            if stats.is_some() { ", cycles on the --calib data" } else { ", worst-case cycles" },
+            planner::lanes_text(&plan.layers.iter().map(|l| l.lanes).collect::<Vec<_>>())
+        );
+    }
     if let Some(s) = stats {
         let _ = writeln!(
             text,
@@ -87,6 +102,49 @@ pub fn run(args: &Args) -> Result<String> {
         );
     }
     Ok(text)
+}
+
+/// A refusal for lack of room, completed with a command that fits (found by
+/// the same planner, so it is exact): `--lanes auto` on this target, then on
+/// the other devices.
+fn with_fitting_command(error: anyhow::Error, net: &Network, args: &Args) -> anyhow::Error {
+    let Some(planner::PlanError::DoesNotFit { target, details }) = error.downcast_ref::<planner::PlanError>() else {
+        return error;
+    };
+    let command = |t: Target, lanes: &[usize]| {
+        format!(
+            "ttfs generate {} -o {} --target {t} --lanes-per-layer {}",
+            shell_word(&args.network),
+            shell_word(&args.output),
+            planner::lanes_text(lanes)
+        )
+    };
+    let details = match planner::alternatives(net, *target, &args.lanes).first() {
+        Some((t, plan)) => format!(
+            "{details}. This fits ({} estimated logic cells of {}, {} block RAMs, {} SPRAMs): {}",
+            plan.needs.logic_cells,
+            t.resources().logic_cells,
+            plan.needs.bram_blocks,
+            plan.needs.spram_blocks,
+            command(*t, &plan.layers.iter().map(|l| l.lanes).collect::<Vec<_>>())
+        ),
+        None => format!(
+            "{details}. No lanes fit on any iCE40 target: quantize to fewer weight bits \
+             (ttfs passes run {} --from quantize --weight-bits 4 -o NET4.json), or use --target generic",
+            shell_word(&args.network)
+        ),
+    };
+    planner::PlanError::DoesNotFit { target: *target, details }.into()
+}
+
+/// A path as one shell word (quoted when it holds anything but plain characters).
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=,:@".contains(c)) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {

@@ -5,7 +5,7 @@ use crate::cycles::CycleModel;
 use crate::design::{self, Design};
 use crate::manifest::Manifest;
 use crate::plan::Plan;
-use crate::planner;
+use crate::planner::{self, Lanes};
 use crate::target::Target;
 use crate::view::{self, TopView};
 use anyhow::{Context, Result, bail};
@@ -41,7 +41,7 @@ impl Subject {
 /// from a stranger: its `rtl/`, `sim/` and `mem/` hold plain files with safe
 /// names only (a symbolic link is refused, wherever it points;
 /// [`crate::inspect::check_entry`]).
-pub fn subject(input: &Path, target: Target, lanes: &[usize]) -> Result<Subject> {
+pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
     if input.is_dir() {
         for name in ["net.json", "manifest.json", "rtl", "sim", "mem"] {
             crate::inspect::refuse_symlink(&input.join(name))?;
@@ -74,7 +74,7 @@ pub fn subject(input: &Path, target: Target, lanes: &[usize]) -> Result<Subject>
         Ok(Subject { net, plan, view, design, dir: Some(input.to_path_buf()) })
     } else {
         let net = ttfs_ir::load(input)?;
-        let plan = planner::plan(&net, target, lanes)?;
+        let plan = planner::choose(&net, target, lanes, None)?;
         let view = view::view(&net, &plan);
         let design = design::render(&net, &plan, &CycleModel::new(&plan), None);
         Ok(Subject { net, plan, view, design, dir: None })

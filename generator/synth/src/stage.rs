@@ -35,7 +35,7 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<SynthReport> {
     if !args.dir.join("manifest.json").is_file() {
         bail!("{} is not a directory written by `ttfs generate` (it has no manifest.json)", args.dir.display());
     }
-    let s = subject(&args.dir, Target::Generic, &[])?;
+    let s = subject(&args.dir, Target::Generic, &ttfs_hw::planner::Lanes::Fixed(Vec::new()))?;
     let device = s.plan.target;
     if let Some(asked) = args.device.filter(|&d| d != device) {
         bail!(

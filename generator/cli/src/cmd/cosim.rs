@@ -25,9 +25,9 @@ pub struct Args {
     input: PathBuf,
     #[command(flatten)]
     data: super::DataArgs,
-    /// Lanes in every layer (network input; 0 = all).
-    #[arg(long)]
-    lanes: Option<usize>,
+    /// Lanes when the input is a network description (a directory keeps its own).
+    #[command(flatten)]
+    lanes: super::LaneOptions,
     /// Target device (network input).
     #[arg(long, value_parser = parse_target, default_value = "ice40-up5k")]
     target: Target,
@@ -61,7 +61,7 @@ pub fn run(a: Args) -> Result<String> {
         data: a.data.data,
         labels: a.data.labels,
         count: a.data.count,
-        lanes: super::lanes(a.lanes, None),
+        lanes: a.lanes.lanes(None),
         target: a.target,
         simulator: match a.simulator {
             SimulatorArg::Verilator => Simulator::Verilator,

@@ -31,12 +31,8 @@ pub struct Args {
     target: Option<Target>,
     #[command(flatten)]
     passes: super::PassOptions,
-    /// Neurons processed in parallel in every layer (0 = all; default: the device's).
-    #[arg(long, conflicts_with = "lanes_per_layer")]
-    lanes: Option<usize>,
-    /// Lanes of each dense layer, in order (0 = all).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
-    lanes_per_layer: Option<Vec<usize>>,
+    #[command(flatten)]
+    lanes: super::LaneOptions,
     /// nextpnr's placer seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -59,7 +55,7 @@ pub fn run(a: Args) -> Result<String> {
         output: a.output,
         options: a.passes.options(a.neuron),
         target: a.target,
-        lanes: super::lanes(a.lanes, a.lanes_per_layer),
+        lanes: a.lanes.lanes(a.freq),
         seed: a.seed,
         count: a.count,
         freq_mhz: a.freq,

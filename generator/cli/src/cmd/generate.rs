@@ -17,13 +17,9 @@ pub struct Args {
     /// Target device.
     #[arg(long, value_parser = parse_target, default_value = "ice40-up5k")]
     target: Target,
-    /// Neurons processed in parallel in every layer (0 = all).
-    #[arg(long, conflicts_with = "lanes_per_layer")]
-    lanes: Option<usize>,
-    /// Lanes of each dense layer, in order (0 = all).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
-    lanes_per_layer: Option<Vec<usize>>,
-    /// Data for the cycle model's mean (IDX, .npy or CSV; .gz allowed).
+    #[command(flatten)]
+    lanes: super::LaneOptions,
+    /// Data for the cycle model's mean and for --lanes auto (IDX, .npy or CSV; .gz allowed).
     #[arg(long)]
     calib: Option<PathBuf>,
     /// Use only the first N samples of --calib.
@@ -40,7 +36,7 @@ pub fn run(a: Args) -> Result<String> {
         network: a.network,
         output: a.output,
         target: a.target,
-        lanes: super::lanes(a.lanes, a.lanes_per_layer),
+        lanes: a.lanes.lanes(None),
         calib: a.calib,
         calib_count: a.calib_count,
         force: a.force,

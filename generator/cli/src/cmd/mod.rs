@@ -113,10 +113,55 @@ pub struct DataArgs {
     pub count: Option<usize>,
 }
 
-/// `--lanes N` or `--lanes-per-layer A,B,..` as the plan's lane list
-/// (empty: the target's default).
-pub fn lanes(lanes: Option<usize>, per_layer: Option<Vec<usize>>) -> Vec<usize> {
-    lanes.map(|n| vec![n]).or(per_layer).unwrap_or_default()
+/// A `--lanes` value: `auto` or a number.
+#[derive(Clone, Copy, Debug)]
+pub enum LanesArg {
+    /// Chosen by the planner.
+    Auto,
+    /// The same number in every layer (0 = all neurons).
+    Count(usize),
+}
+
+/// Parses `--lanes`.
+fn parse_lanes(text: &str) -> Result<LanesArg, String> {
+    if text == "auto" {
+        return Ok(LanesArg::Auto);
+    }
+    text.parse().map(LanesArg::Count).map_err(|_| format!("expected auto or a number of lanes (0 = all), got {text:?}"))
+}
+
+/// How the hardware's lanes are chosen (`generate`, `cosim`, `flow`).
+#[derive(clap::Args)]
+pub struct LaneOptions {
+    /// Neurons processed in parallel in every layer: `auto` (the most
+    /// inferences per second within --budget, or the fewest logic cells for
+    /// --rate), or a number (0 = all).
+    #[arg(long, value_parser = parse_lanes, default_value = "auto", conflicts_with = "lanes_per_layer")]
+    pub lanes: LanesArg,
+    /// Lanes of each dense layer, in order (0 = all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    pub lanes_per_layer: Option<Vec<usize>>,
+    /// With --lanes auto: the share of the device's logic cells the design
+    /// may take, percent.
+    #[arg(long, value_name = "PCT", default_value_t = ttfs_hw::planner::DEFAULT_BUDGET_PERCENT)]
+    pub budget: f64,
+    /// With --lanes auto: inferences per second to reach (streaming, at the
+    /// target's default clock or --freq) with the fewest logic cells.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+}
+
+impl LaneOptions {
+    /// The planner's lane choice (`clock_mhz`: the clock a rate is reached
+    /// at, default the target's).
+    pub fn lanes(&self, clock_mhz: Option<f64>) -> ttfs_hw::planner::Lanes {
+        use ttfs_hw::planner::{Goal, Lanes};
+        match (&self.lanes_per_layer, self.lanes) {
+            (Some(per_layer), _) => Lanes::Fixed(per_layer.clone()),
+            (None, LanesArg::Count(n)) => Lanes::Fixed(vec![n]),
+            (None, LanesArg::Auto) => Lanes::Auto(Goal { budget_percent: self.budget, rate: self.rate, clock_mhz }),
+        }
+    }
 }
 
 /// `text`, or `value` as pretty JSON with a final newline.
