@@ -141,6 +141,7 @@ fn main() {
             seed: 1,
             count: None,
             freq_mhz: None,
+            strict: false,
             progress: false,
         });
         eprintln!("{}: {:.0} s", case.name, started.elapsed().as_secs_f64());

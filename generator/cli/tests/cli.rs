@@ -367,6 +367,23 @@ fn options_parse_alike_and_flow_needs_calibration_data() {
     assert_eq!((samples["value"].as_str(), samples["numbers"][0].as_f64()), (Some("20"), Some(20.0)));
     let error = figures.iter().find(|f| f["name"] == "max relative logit error").unwrap();
     assert!(error["numbers"][0].as_f64().unwrap() < 1e-9, "{error}");
+    // --strict: the simulators' warnings (here: 3-bit weights and times
+    // lose accuracy) fail the flow, after every stage ran and reported.
+    let strict = dir.path().join("strict");
+    let labels = fixtures.join("digits/test_labels.csv.gz");
+    let run = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+        .args(["flow", model.to_str().unwrap(), "--calib", train.to_str().unwrap(), "--data", test.to_str().unwrap()])
+        .args(["--labels", labels.to_str().unwrap(), "--time-bits", "3", "--weight-bits", "3", "--strict"])
+        .args(["-o", strict.to_str().unwrap()])
+        .env("VERILATOR", "/nonexistent/verilator")
+        .env("YOSYS", "/nonexistent/yosys")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert_eq!(run.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("flow FAILED at sim") && stderr.contains("--strict"), "{stderr}");
+    assert!(stdout.contains("points below the float network"), "{stdout}");
+    assert!(strict.join("report.html").exists() && strict.join("hw/manifest.json").exists());
     for command in ["flow", "synth"] {
         let (_, stdout, _) = ttfs(&[command, "--help"]);
         assert!(stdout.contains("--target") && stdout.contains("device"), "{command}: {stdout}");

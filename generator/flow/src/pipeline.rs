@@ -66,6 +66,9 @@ pub struct Args {
     pub count: Option<usize>,
     /// The clock to ask synthesis for, MHz (default: the board's PLL clock).
     pub freq_mhz: Option<f64>,
+    /// Make any warning of the simulators (accuracy lost to the integer
+    /// arithmetic, data off the calibrated ranges) fail the flow.
+    pub strict: bool,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
 }
@@ -261,18 +264,24 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         count: args.count,
     })?;
     std::fs::write(dir.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
-    notes.extend(sim_cmd::warnings(&sim).into_iter().map(|w| format!("Warning: {w}.")));
-    p.finish(
-        "sim",
-        StageStatus::Ok,
-        format!(
-            "{} samples, accuracy ReLU {} / continuous {} / discrete {}",
-            sim.samples,
-            percent(sim.accuracy_relu),
-            percent(sim.accuracy_continuous),
-            percent(sim.accuracy_discrete)
-        ),
+    let warnings = sim_cmd::warnings(&sim);
+    notes.extend(warnings.iter().map(|w| format!("Warning: {w}.")));
+    let mut sim_line = format!(
+        "{} samples, accuracy ReLU {} / continuous {} / discrete {}",
+        sim.samples,
+        percent(sim.accuracy_relu),
+        percent(sim.accuracy_continuous),
+        percent(sim.accuracy_discrete)
     );
+    // --strict: a warning fails the stage (the later stages still run and
+    // report, and the flow exits non-zero).
+    let status = if args.strict && !warnings.is_empty() {
+        sim_line += &format!("; --strict: {} warning(s), see the notes", warnings.len());
+        StageStatus::Failed
+    } else {
+        StageStatus::Ok
+    };
+    p.finish("sim", status, sim_line);
 
     p.start("generate");
     let hw = dir.join("hw");

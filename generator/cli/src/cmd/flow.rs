@@ -42,6 +42,10 @@ pub struct Args {
     /// The clock to ask synthesis for, MHz (default: the board wrapper's PLL clock).
     #[arg(long)]
     freq: Option<f64>,
+    /// Fail (exit 1) when the simulators warn: the integer network loses
+    /// more than a point of accuracy, or the data leave the calibrated ranges.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Runs `ttfs flow`; returns the summary it prints (progress goes to
@@ -59,6 +63,7 @@ pub fn run(a: Args) -> Result<String> {
         seed: a.seed,
         count: a.count,
         freq_mhz: a.freq,
+        strict: a.strict,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     })
 }
