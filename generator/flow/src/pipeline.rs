@@ -8,10 +8,13 @@
 //! Yosys and nextpnr for synth) is skipped with the command that installs
 //! it; every other failure stops the flow with its error.
 
-use crate::report::{self, Figure, LayerSpikes, Raster, RasterLayer, Resource, Stage, StageStatus};
+use crate::report::{
+    self, Confusion, Figure, HardwareLayer, LayerSpikes, Raster, RasterLayer, Resource, Stage, StageStatus,
+};
 use crate::sim_stage as sim_cmd;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -418,21 +421,24 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         *note = note.replace(&staged, &shown);
     }
     let net = ttfs_ir::load(&network)?;
-    let codes = generate_cmd::input_codes(&net, &data, None)?;
+    let codes = generate_cmd::input_codes(&net, &data, args.count)?;
+    let model = Prepared::new(&net);
+    let inputs: usize = net.input.shape.iter().product();
+    let counts = ttfs_hw::cycles::counts(&model, inputs, &codes);
+    let samples = codes.len() / inputs.max(1);
+    let all_labels =
+        labels.as_ref().and_then(|l| ttfs_data::load_labels_for(l, &data, samples, None, net.classes()).ok());
     let title = format!("{} on the {}", net.name, target);
     let report = report::Report {
         title,
         generator: format!("ttfs-hdl {}", env!("CARGO_PKG_VERSION")),
         stages: p.log,
         figures: figures(&sim, cosim.as_ref(), synth.as_ref()),
-        layers: layer_spikes(&net, &codes),
-        raster: raster(
-            &net,
-            &codes,
-            // The raster shows the first sample only; the label count was checked by sim.
-            labels.as_ref().and_then(|l| ttfs_data::load_labels_for(l, &data, 1, None, net.classes()).ok()),
-        ),
+        layers: layer_spikes(&net, &counts),
+        raster: raster(&net, &codes, all_labels.as_ref().and_then(|l| l.first().copied())),
         resources: synth.as_ref().map(resources).unwrap_or_default(),
+        hardware: if generated { hardware_layers(&dir.join("hw"), target, &counts)? } else { Vec::new() },
+        confusion: all_labels.map(|l| confusion(&model, &codes, &l, net.classes())),
         notes,
     };
     std::fs::write(dir.join("report.md"), report::markdown(&report))?;
@@ -583,10 +589,8 @@ fn figures(
 }
 
 /// Mean and largest spike counts per layer (the input's events first).
-fn layer_spikes(net: &ttfs_ir::Network, codes: &[i64]) -> Vec<LayerSpikes> {
+fn layer_spikes(net: &ttfs_ir::Network, counts: &[SpikeCounts]) -> Vec<LayerSpikes> {
     let inputs: usize = net.input.shape.iter().product();
-    let model = Prepared::new(net);
-    let counts: Vec<SpikeCounts> = codes.chunks(inputs).map(|q0| SpikeCounts::of(&model, q0)).collect();
     let n = counts.len().max(1) as f64;
     let mut layers = vec![LayerSpikes {
         name: "input".into(),
@@ -606,9 +610,55 @@ fn layer_spikes(net: &ttfs_ir::Network, codes: &[i64]) -> Vec<LayerSpikes> {
     layers
 }
 
+/// Each layer of the design in `hw` (as its manifest planned it), with its
+/// mean busy cycles on the samples of `counts` and its logic estimate.
+fn hardware_layers(hw: &Path, target: Target, counts: &[SpikeCounts]) -> Result<Vec<HardwareLayer>> {
+    let subject = ttfs_hw::subject::subject(hw, target, &ttfs_hw::planner::Lanes::Fixed(Vec::new()))?;
+    let plan = &subject.plan;
+    let stats = (!counts.is_empty()).then(|| ttfs_hw::cycles::stats_of(plan, "", counts));
+    let estimate = ttfs_hw::estimate::estimate(plan);
+    Ok(plan
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(k, l)| HardwareLayer {
+            name: l.name.clone(),
+            inputs: l.inputs,
+            outputs: l.outputs,
+            weight_bits: l.weight_bits,
+            time_bits: l.output_value_bits,
+            potential_bits: l.potential_bits,
+            lanes: l.lanes,
+            blocks: l.blocks,
+            weights_in: match l.weight_store {
+                ttfs_hw::plan::WeightStore::BlockRam => "block RAM".into(),
+                ttfs_hw::plan::WeightStore::Spram => "SPRAM".into(),
+            },
+            cycles_mean: stats.as_ref().map(|s| s.stage_mean[k + 1]),
+            cycles_worst: l.worst_case_cycles(),
+            logic_cells_estimate: estimate.parts.get(k).map_or(0, |(_, cells)| *cells),
+        })
+        .collect())
+}
+
+/// Label against the integer network's class (the hardware's, which the
+/// co-simulation checks sample by sample).
+fn confusion(model: &Prepared, codes: &[i64], labels: &[usize], classes: usize) -> Confusion {
+    let inputs: usize = model.net.input.shape.iter().product();
+    let mut counts = vec![vec![0; classes]; classes];
+    let predicted: Vec<usize> =
+        codes.par_chunks(inputs).map(|q0| ttfs_sim::argmax(ttfs_sim::quantized::forward(model, q0).logits())).collect();
+    for (&label, &class) in labels.iter().zip(&predicted) {
+        if label < classes && class < classes {
+            counts[label][class] += 1;
+        }
+    }
+    Confusion { source: "integer network (the hardware's arithmetic)".into(), counts }
+}
+
 /// The spike raster of the first sample: every input and hidden spike at
 /// its tick.
-fn raster(net: &ttfs_ir::Network, codes: &[i64], label: Option<Vec<usize>>) -> Option<Raster> {
+fn raster(net: &ttfs_ir::Network, codes: &[i64], label: Option<usize>) -> Option<Raster> {
     let inputs: usize = net.input.shape.iter().product();
     let q0 = codes.get(..inputs)?;
     let code = net.input.code?;
@@ -636,12 +686,7 @@ fn raster(net: &ttfs_ir::Network, codes: &[i64], label: Option<Vec<usize>>) -> O
         });
     }
     let logits = ttfs_sim::quantized::forward(&model, q0);
-    Some(Raster {
-        sample: 0,
-        label: label.and_then(|l| l.first().copied()),
-        predicted: ttfs_sim::argmax(logits.logits()),
-        layers,
-    })
+    Some(Raster { sample: 0, label, predicted: ttfs_sim::argmax(logits.logits()), layers })
 }
 
 fn resources(s: &SynthReport) -> Vec<Resource> {

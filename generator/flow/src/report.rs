@@ -29,8 +29,51 @@ pub struct Report {
     pub raster: Option<Raster>,
     /// Device utilisation.
     pub resources: Vec<Resource>,
-    /// Free text lines, e.g. warnings ("timing FAILED at 24 MHz").
+    /// Each layer in hardware: bits, widths, lanes, cycles, logic.
+    pub hardware: Vec<HardwareLayer>,
+    /// Label against predicted class on the evaluation data.
+    pub confusion: Option<Confusion>,
+    /// Free text lines, e.g. warnings ("timing FAILED at 24 MHz"); those
+    /// starting with "Warning:" are shown as warnings.
     pub notes: Vec<String>,
+}
+
+/// One dense layer as the hardware builds it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HardwareLayer {
+    /// Layer name.
+    pub name: String,
+    /// Inputs.
+    pub inputs: usize,
+    /// Neurons.
+    pub outputs: usize,
+    /// Weight bits.
+    pub weight_bits: u32,
+    /// Output time bits (hidden layers; `None`: the output layer's logits).
+    pub time_bits: Option<u32>,
+    /// Potential register bits.
+    pub potential_bits: u32,
+    /// Neurons processed in parallel.
+    pub lanes: usize,
+    /// Blocks of lanes.
+    pub blocks: usize,
+    /// Where the weights live ("block RAM", "SPRAM").
+    pub weights_in: String,
+    /// Busy cycles per sample, mean over the evaluation data.
+    pub cycles_mean: Option<f64>,
+    /// Busy cycles per sample when every input and neuron spikes.
+    pub cycles_worst: u64,
+    /// Pre-synthesis estimate of the layer's logic cells.
+    pub logic_cells_estimate: u64,
+}
+
+/// How often each label was given each class.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Confusion {
+    /// Which network's classes ("integer network (the hardware's arithmetic)").
+    pub source: String,
+    /// `counts[label][predicted]`.
+    pub counts: Vec<Vec<usize>>,
 }
 
 /// One pipeline stage.
@@ -145,7 +188,7 @@ pub fn markdown(r: &Report) -> String {
         title: md_escape(&r.title),
         generator: md_escape(&r.generator),
         sections: sections(r, md_escape, false),
-        notes: r.notes.iter().map(|n| md_escape(n)).collect(),
+        notes: notes(r, md_escape),
     };
     finish(page.render().expect("rendering into a String cannot fail"))
 }
@@ -157,7 +200,7 @@ pub fn html(r: &Report) -> String {
         title: &r.title,
         generator: &r.generator,
         sections: sections(r, str::to_string, true),
-        notes: &r.notes,
+        notes: notes(r, str::to_string),
     };
     finish(page.render().expect("rendering into a String cannot fail"))
 }
@@ -168,7 +211,23 @@ struct MarkdownPage {
     title: String,
     generator: String,
     sections: Vec<Section>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
+}
+
+/// A note, with the "Warning:" that marks a warning taken off its text.
+struct Note {
+    text: String,
+    warning: bool,
+}
+
+fn notes(r: &Report, cell: fn(&str) -> String) -> Vec<Note> {
+    r.notes
+        .iter()
+        .map(|n| match n.strip_prefix("Warning:") {
+            Some(rest) => Note { text: cell(rest.trim_start()), warning: true },
+            None => Note { text: cell(n), warning: false },
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -177,7 +236,7 @@ struct HtmlPage<'a> {
     title: &'a str,
     generator: &'a str,
     sections: Vec<Section>,
-    notes: &'a [String],
+    notes: Vec<Note>,
 }
 
 /// A part of the report: a table, a plot (HTML only) or both.
@@ -197,7 +256,7 @@ struct Table {
 }
 
 struct Column {
-    name: &'static str,
+    name: String,
     /// HTML class of the header cell.
     class: &'static str,
     /// Markdown alignment rule.
@@ -221,8 +280,8 @@ fn num(s: String) -> Cell {
 /// Columns from names; those starting with `>` hold numbers (right-aligned).
 fn columns(names: &[&'static str]) -> Vec<Column> {
     let column = |n: &'static str| match n.strip_prefix('>') {
-        Some(name) => Column { name, class: "num", rule: "---:" },
-        None => Column { name: n, class: "", rule: "---" },
+        Some(name) => Column { name: name.to_string(), class: "num", rule: "---:" },
+        None => Column { name: n.to_string(), class: "", rule: "---" },
     };
     names.iter().map(|&n| column(n)).collect()
 }
@@ -294,13 +353,138 @@ fn sections(r: &Report, cell: fn(&str) -> String, plots: bool) -> Vec<Section> {
             "Used share of each resource (red: over 100 %, bar clipped); black mark: pre-synthesis estimate."
                 .to_string();
     }
+    let hardware = r.hardware.iter().map(|l| {
+        vec![
+            text(cell(&l.name)),
+            num(format!("{} → {}", l.inputs, l.outputs)),
+            num(l.weight_bits.to_string()),
+            num(l.time_bits.map_or("logits".to_string(), |b| b.to_string())),
+            num(l.potential_bits.to_string()),
+            num(format!("{} × {}", l.lanes, l.blocks)),
+            text(cell(&l.weights_in)),
+            num(l.cycles_mean.map_or("–".to_string(), |c| fixed(c, 1))),
+            num(l.cycles_worst.to_string()),
+            num(l.logic_cells_estimate.to_string()),
+        ]
+    });
+    let mut per_layer = section(
+        "Hardware per layer",
+        hardware.collect(),
+        &[
+            "layer",
+            ">inputs → neurons",
+            ">weight bits",
+            ">time bits",
+            ">potential bits",
+            ">lanes × blocks",
+            "weights in",
+            ">cycles, mean",
+            ">cycles, worst",
+            ">logic cells (estimate)",
+        ],
+    );
+    per_layer.caption = "Each layer's busy cycles per sample: blocks × (input spikes + 1) + output spikes + 1; \
+         the slowest layer (or the input, one value per cycle) sets the rate of back-to-back samples."
+        .to_string();
     vec![
         section("Pipeline", stages.collect(), &["stage", "status", ">seconds", "summary"]),
         section("Key figures", figures.collect(), &["figure", ">value", "note"]),
+        glossary(),
+        confusion_section(r.confusion.as_ref(), cell, plots),
         spikes,
         raster_section(r.raster.as_ref(), cell, plots),
+        per_layer,
         device,
     ]
+}
+
+/// What the report's words mean.
+fn glossary() -> Section {
+    let rows = GLOSSARY.iter().map(|(term, meaning)| vec![text(term.to_string()), text(meaning.to_string())]);
+    Section {
+        heading: "Glossary".to_string(),
+        empty: false,
+        table: Some(Table { columns: columns(&["term", "meaning"]), rows: rows.collect() }),
+        plot: None,
+        caption: String::new(),
+    }
+}
+
+/// The report's terms, for a reader new to spiking networks or FPGAs.
+const GLOSSARY: [(&str, &str); 9] = [
+    (
+        "ReLU network",
+        "the model as trained: floating point, after folding normalisation and batch-norm into the weights",
+    ),
+    (
+        "continuous TTFS",
+        "the time-to-first-spike network in continuous time (f64): each value is one spike, earlier for larger values; \
+         equal to the ReLU network up to rounding",
+    ),
+    (
+        "discrete TTFS",
+        "the same network on integer ticks with integer weights (the time and weight bits of the conversion): \
+         exactly what the hardware computes",
+    ),
+    (
+        "hardware",
+        "the generated Verilog, simulated by Verilator (co-simulation) and built for the device: every spike and logit \
+         is compared with the discrete network",
+    ),
+    (
+        "spike",
+        "a neuron's one event per sample: a value q of a layer with T ticks is sent at tick T − q (q = 0 sends none)",
+    ),
+    (
+        "lanes × blocks",
+        "neurons computed in parallel, and how many groups of them a layer steps through per input spike",
+    ),
+    (
+        "cycles",
+        "clock cycles; latency is from a sample's first input value to its result, streaming is between results",
+    ),
+    ("logic cells", "the FPGA's LUT4 + flip-flop cells; block RAM and SPRAM hold weights, potentials and spike queues"),
+    ("Fmax", "the fastest clock the placed and routed design meets; the board's PLL runs at or below it"),
+];
+
+fn confusion_section(confusion: Option<&Confusion>, cell: fn(&str) -> String, plots: bool) -> Section {
+    let heading = "Confusion matrix".to_string();
+    let Some(c) = confusion.filter(|c| !c.counts.is_empty()) else {
+        let table = Some(Table { columns: columns(&["label"]), rows: Vec::new() });
+        return Section { heading, empty: true, table, plot: None, caption: String::new() };
+    };
+    let classes = c.counts.len();
+    let mut cols = columns(&["label \\ predicted"]);
+    cols.extend((0..classes).map(|k| Column { name: k.to_string(), class: "num", rule: "---:" }));
+    cols.extend(columns(&[">samples", ">recall %"]));
+    let rows = c.counts.iter().enumerate().map(|(label, row)| {
+        let total: usize = row.iter().sum();
+        let mut cells = vec![text(label.to_string())];
+        cells.extend(row.iter().enumerate().map(|(k, &n)| Cell {
+            text: n.to_string(),
+            class: if k == label {
+                "num ok"
+            } else if n > 0 {
+                "num over"
+            } else {
+                "num"
+            },
+        }));
+        cells.push(num(total.to_string()));
+        cells.push(num(if total == 0 {
+            "–".to_string()
+        } else {
+            fixed(100.0 * row[label] as f64 / total as f64, 1)
+        }));
+        cells
+    });
+    Section {
+        heading,
+        empty: false,
+        table: Some(Table { columns: cols, rows: rows.collect() }),
+        plot: plots.then(|| confusion_svg(c)),
+        caption: format!("Rows: the label; columns: the class of the {}.", cell(&c.source)),
+    }
 }
 
 fn raster_section(raster: Option<&Raster>, cell: fn(&str) -> String, plots: bool) -> Section {
@@ -408,7 +592,7 @@ fn axis(max: f64) -> (f64, f64) {
     (step * (max / step - 1e-9).ceil(), step)
 }
 
-const WIDTH: f64 = 720.0;
+const WIDTH: f64 = 880.0;
 const BLUE: &str = "#4a7ab5";
 const RED: &str = "#c0392b";
 const GREY: &str = "#888";
@@ -459,7 +643,7 @@ fn grid(svg: &mut String, (x0, x1): (f64, f64), (y0, y1): (f64, f64), (end, step
 
 /// Horizontal bars of spikes per neuron, one per layer.
 fn spikes_svg(layers: &[LayerSpikes]) -> String {
-    let (x0, x1, row, top) = (170.0, 640.0, 24.0, 10.0);
+    let (x0, x1, row, top) = (170.0, 800.0, 24.0, 10.0);
     let values: Vec<f64> = layers.iter().map(per_neuron).collect();
     // A TTFS neuron fires at most once, so the axis always reaches 1.
     let (end, step) = axis(values.iter().copied().filter(|v| v.is_finite()).fold(1.0, f64::max));
@@ -481,7 +665,7 @@ fn spikes_svg(layers: &[LayerSpikes]) -> String {
 
 /// One panel per layer, stacked: a mark per spike at (tick, neuron).
 fn raster_svg(r: &Raster) -> String {
-    let (x0, x1, gap) = (60.0, 700.0, 44.0);
+    let (x0, x1, gap) = (60.0, 860.0, 44.0);
     // Small layers get a readable band per neuron, large ones stay bounded.
     let heights: Vec<f64> = r.layers.iter().map(|l| (l.neurons as f64 * 2.0).clamp(40.0, 160.0)).collect();
     let total = heights.iter().map(|h| h + gap).sum::<f64>() + 24.0;
@@ -532,13 +716,82 @@ fn raster_svg(r: &Raster) -> String {
     svg
 }
 
+/// The confusion matrix as a heat map: darker cells hold more samples of
+/// their label (each row scaled to its own total).
+fn confusion_svg(c: &Confusion) -> String {
+    let classes = c.counts.len();
+    let cell = (520.0 / classes as f64).clamp(8.0, 48.0);
+    let (x0, y0) = (120.0, 40.0);
+    let side = cell * classes as f64;
+    let mut svg = String::new();
+    svg_open(&mut svg, y0 + side + 50.0, "confusion matrix, label against predicted class");
+    svg_text(&mut svg, x0 + side / 2.0, 16.0, r#"text-anchor="middle""#, "predicted class");
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle" transform="rotate(-90 {} {})">label</text>"#,
+        n(x0 - 50.0),
+        n(y0 + side / 2.0),
+        n(x0 - 50.0),
+        n(y0 + side / 2.0)
+    );
+    let labelled = classes <= 30;
+    for (label, row) in c.counts.iter().enumerate() {
+        let total = row.iter().sum::<usize>().max(1) as f64;
+        let y = y0 + label as f64 * cell;
+        if labelled {
+            svg_text(
+                &mut svg,
+                x0 - 6.0,
+                y + cell / 2.0 + 4.0,
+                r##"text-anchor="end" fill="#555""##,
+                &label.to_string(),
+            );
+        }
+        for (k, &count) in row.iter().enumerate() {
+            let x = x0 + k as f64 * cell;
+            let share = count as f64 / total;
+            // Correct classes in blue, confusions in red, darker for more.
+            let (r, g, b) = if k == label { (74.0, 122.0, 181.0) } else { (192.0, 57.0, 43.0) };
+            let mix = |c: f64| (255.0 - share * (255.0 - c)).round() as u8;
+            let fill = format!("#{:02x}{:02x}{:02x}", mix(r), mix(g), mix(b));
+            let _ = writeln!(
+                svg,
+                r##"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="#fff"/>"##,
+                n(x),
+                n(y),
+                n(cell),
+                n(cell)
+            );
+            if labelled && count > 0 && cell >= 20.0 {
+                let ink = if share > 0.5 { "#fff" } else { "#222" };
+                svg_text(
+                    &mut svg,
+                    x + cell / 2.0,
+                    y + cell / 2.0 + 4.0,
+                    &format!(r#"text-anchor="middle" fill="{ink}""#),
+                    &count.to_string(),
+                );
+            }
+        }
+    }
+    if labelled {
+        for k in 0..classes {
+            let x = x0 + (k as f64 + 0.5) * cell;
+            svg_text(&mut svg, x, y0 - 6.0, r##"text-anchor="middle" fill="#555""##, &k.to_string());
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// Horizontal bars of used / available, 0–100 %, with the estimate marked.
 fn resources_svg(resources: &[Resource]) -> String {
-    let (x0, x1, row, top) = (170.0, 620.0, 26.0, 10.0);
+    let (x0, x1, row, top) = (170.0, 760.0, 26.0, 10.0);
     let bottom = top + row * resources.len() as f64;
     let mut svg = String::new();
-    svg_open(&mut svg, bottom + 24.0, "device resources used, percent of available");
+    svg_open(&mut svg, bottom + 44.0, "device resources used, percent of available");
     grid(&mut svg, (x0, x1), (top, bottom), (100.0, 25.0), " %");
+    svg_text(&mut svg, (x0 + x1) / 2.0, bottom + 38.0, r#"text-anchor="middle""#, "share of the device used");
     let x = |pct: f64| x0 + pct.clamp(0.0, 100.0) / 100.0 * (x1 - x0);
     for (i, res) in resources.iter().enumerate() {
         let y = top + row * i as f64;
@@ -612,14 +865,35 @@ mod tests {
                 resource("PLL", 1, 2, None),
                 resource("I/O", 3, 0, None),
             ],
-            notes: vec!["timing FAILED at 24 MHz <script>alert(1)</script> a|b".into()],
+            notes: vec![
+                "timing FAILED at 24 MHz <script>alert(1)</script> a|b".into(),
+                "Warning: the integer network's accuracy is lower".into(),
+            ],
+            hardware: vec![HardwareLayer {
+                name: "hidden".into(),
+                inputs: 64,
+                outputs: 32,
+                weight_bits: 8,
+                time_bits: Some(8),
+                potential_bits: 20,
+                lanes: 11,
+                blocks: 3,
+                weights_in: "block RAM".into(),
+                cycles_mean: Some(120.5),
+                cycles_worst: 200,
+                logic_cells_estimate: 1234,
+            }],
+            confusion: Some(Confusion {
+                source: "integer network".into(),
+                counts: vec![vec![5, 1, 0], vec![0, 7, 0], vec![2, 0, 9]],
+            }),
         }
     }
 
     #[test]
     fn html_is_self_contained_and_escaped() {
         let h = html(&sample());
-        assert_eq!(h.matches("<svg").count(), 3);
+        assert_eq!(h.matches("<svg").count(), 4);
         // Each plot closes before the next one opens.
         assert!(h.split("<svg").skip(1).all(|rest| rest.matches("</svg>").count() == 1));
         assert!(!h.contains("<script"));
@@ -630,6 +904,13 @@ mod tests {
         assert!(h.contains(&format!(r#"fill="{RED}" font-weight="bold">125.0 %</text>"#)), "over 100 % in red");
         assert!(h.contains("sample 3, label 7, predicted 7"));
         assert!(!h.contains("no data"));
+        // Warnings stand out; the glossary, the per-layer table and the
+        // confusion matrix (a cell per label and class, with recall) are there.
+        assert!(h.contains(r#"<li class="failed">Warning: the integer network"#), "{h}");
+        assert!(h.contains("<h2>Glossary</h2>") && h.contains("discrete TTFS"));
+        assert!(h.contains("<td class=\"num\">11 × 3</td>") && h.contains("<td class=\"num\">1234</td>"));
+        assert!(h.contains("<td class=\"num ok\">7</td>") && h.contains("<td class=\"num over\">2</td>"));
+        assert!(h.contains(">predicted class</text>") && h.contains(">label</text>"));
     }
 
     #[test]
@@ -641,6 +922,9 @@ mod tests {
         assert!(m.contains("| input | 64 | 40.00 | 0.625 | 64 |"));
         assert!(m.contains("| logic cells | 3866 | 7680 | 50.3 | 3500 | +10.5 |"));
         assert!(m.contains("| I/O | 3 | 0 | – | – | – |"));
+        assert!(m.contains("- **Warning:** the integer network's accuracy is lower"));
+        assert!(m.contains("| hidden | 64 → 32 | 8 | 8 | 20 | 11 × 3 | block RAM | 120.5 | 200 | 1234 |"), "{m}");
+        assert!(m.contains("| 2 | 2 | 0 | 9 | 11 | 81.8 |"), "{m}");
         assert!(m.ends_with('\n') && !m.ends_with("\n\n"));
     }
 
