@@ -206,3 +206,52 @@ fn bad_goals_are_refused() {
         assert!(error.contains("--rate"), "{error}");
     }
 }
+
+/// How close the estimate must come to nextpnr's packed logic cells.
+const ESTIMATE_TOLERANCE: f64 = 0.08;
+
+/// The slow tier places and routes what `--lanes auto` picks for every
+/// fixture on every device where anything fits: each fits after packing,
+/// meets timing at its PLL clock, and its logic cells are within 8 % of the
+/// estimate the search trusted (so the estimate cannot drift from reality).
+#[test]
+#[ignore = "slow tier: place and route of every auto design (about 20 minutes on 2 cores)"]
+fn auto_designs_place_and_route_as_estimated() {
+    let tools = [ttfs_tools::Tool::Yosys, ttfs_tools::Tool::NextpnrIce40, ttfs_tools::Tool::Icepack];
+    if tools.into_iter().any(|t| common::require(t).is_none()) {
+        return;
+    }
+    let mut rows = Vec::new();
+    for f in &FIXTURES {
+        let net = network(f);
+        let counts = counts(&net, f);
+        for target in TARGETS {
+            let Ok((_, choice)) = planner::auto(&net, target, &Goal::DEFAULT, Some(&counts)) else { continue };
+            let (plan, design) = ttfs_hw::stage::build(&net, target, &choice.lanes, None).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            ttfs_hw::write(&design, dir.path(), true).unwrap();
+            let report = ttfs_synth::stage::run(
+                &ttfs_synth::stage::Args {
+                    dir: dir.path().to_path_buf(),
+                    device: Some(target),
+                    freq_mhz: None,
+                    seed: 1,
+                    data: None,
+                    count: None,
+                    cycles: None,
+                },
+                &mut |_| {},
+            )
+            .unwrap_or_else(|e| panic!("{} on {target}, lanes {:?}: {e:#}", f.model, choice.lanes));
+            let (lc, estimate) = (report.lc as f64, plan.needs.logic_cells as f64);
+            rows.push(format!(
+                "{} on {target}: lanes {:?}, {} LCs (estimate {}), Fmax {:.1} MHz, clock {} MHz",
+                f.model, choice.lanes, report.lc, plan.needs.logic_cells, report.fmax_mhz, report.clock_mhz
+            ));
+            eprintln!("{}", rows.last().unwrap());
+            assert!(report.lc <= report.lc_available && report.timing_met, "{}", rows.last().unwrap());
+            assert!((estimate - lc).abs() <= ESTIMATE_TOLERANCE * lc, "{}", rows.last().unwrap());
+        }
+    }
+    println!("{}", rows.join("\n"));
+}

@@ -117,6 +117,47 @@ fn a_pytorch_mlp_cosimulates_exactly() {
     assert_eq!(report.samples, 20);
 }
 
+/// A Keras MLP through tf2onnx (raw pixels of shape [28, 28], rescaled by a
+/// Mul, flattened by a Reshape) and a deeper PyTorch MLP from the dynamo
+/// exporter (weights in an external data file): outputs equal
+/// onnxruntime's, and the Keras one co-simulates with the lanes `auto`
+/// picks on the UP5K.
+#[test]
+fn keras_and_deeper_pytorch_mlps_convert_exactly_and_cosimulate() {
+    for (model, input) in
+        [("keras_mlp_tf2onnx", "keras_mlp_tf2onnx_ref_input.npy"), ("torch_mlp3_dynamo", "torch_mlp_ref_input.npy")]
+    {
+        let net = convert(&format!("{model}.onnx"), input);
+        assert!(net.notes.iter().any(|n| n.contains("at the input is folded into")), "{model}: {:?}", net.notes);
+        assert!(net.layers.iter().all(|l| l.kind() == "dense"), "{model}: only dense layers");
+        check(&net, input, &format!("{model}_ref_output.npy"), None, false);
+        let agreement = discrete_agreement(&net, input);
+        assert!(agreement >= 0.99, "{model}: discrete agreement {agreement}");
+    }
+    let Some(_) = require(Tool::Verilator) else { return };
+    let net = convert("keras_mlp_tf2onnx.onnx", "keras_mlp_tf2onnx_ref_input.npy");
+    assert_eq!(net.input.data_shape, vec![784]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.json");
+    std::fs::write(&path, net.to_json()).unwrap();
+    let report = cosim::run(&Args {
+        input: path,
+        data: fixture("users/keras_mlp_tf2onnx_ref_input.npy"),
+        labels: None,
+        count: Some(20),
+        lanes: ttfs_hw::planner::Lanes::Auto(ttfs_hw::planner::Goal::DEFAULT),
+        target: Target::Ice40Up5k,
+        simulator: Simulator::Verilator,
+        load: WeightLoad::Loader,
+        trace: None,
+        trace_sample: 0,
+        trust_design: false,
+    })
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(report.difference(), None);
+    assert_eq!(report.samples, 20);
+}
+
 #[test]
 fn scikit_learn_pipelines_with_a_scaler_and_raw_features_convert_exactly() {
     for model in ["wine_scaler_mlp", "wine_raw_mlp"] {

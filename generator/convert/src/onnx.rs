@@ -93,22 +93,27 @@ pub fn import(bytes: &[u8], path: &Path) -> Result<Graph> {
         });
     }
     let canonical: Vec<usize> = walker.data_permutation.iter().map(|&p| walker.data_shape[p]).collect();
-    if canonical.len() == 2 || canonical.len() > 3 {
-        return Err(ConvertError::Structure {
-            message: format!(
-                "input '{}' has shape {:?} (without the batch axis); supported are [features] and [C, H, W]",
-                input.name, data_shape
-            ),
-        });
-    }
-    Ok(Graph {
+    let graph = Graph {
         name,
         producer,
         data_shape,
         data_permutation: walker.data_permutation,
         ops: walker.ops,
         notes: walker.notes,
-    })
+    };
+    // Any shape that a Flatten at the input turns into features (a Keras
+    // image of [H, W] pixels) is fine: the flatten is folded into the first
+    // dense layer.
+    if (canonical.len() == 2 || canonical.len() > 3) && graph.without_input_flatten().is_none() {
+        return Err(ConvertError::Structure {
+            message: format!(
+                "input '{}' has shape {:?} (without the batch axis); supported are [features], [C, H, W], \
+                 and any shape that a Flatten at the input (after elementwise scaling) feeds into a dense layer",
+                input.name, graph.data_shape
+            ),
+        });
+    }
+    Ok(graph)
 }
 
 /// The input's shape without the batch axis.
