@@ -143,17 +143,27 @@ fn auto_fits_beats_the_default_and_nears_the_exhaustive_best() {
             let ours = interval(&plan, &counts);
             assert_eq!(ours, choice.interval_cycles);
             // At least as fast as the target's default lanes, where they fit the budget.
-            if let Ok(default) = planner::plan(&net, target, &[])
+            let default = planner::plan(&net, target, &[]);
+            if let Ok(default) = &default
                 && default.needs.logic_cells as f64 <= budget(target, DEFAULT_BUDGET_PERCENT)
             {
-                let theirs = interval(&default, &counts);
+                let theirs = interval(default, &counts);
                 assert!(ours <= theirs, "{} on {target}: auto {ours} cycles, default {theirs}", f.model);
             }
+            let default = match &default {
+                Ok(d) => format!(
+                    "default {:?}: {:.1} cycles, {} cells",
+                    d.layers.iter().map(|l| l.lanes).collect::<Vec<_>>(),
+                    interval(d, &counts),
+                    d.needs.logic_cells
+                ),
+                Err(_) => "default does not fit".to_string(),
+            };
             // Within 10 % of the fastest design of the exhaustive search.
             let best = best_within(DEFAULT_BUDGET_PERCENT).unwrap();
             assert!(ours <= best * 1.10, "{} on {target}: auto {ours} cycles, best {best}", f.model);
             rows.push(format!(
-                "{} on {target}: lanes {:?}, {ours:.1} cycles/result (exhaustive best {best:.1} of {} designs), {} cells",
+                "{} on {target}: lanes {:?}, {ours:.1} cycles/result (exhaustive best {best:.1} of {} designs), {} cells; {default}",
                 f.model,
                 choice.lanes,
                 designs.len(),
