@@ -389,3 +389,64 @@ fn options_parse_alike_and_flow_needs_calibration_data() {
         assert!(stdout.contains("--target") && stdout.contains("device"), "{command}: {stdout}");
     }
 }
+
+/// A network too big for every iCE40 at 8-bit weights (784-176-10) is told
+/// the weight bits and lanes that fit, as two commands that then run; in
+/// `flow`, a design that does not fit FAILS the generate stage, and the
+/// reports are still written.
+#[test]
+fn a_design_that_fits_nowhere_is_told_the_bits_that_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let dense = |name: &str, inputs: usize, outputs: usize, seed: f64| {
+        let weights: Vec<f64> =
+            (0..inputs * outputs).map(|i| ((i as f64 * 0.754_877 + seed).sin() * 1e4).fract() * 0.1).collect();
+        serde_json::json!({"op": "dense", "name": name, "inputs": inputs, "outputs": outputs,
+                           "weights": weights, "bias": vec![0.01; outputs]})
+    };
+    let model = serde_json::json!({
+        "name": "wide_mlp", "producer": "cli test", "data_shape": [784], "data_permutation": [0],
+        "ops": [dense("fc1", 784, 176, 0.1), {"op": "relu", "name": "relu1"}, dense("fc2", 176, 10, 0.2)]
+    });
+    let model_path = dir.path().join("wide_mlp.json");
+    std::fs::write(&model_path, model.to_string()).unwrap();
+    let net = dir.path().join("wide.json");
+    let calib = fixture("mnist/train5k-images-idx3-ubyte.gz");
+    let (ok, _, stderr) = ttfs(&[
+        "convert",
+        model_path.to_str().unwrap(),
+        "--calib",
+        &calib,
+        "--calib-count",
+        "200",
+        "-o",
+        net.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let hw = dir.path().join("hw");
+    let (ok, _, stderr) = ttfs(&["generate", net.to_str().unwrap(), "-o", hw.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("No lanes fit at 8-bit weights; at 4-bit weights it fits"), "{stderr}");
+    assert!(!hw.exists());
+    let commands = stderr.split("check the accuracy with `ttfs sim` first): ").nth(1).expect(&stderr).trim();
+    for command in commands.split(" && ") {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(words[0], "ttfs", "{command}");
+        let (ok, _, stderr) = ttfs(&words[1..]);
+        assert!(ok, "{command}: {stderr}");
+    }
+    assert!(hw.join("manifest.json").exists());
+
+    // flow: the MNIST MLP on the HX8K fails at generate, with the command
+    // that fits, and still writes its reports.
+    let out = dir.path().join("flow");
+    let run = Command::new(env!("CARGO_BIN_EXE_ttfs"))
+        .args(["flow", &fixture("mnist_mlp.onnx"), "--calib", &calib, "--data", &calib, "--count", "50"])
+        .args(["--target", "ice40-hx8k", "-o", out.to_str().unwrap()])
+        .env("VERILATOR", "/nonexistent/verilator")
+        .env("YOSYS", "/nonexistent/yosys")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert_eq!(run.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("flow FAILED at generate") && stderr.contains("--target ice40-up5k"), "{stderr}");
+    assert!(out.join("report.html").exists() && out.join("net.json").exists() && !out.join("hw").exists());
+}

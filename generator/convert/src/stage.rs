@@ -127,6 +127,23 @@ pub fn rerun(args: &RerunArgs) -> Result<String> {
     Ok(format!("ran {}\n", ran.join(", ")) + &summary(&net, &args.output))
 }
 
+/// `net` quantized again at `weight_bits` in every weight layer (its time
+/// bits kept): what `ttfs passes run NET --from quantize --weight-bits B
+/// --time-bits ...` writes (without calibration data, so clipping is not
+/// counted again).
+pub fn requantize_weights(net: &Network, weight_bits: u32) -> anyhow::Result<Network> {
+    let mut net = net.clone();
+    let options = Options {
+        neuron: net.neuron,
+        time_bits: net.time_bits(),
+        weight_bits: vec![weight_bits],
+        ..Options::default()
+    };
+    let cx = PassContext { options: &options, calibration: None, calibration_name: "", fresh: false };
+    passes::run_from(&mut net, "quantize", &cx, &mut |_, _| Ok(()))?;
+    Ok(net)
+}
+
 /// The files `--dump-after` writes: (pass, path), checked before anything runs.
 fn dump_paths(output: &Path, passes: &[String], force: bool) -> Result<Vec<(String, PathBuf)>> {
     let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "net".into());

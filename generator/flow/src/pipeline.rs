@@ -296,6 +296,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         calib: Some(data.clone()),
         calib_count: args.count,
         force: true,
+        requantize: Some(ttfs_convert::stage::requantize_weights),
     });
     let generated = match generated {
         Ok(text) => {
@@ -306,6 +307,13 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         // conversion and simulation; say why the hardware is missing.
         Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::Unsupported(_)))) => {
             p.finish("generate", StageStatus::Skipped, format!("{e:#}"));
+            false
+        }
+        // A design that does not fit FAILS the stage; the reports are still
+        // written, with the refusal's numbers and the commands that fit
+        // (their paths name DIR, where net.json will be).
+        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::DoesNotFit { .. }))) => {
+            p.finish("generate", StageStatus::Failed, format!("{e:#}"));
             false
         }
         Err(e) => return Err(e),

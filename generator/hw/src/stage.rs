@@ -28,7 +28,14 @@ pub struct Args {
     pub calib_count: Option<usize>,
     /// Write into a non-empty DIR.
     pub force: bool,
+    /// Quantizes a network again at fewer weight bits, so that a refusal can
+    /// propose bits that fit (the converter's own passes; `None`: lanes and
+    /// devices only).
+    pub requantize: Option<Requantize>,
 }
+
+/// Quantizes a network again at the given weight bits (time bits kept).
+pub type Requantize = fn(&Network, u32) -> Result<Network>;
 
 /// Plans and renders a design in memory with fixed lanes (one value, one
 /// per layer, or empty for the target's default).
@@ -128,13 +135,49 @@ fn with_fitting_command(error: anyhow::Error, net: &Network, args: &Args) -> any
             plan.needs.spram_blocks,
             command(*t, &plan.layers.iter().map(|l| l.lanes).collect::<Vec<_>>())
         ),
-        None => format!(
-            "{details}. No lanes fit on any iCE40 target: quantize to fewer weight bits \
-             (ttfs passes run {} --from quantize --weight-bits 4 -o NET4.json), or use --target generic",
-            shell_word(&args.network)
-        ),
+        None => match fewer_bits(net, args) {
+            Some(fits) => format!("{details}. {fits}"),
+            None => format!(
+                "{details}. No lanes fit on any iCE40 target{}; use --target generic for other devices, or a smaller network",
+                if args.requantize.is_some() { ", even at 4-bit weights" } else { "" }
+            ),
+        },
     };
     planner::PlanError::DoesNotFit { target: *target, details }.into()
+}
+
+/// The first of 6- and 4-bit weights at which the network fits some
+/// device with `--lanes auto`, as the two commands that build it.
+fn fewer_bits(net: &Network, args: &Args) -> Option<String> {
+    let requantize = args.requantize?;
+    let now = net.dense_layers().filter_map(|(_, d)| d.params.quant.as_ref()).map(|q| q.weight_bits).max()?;
+    for bits in [6, 4].into_iter().filter(|&b| b < now) {
+        let Ok(smaller) = requantize(net, bits) else { continue };
+        let fits = [args.target, Target::Ice40Up5k, Target::Ice40Hx8k]
+            .into_iter()
+            .find_map(|t| planner::auto(&smaller, t, &planner::Goal::DEFAULT, None).ok().map(|(plan, _)| (t, plan)));
+        if let Some((t, plan)) = fits {
+            let stem = args.network.file_stem().map_or("net".into(), |s| s.to_string_lossy().into_owned());
+            let renamed = args.network.with_file_name(format!("{stem}-w{bits}.json"));
+            let time_bits: Vec<String> = net.time_bits().iter().map(u32::to_string).collect();
+            return Some(format!(
+                "No lanes fit at {now}-bit weights; at {bits}-bit weights it fits the {t} ({} estimated logic cells, \
+                 {} block RAMs, {} SPRAMs; check the accuracy with `ttfs sim` first): \
+                 ttfs passes run {} --from quantize --weight-bits {bits} --time-bits {} -o {} && \
+                 ttfs generate {} -o {} --target {t} --lanes-per-layer {}",
+                plan.needs.logic_cells,
+                plan.needs.bram_blocks,
+                plan.needs.spram_blocks,
+                shell_word(&args.network),
+                time_bits.join(","),
+                shell_word(&renamed),
+                shell_word(&renamed),
+                shell_word(&args.output),
+                planner::lanes_text(&plan.layers.iter().map(|l| l.lanes).collect::<Vec<_>>())
+            ));
+        }
+    }
+    None
 }
 
 /// A path as one shell word (quoted when it holds anything but plain characters).

@@ -507,6 +507,17 @@ impl Network {
         })
     }
 
+    /// The time bits of an integer network as the converter's `--time-bits`
+    /// takes them: the input's, then each firing layer's, in order (empty
+    /// for an α/J network).
+    pub fn time_bits(&self) -> Vec<u32> {
+        let mut bits: Vec<u32> = self.input.code.map(|c| c.time_bits).into_iter().collect();
+        bits.extend(
+            self.layers.iter().filter_map(|l| l.params()).filter_map(|p| p.quant.as_ref()?.fire.map(|f| f.time_bits)),
+        );
+        bits
+    }
+
     /// Number of classes (outputs of the last layer).
     pub fn classes(&self) -> usize {
         self.shapes().last().map(|s| s.len()).unwrap_or(0)

@@ -40,5 +40,6 @@ pub fn run(a: Args) -> Result<String> {
         calib: a.calib,
         calib_count: a.calib_count,
         force: a.force,
+        requantize: Some(ttfs_convert::stage::requantize_weights),
     })
 }
