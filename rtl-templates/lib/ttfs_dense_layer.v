@@ -422,7 +422,24 @@ module ttfs_dense_layer #(
             assign g_waw = gcnt;
         end
     endgenerate
-    wire [WAW-1:0] w_addr = idx_waw * G_WAW + g_waw;
+    // idx · G as a sum of shifted copies of idx, one per set bit of the
+    // constant G. Written as a product, synth_ice40 -dsp maps it to an
+    // SB_MAC16 once the address has 11 bits or more, taking a DSP that the
+    // plan gives to a lane (a 784-input layer of 11 blocks then needed 9 of
+    // the UP5K's 8 DSPs).
+    wire [WAW-1:0] idx_g [0:WAW] /* verilator split_var */;
+    assign idx_g[0] = {WAW{1'b0}};
+    genvar ab;
+    generate
+        for (ab = 0; ab < WAW; ab = ab + 1) begin : g_addr
+            if (G_WAW[ab]) begin : g_add
+                assign idx_g[ab + 1] = idx_g[ab] + (idx_waw << ab);
+            end else begin : g_keep
+                assign idx_g[ab + 1] = idx_g[ab];
+            end
+        end
+    endgenerate
+    wire [WAW-1:0] w_addr = idx_g[WAW] + g_waw;
     wire [P*WB-1:0] w_data;
 
     assign w_rd_en = w_en;
