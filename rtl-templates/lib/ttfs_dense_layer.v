@@ -290,6 +290,7 @@ module ttfs_dense_layer #(
         input integer n;
         integer i;
         begin
+            last_mask = {P{1'b0}}; // the loop sets every bit; this gives strict tools a value on every path
             for (i = 0; i < P; i = i + 1) last_mask[i] = (i < n);
         end
     endfunction
@@ -518,7 +519,7 @@ module ttfs_dense_layer #(
                 wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
                 reg  [PW-1:0] prod_r;
                 always @(posedge clk) begin
-                    if (adv && vR && (kR == K_ACC)) prod_r <= $signed(w_ext) * $signed(q_ext);
+                    if (adv && vR && (kR == K_ACC)) prod_r <= $unsigned($signed(w_ext) * $signed(q_ext));
                 end
                 assign prod = prod_r;
             end else if (QIN_W >= 2) begin : g_shift_add
@@ -615,7 +616,7 @@ module ttfs_dense_layer #(
         for (l = 0; l < P; l = l + 1) begin : g_sel
             if (HIDDEN != 0) begin : g_hid
                 // q > 0  <=>  V >= BETA; compared in CW > VW bits.
-                wire signed [CW-1:0] v_ext = {{(CW - VW){vold[l*VW + VW - 1]}}, vold[l*VW +: VW]};
+                wire signed [CW-1:0] v_ext = $signed({{(CW - VW){vold[l*VW + VW - 1]}}, vold[l*VW +: VW]});
                 assign blk_sel[l] = (v_ext >= $signed(BETA_CW));
             end else begin : g_all
                 assign blk_sel[l] = 1'b1;
@@ -675,7 +676,7 @@ module ttfs_dense_layer #(
     reg                 e_valid;
     reg                 e_last;
     reg [IDX_OUT_W-1:0] e_idx;
-    reg [VW-1:0]        e_v;
+    reg signed [VW-1:0] e_v;     // the potential V, signed like out_v and ttfs_fire's in_v
     always @(posedge clk) begin
         if (rst) e_valid <= 1'b0;
         else if (pce) e_valid <= ser_valid;
@@ -684,7 +685,7 @@ module ttfs_dense_layer #(
         if (pce) begin
             e_last <= ser_last;
             e_idx <= ser_idx;
-            e_v <= sel_val;
+            e_v <= $signed(sel_val);
         end
     end
 

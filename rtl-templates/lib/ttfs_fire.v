@@ -118,19 +118,19 @@ module ttfs_fire #(
     // or width mismatches.
     function [CW-1:0] widen_cw;
         input integer x;
-        integer i;
+        integer k; // not `i`: that is the genvar of the division steps
         begin
             widen_cw = {CW{1'b0}};
-            for (i = 0; i < CW && i < 31; i = i + 1) widen_cw[i] = x[i];
+            for (k = 0; k < CW && k < 31; k = k + 1) widen_cw[k] = x[k];
         end
     endfunction
 
     function [RB:0] widen_rb1;
         input integer x;
-        integer i;
+        integer k;
         begin
             widen_rb1 = {(RB + 1){1'b0}};
-            for (i = 0; i < RB + 1 && i < 31; i = i + 1) widen_rb1[i] = x[i];
+            for (k = 0; k < RB + 1 && k < 31; k = k + 1) widen_rb1[k] = x[k];
         end
     endfunction
 
@@ -147,10 +147,10 @@ module ttfs_fire #(
     wire               ce_data = ce && (in_valid || (vpipe != {LATENCY{1'b0}}));
 
     // ---- stage 0: clamp to [0, T*BETA], split into R and L -----------------
-    wire signed [CW-1:0] v_ext = {{(CW - VW){in_v[VW-1]}}, in_v};
+    wire signed [CW-1:0] v_ext = $signed({{(CW - VW){in_v[VW-1]}}, in_v});
     wire v_neg = v_ext[CW-1];
     wire v_sat = !v_neg && (v_ext >= $signed(TBETA_CW));
-    wire [CW-1:0] v_cl = v_neg ? {CW{1'b0}} : (v_sat ? TBETA_CW : v_ext);
+    wire [CW-1:0] v_cl = v_neg ? {CW{1'b0}} : (v_sat ? TBETA_CW : $unsigned(v_ext));
 
     reg [RB-1:0] r0;
     reg [QW-1:0] l0;

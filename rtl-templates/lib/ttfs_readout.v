@@ -30,7 +30,7 @@ module ttfs_readout #(
     output wire               in_ready,
     input  wire               in_last,
     input  wire [CLS_W-1:0]   in_idx,
-    input  wire [VW-1:0]      in_v,
+    input  wire signed [VW-1:0] in_v,
     output reg                res_valid,
     input  wire               res_ready,
     output reg  [CLS_W-1:0]   res_class,
@@ -80,8 +80,8 @@ module ttfs_readout #(
     wire res_fire = res_valid && res_ready;
     wire logit = take && !in_last;
     wire in_range = {1'b0, in_idx} < N_C;
-    wire better = !have_best || ($signed(in_v) > best_v)
-        || (($signed(in_v) == best_v) && (in_idx < best_idx));
+    wire better = !have_best || (in_v > best_v)
+        || ((in_v == best_v) && (in_idx < best_idx));
 
     genvar g;
     generate
@@ -90,7 +90,7 @@ module ttfs_readout #(
             localparam [CLS_W-1:0] G_IDX = GI[CLS_W-1:0];
             always @(posedge clk) begin
                 if (rst) res_logits[g*VW +: VW] <= {VW{1'b0}};
-                else if (logit && in_idx == G_IDX) res_logits[g*VW +: VW] <= in_v;
+                else if (logit && in_idx == G_IDX) res_logits[g*VW +: VW] <= $unsigned(in_v);
                 else if (res_fire) res_logits[g*VW +: VW] <= {VW{1'b0}};
             end
         end

@@ -36,7 +36,7 @@ module ttfs_spi_flash_model #(
         input [23:0] a;
         integer offset;
         begin
-            offset = {8'd0, a} - BASE;
+            offset = $signed({8'd0, a} - BASE); // the same bits, as the integer they are
             at = mem[offset & (SIZE - 1)];
         end
     endfunction

@@ -85,6 +85,12 @@ module {{ top }} (
     assign s_ready = enc_s_ready && loaded;
 {% for q in queues %}
     // ---- queue {{ loop.index0 }}: {{ q.role }} ----
+{%- if !loop.first %}
+    // Its input, driven by layer {{ loop.index0 - 1 }} below: declared here, before any use.
+    wire                    q{{ loop.index0 }}_in_valid, q{{ loop.index0 }}_in_ready, q{{ loop.index0 }}_in_last;
+    wire [{{ q.idx_bits - 1 }}:0]              q{{ loop.index0 }}_in_idx;
+    wire [{{ q.q_bits - 1 }}:0]              q{{ loop.index0 }}_in_q;
+{%- endif %}
     wire                    l{{ loop.index0 }}_in_valid, l{{ loop.index0 }}_in_ready, l{{ loop.index0 }}_in_last;
     wire [{{ q.idx_bits - 1 }}:0]              l{{ loop.index0 }}_in_idx;
     wire [{{ q.q_bits - 1 }}:0]              l{{ loop.index0 }}_in_q;

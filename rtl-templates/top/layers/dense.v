@@ -3,16 +3,14 @@
     list. Fields are the layer's view (LayerView). #}
     // ---- layer {{ l.index }} '{{ l.name }}': {{ l.n_in }} -> {{ l.n_out }}, {{ l.lanes }} lanes x {{ l.blocks }} blocks, weights in {{ l.store }}, {% if l.dsp %}DSP{% else %}logic{% endif %} multipliers ----
 {%- if l.hidden %}
-    wire                    q{{ l.index + 1 }}_in_valid, q{{ l.index + 1 }}_in_ready, q{{ l.index + 1 }}_in_last;
-    wire [{{ l.idx_out_bits - 1 }}:0]              q{{ l.index + 1 }}_in_idx;
-    wire [{{ l.q_out_bits - 1 }}:0]              q{{ l.index + 1 }}_in_q;
+    // Its output q{{ l.index + 1 }}_in_* is declared with queue {{ l.index + 1 }} above.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [{{ l.potential_bits - 1 }}:0]             l{{ l.index }}_out_v; // logits only in the output layer
+    wire signed [{{ l.potential_bits - 1 }}:0]      l{{ l.index }}_out_v; // logits only in the output layer
     /* verilator lint_on UNUSEDSIGNAL */
 {%- else %}
     wire                    ro_in_valid, ro_in_ready, ro_in_last;
     wire [{{ l.idx_out_bits - 1 }}:0]              ro_in_idx;
-    wire [{{ l.potential_bits - 1 }}:0]             ro_in_v;
+    wire signed [{{ l.potential_bits - 1 }}:0]      ro_in_v;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [{{ l.q_out_bits - 1 }}:0]              l{{ l.index }}_out_q; // values only in hidden layers
     /* verilator lint_on UNUSEDSIGNAL */
