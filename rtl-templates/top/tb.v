@@ -7,14 +7,19 @@
 //   done <results> <cycles since reset>
 // <cycles> runs from the edge that takes the image's first pixel to the edge
 // that takes its result, <at> counts edges since reset. Plusargs:
-//   +images=FILE   pixels as hex, {{ n_in }} per image, one per line ($readmemh)
-//   +count=N       images to run (default 1, at most MAX_IMAGES)
+//   +images=FILE   pixels as hex, {{ n_in }} per image, one per line ($readmemh);
+//                  without it, the {{ tb_images }} images of {{ tb_images_file }} (the default
+//                  stimulus), each result checked against {{ tb_expected_file }}
+//   +count=N       images to run (default 1 with +images, else {{ tb_images }}; at most MAX_IMAGES)
+//   +expect=FILE   with +images: check each result against FILE (per image the
+//                  class, then the {{ classes }} logits in {{ logit_bits }}-bit two's complement, as hex)
 //   +stream        send images back to back (default: each image waits for the
 //                  previous result, so <cycles> is the latency of one image)
 {%- if !loaders.is_empty() %}
 //   +weights=FILE  the SPRAM weight bytes as hex ($readmemh; default
 //                  mem/weights_spram.hex), sent on ld_* before any image
 {%- endif %}
+// It ends with `*-* All Finished *-*`, or with FAIL lines and a non-zero exit ($fatal).
 // The bench counts with blocking assignments inside clocked processes on
 // purpose (it is not hardware), and not every design uses every port.
 /* verilator lint_off BLKSEQ */
@@ -26,6 +31,9 @@ module {{ top }}_tb;
     localparam integer LOGIT_W = {{ logit_bits }};
     localparam integer CLASSES = {{ classes }};
     localparam integer LOAD_BYTES = {{ load_bytes }};
+    localparam integer TB_IMAGES = {{ tb_images }}; // images of the default stimulus
+    localparam integer CLS_W = {{ cls_bits }};
+    localparam integer EXP_W = (LOGIT_W > CLS_W) ? LOGIT_W : CLS_W;
 
     reg clk;
     initial clk = 1'b0;
@@ -59,20 +67,37 @@ module {{ top }}_tb;
 {%- if !loaders.is_empty() %}
     reg [7:0] load_bytes [0:LOAD_BYTES-1];
 {%- endif %}
+    reg [EXP_W-1:0] expected [0:MAX_IMAGES*(CLASSES+1)-1];
+    reg [EXP_W-1:0] want;
     reg [8*1024-1:0] path;
-    integer count, stream, cycle, sent_bytes, image, pixel, results, i;
+    integer count, stream, cycle, sent_bytes, image, pixel, results, i, check, mismatches;
     integer start [0:MAX_IMAGES-1];
 
     initial begin
-        if (!$value$plusargs("images=%s", path)) begin
-            $display("FAIL {{ top }}_tb: no +images=FILE");
-            $finish;
+        check = 0;
+        mismatches = 0;
+        if ($value$plusargs("images=%s", path)) begin
+            $readmemh(path, pixels);
+            if (!$value$plusargs("count=%d", count)) count = 1;
+            if ($value$plusargs("expect=%s", path)) begin
+                $readmemh(path, expected);
+                check = 1;
+            end
+        end else begin
+            // No stimulus given: the default one, with its expected results.
+            $readmemh("{{ tb_images_file }}", pixels, 0, TB_IMAGES * N_IN - 1);
+            $readmemh("{{ tb_expected_file }}", expected, 0, TB_IMAGES * (CLASSES + 1) - 1);
+            check = 1;
+            if (!$value$plusargs("count=%d", count)) count = TB_IMAGES;
+            if (count > TB_IMAGES) begin
+                $display("FAIL {{ top }}_tb: +count=%0d is more than the %0d images of {{ tb_images_file }}", count, TB_IMAGES);
+                $fatal(1, "{{ top }}_tb failed"); // FAIL exits non-zero (scripts, FuseSoC)
+            end
+            $display("{{ top }}_tb: %0d images of {{ tb_images_file }}, checked against {{ tb_expected_file }}", count);
         end
-        $readmemh(path, pixels);
-        if (!$value$plusargs("count=%d", count)) count = 1;
         if (count > MAX_IMAGES) begin
             $display("FAIL {{ top }}_tb: +count=%0d is more than MAX_IMAGES=%0d (set it with -G/-P)", count, MAX_IMAGES);
-            $finish;
+            $fatal(1, "{{ top }}_tb failed");
         end
         stream = $test$plusargs("stream") ? 1 : 0;
 {%- if !loaders.is_empty() %}
@@ -117,17 +142,37 @@ module {{ top }}_tb;
                 $write("result %0d %0d %0d %0d", results, m_class, cycle - start[results], cycle);
                 for (i = 0; i < CLASSES; i = i + 1) $write(" %0d", $signed(m_logits[i*LOGIT_W +: LOGIT_W]));
                 $write("\n");
+                if (check != 0) begin
+                    want = expected[results * (CLASSES + 1)];
+                    if (m_class != want[CLS_W-1:0]) begin
+                        $display("FAIL {{ top }}_tb: image %0d: class %0d, expected %0d", results, m_class, want[CLS_W-1:0]);
+                        mismatches = mismatches + 1;
+                    end
+                    for (i = 0; i < CLASSES; i = i + 1) begin
+                        want = expected[results * (CLASSES + 1) + 1 + i];
+                        if (m_logits[i*LOGIT_W +: LOGIT_W] != want[LOGIT_W-1:0]) begin
+                            $display("FAIL {{ top }}_tb: image %0d: logit %0d is %0d, expected %0d", results, i,
+                                $signed(m_logits[i*LOGIT_W +: LOGIT_W]), $signed(want[LOGIT_W-1:0]));
+                            mismatches = mismatches + 1;
+                        end
+                    end
+                end
                 results = results + 1;
                 if (results == count) begin
                     $display("done %0d %0d", results, cycle);
-                    if (error) $display("FAIL {{ top }}_tb: the design flagged an input error");
-                    else $display("*-* All Finished *-*");
+                    if (error || mismatches != 0) begin
+                        if (error) $display("FAIL {{ top }}_tb: the design flagged an input error");
+                        else $display("FAIL {{ top }}_tb: %0d of the expected values differ", mismatches);
+                        $fatal(1, "{{ top }}_tb failed");
+                    end
+                    if (check != 0) $display("{{ top }}_tb: all %0d results as expected", results);
+                    $display("*-* All Finished *-*");
                     $finish;
                 end
             end
             if (cycle > {{ timeout_per_image }} * (count + 1) + 2 * LOAD_BYTES + 100) begin
                 $display("FAIL {{ top }}_tb: timeout after %0d cycles, %0d results", cycle, results);
-                $finish;
+                $fatal(1, "{{ top }}_tb failed");
             end
         end
     end

@@ -122,11 +122,23 @@ struct ReadmeTemplate<'a> {
     board: Option<crate::board::BoardView>,
 }
 
+/// The FuseSoC core (`rtl-templates/top/design.core`).
 #[derive(Template)]
 #[template(path = "design.core")]
 struct CoreTemplate<'a> {
     v: &'a TopView,
     m: &'a Manifest,
+    /// The board whose wrapper gets a bitstream target.
+    board: Option<crate::board::BoardView>,
+    /// nextpnr-ice40's device flag and package.
+    nextpnr: Option<(&'static str, &'static str)>,
+    /// Multipliers in DSP blocks (`synth_ice40 -dsp`, the UP5K), as `ttfs synth` does.
+    dsp: bool,
+    /// Whether the design has simulation models (`sim/`, besides its benches).
+    models: bool,
+    stimulus_images: usize,
+    stimulus_file: &'static str,
+    expected_file: &'static str,
 }
 
 #[derive(Template)]
@@ -168,6 +180,9 @@ pub fn add(
             Some("rtl") => "rtl",
             Some("sim") if path.ends_with("_tb.v") => "test_bench",
             Some("sim") => "simulation_models",
+            Some("mem") if [crate::stimulus::IMAGES_FILE, crate::stimulus::EXPECTED_FILE].contains(&path.as_str()) => {
+                "test_stimulus"
+            }
             Some("mem") => "memory_images",
             Some("constraints") => "constraints",
             _ => continue,
@@ -226,7 +241,19 @@ pub fn add(
     }
     .render()
     .expect("renders");
-    let core = CoreTemplate { v, m: &manifest }.render().expect("the core template renders");
+    let core = CoreTemplate {
+        v,
+        m: &manifest,
+        board: crate::board::board(plan.target, v),
+        nextpnr: plan.target.nextpnr_device(),
+        dsp: plan.target == crate::target::Target::Ice40Up5k,
+        models: manifest.files.contains_key("simulation_models"),
+        stimulus_images: crate::stimulus::IMAGES,
+        stimulus_file: crate::stimulus::IMAGES_FILE,
+        expected_file: crate::stimulus::EXPECTED_FILE,
+    }
+    .render()
+    .expect("the core template renders");
     files.insert("README.md".into(), file_text(readme));
     files.insert(format!("{}.core", v.top), file_text(core));
     let mut json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");

@@ -7,6 +7,7 @@ use crate::cycles::{CycleModel, CycleStats};
 use crate::deref_to_view;
 use crate::plan::{Plan, WeightStore};
 use crate::rom;
+use crate::{stimulus, testbench};
 use crate::view::{TopView, file_text, view};
 use askama::Template;
 use std::collections::BTreeMap;
@@ -73,6 +74,10 @@ struct TopTemplate<'a> {
 #[template(path = "tb.v")]
 struct TbTemplate<'a> {
     v: &'a TopView,
+    /// Images of the default stimulus ([`crate::stimulus`]).
+    tb_images: usize,
+    tb_images_file: &'static str,
+    tb_expected_file: &'static str,
 }
 
 deref_to_view!(TopTemplate, TbTemplate);
@@ -111,8 +116,22 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         .render()
         .expect("the top template renders");
     files.insert(format!("rtl/{}.v", v.top), file_text(top));
-    let tb = TbTemplate { v: &v }.render().expect("the test bench template renders");
+    let tb = TbTemplate {
+        v: &v,
+        tb_images: stimulus::IMAGES,
+        tb_images_file: stimulus::IMAGES_FILE,
+        tb_expected_file: stimulus::EXPECTED_FILE,
+    }
+    .render()
+    .expect("the test bench template renders");
     files.insert(format!("sim/{}_tb.v", v.top), file_text(tb));
+    // The bench's default stimulus, so that it runs (and checks) with no argument.
+    let images = stimulus::images(net);
+    files.insert(stimulus::IMAGES_FILE.into(), testbench::stimulus_hex(&images).into_bytes());
+    files.insert(
+        stimulus::EXPECTED_FILE.into(),
+        stimulus::expected_hex(net, &images, v.cls_bits, v.logit_bits).into_bytes(),
+    );
     for (layer, (lp, d)) in v.layers.iter().zip(plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d))) {
         let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
         if layer.spram.is_none() {

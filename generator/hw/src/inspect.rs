@@ -23,6 +23,7 @@ pub const ALLOWED_SYSTEM_TASKS: &[&str] = &[
     "$clog2",
     "$display",
     "$error",
+    "$fatal",
     "$finish",
     "$info",
     "$readmemb",

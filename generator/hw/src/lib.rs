@@ -15,6 +15,7 @@ pub mod planner;
 pub mod pll;
 pub mod rom;
 pub mod stage;
+pub mod stimulus;
 pub mod subject;
 pub mod target;
 pub mod testbench;
