@@ -437,22 +437,33 @@ fn every_path_the_architecture_page_names_exists() {
 #[test]
 fn the_security_page_lists_every_program_ttfs_runs() {
     let page = std::fs::read_to_string(root().join("docs/security.md")).unwrap();
-    let table = page
-        .split("<!-- programs:")
-        .nth(1)
-        .and_then(|rest| rest.split("<!-- end programs -->").next())
-        .expect("docs/security.md has the programs table");
-    let listed: BTreeSet<(String, String)> = table
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
-            (cells[1].to_string(), cells[2].to_string())
-        })
-        .collect();
-    let tools: BTreeSet<(String, String)> =
-        ttfs_tools::Tool::ALL.iter().map(|t| (t.program().to_string(), t.env_var().to_string())).collect();
-    assert_eq!(listed, tools, "docs/security.md's programs table differs from ttfs_tools::Tool::ALL");
+    // Program and variable of each row of the table between the markers.
+    let listed = |name: &str| -> BTreeSet<(String, String)> {
+        page.split(&format!("<!-- {name}:"))
+            .nth(1)
+            .and_then(|rest| rest.split(&format!("<!-- end {name} -->")).next())
+            .unwrap_or_else(|| panic!("docs/security.md has the {name} table"))
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
+                (cells[1].to_string(), cells[2].to_string())
+            })
+            .collect()
+    };
+    let tools = |list: &[ttfs_tools::Tool]| -> BTreeSet<(String, String)> {
+        list.iter().map(|t| (t.program().to_string(), t.env_var().to_string())).collect()
+    };
+    assert_eq!(
+        listed("programs"),
+        tools(&ttfs_tools::Tool::ALL),
+        "docs/security.md's programs table differs from ttfs_tools::Tool::ALL"
+    );
+    assert_eq!(
+        listed("test programs"),
+        tools(&ttfs_tools::Tool::TESTS_ONLY),
+        "docs/security.md's test programs table differs from ttfs_tools::Tool::TESTS_ONLY"
+    );
     for (name, dir) in crates() {
         let mut files = Vec::new();
         rust_files(&dir, &mut files);

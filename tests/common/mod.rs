@@ -91,3 +91,23 @@ pub fn fit_network(model: &str, time_bits: u32) -> Network {
 pub fn parse_lanes(text: &str) -> Vec<usize> {
     if text == "all" { vec![0] } else { text.split('/').map(|n| n.parse().expect("a lane count")).collect() }
 }
+
+/// slang's warning groups, beyond its defaults, that the RTL must not raise:
+/// sign and width conversions, shadowed names, functions without a value
+/// on every path. (`-Weverything` adds unused-net warnings for the
+/// deliberately unused sinks Verilator's lint asks for.)
+pub const SLANG_WARNINGS: [&str; 2] = ["-Wextra", "-Wconversion"];
+
+/// Runs slang (`ttfs_tools::Tool::Slang`) in `dir` with `args`; panics, with
+/// its whole report, unless it compiles with no error and no warning.
+pub fn slang_clean(slang: &std::path::Path, dir: &std::path::Path, args: &[String], what: &str) {
+    let mut cmd = std::process::Command::new(slang);
+    cmd.current_dir(dir).args(args);
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", ttfs_tools::describe(&cmd)));
+    let text = ttfs_tools::combined(&out);
+    assert!(
+        out.status.success() && text.contains("Build succeeded: 0 errors, 0 warnings"),
+        "{what}: slang reports errors or warnings: {}\n{text}",
+        ttfs_tools::describe(&cmd)
+    );
+}

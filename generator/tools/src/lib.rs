@@ -1,6 +1,7 @@
-//! External tools (Verilator, Icarus, Yosys, nextpnr): finding them, with an
-//! environment override each, and running them so that a failure carries
-//! the command line and the tool's whole output.
+//! External tools (Verilator, Icarus, Yosys, nextpnr; and for the tests
+//! only, slang and FuseSoC): finding them, with an environment override
+//! each, and running them so that a failure carries the command line and the
+//! tool's whole output.
 
 pub mod testing;
 
@@ -26,13 +27,27 @@ pub enum Tool {
     Icepack,
     /// The C++ compiler that builds Verilated models.
     Cxx,
+    /// slang, the strict SystemVerilog front end (tests only: `setup.sh`
+    /// installs it with the pyslang wheel).
+    Slang,
+    /// FuseSoC, which runs the generated core's targets (tests only).
+    Fusesoc,
 }
+
+/// Where `setup.sh` installs the Python tools (slang, FuseSoC): a virtual
+/// environment in the checkout, ignored by git. Found there when not on PATH,
+/// so that `cargo test` sees them without an activated environment.
+pub const TOOLS_VENV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv-tools");
 
 impl Tool {
     /// Every external program `ttfs` may run (`docs/security.md` lists them,
     /// checked by a test).
     pub const ALL: [Tool; 7] =
         [Tool::Verilator, Tool::Cxx, Tool::Iverilog, Tool::Vvp, Tool::Yosys, Tool::NextpnrIce40, Tool::Icepack];
+
+    /// Programs only the tests run, never `ttfs` (`docs/security.md` lists
+    /// them apart, checked by the same test).
+    pub const TESTS_ONLY: [Tool; 2] = [Tool::Slang, Tool::Fusesoc];
 
     /// Program name on PATH.
     pub fn program(self) -> &'static str {
@@ -44,6 +59,8 @@ impl Tool {
             Tool::NextpnrIce40 => "nextpnr-ice40",
             Tool::Icepack => "icepack",
             Tool::Cxx => "g++",
+            Tool::Slang => "slang",
+            Tool::Fusesoc => "fusesoc",
         }
     }
 
@@ -57,10 +74,12 @@ impl Tool {
             Tool::NextpnrIce40 => "NEXTPNR_ICE40",
             Tool::Icepack => "ICEPACK",
             Tool::Cxx => "CXX",
+            Tool::Slang => "SLANG",
+            Tool::Fusesoc => "FUSESOC",
         }
     }
 
-    /// The Debian package that provides it.
+    /// The package that provides it: Debian's, or PyPI's for the Python tools.
     pub fn package(self) -> &'static str {
         match self {
             Tool::Verilator => "verilator",
@@ -69,17 +88,33 @@ impl Tool {
             Tool::NextpnrIce40 => "nextpnr-ice40",
             Tool::Icepack => "fpga-icestorm",
             Tool::Cxx => "g++",
+            Tool::Slang => "pyslang",
+            Tool::Fusesoc => "fusesoc",
         }
     }
 
-    /// Finds the tool: `$ENV_VAR` if set, else the program on PATH.
+    /// How to install it, for the error that says it is missing.
+    pub fn install_hint(self) -> String {
+        match self {
+            Tool::Slang | Tool::Fusesoc => {
+                format!("run `bash setup.sh`, which installs {} (PyPI) into .venv-tools", self.package())
+            }
+            _ => format!("install it with `apt-get install {}` (Debian/Ubuntu)", self.package()),
+        }
+    }
+
+    /// Finds the tool: `$ENV_VAR` if set, else the program on PATH, else
+    /// (the Python tools) in [`TOOLS_VENV`].
     pub fn locate(self) -> Result<PathBuf, ToolError> {
         let found = match std::env::var_os(self.env_var()).map(PathBuf::from) {
             // An override names a file, or a bare program name looked up on PATH.
             Some(path) if path.is_file() => Some(path),
             Some(path) if path.components().count() > 1 => None,
             Some(name) => on_path(name.as_os_str()),
-            None => on_path(self.program().as_ref()),
+            None => on_path(self.program().as_ref()).or_else(|| {
+                let venv = std::path::Path::new(TOOLS_VENV).join("bin").join(self.program());
+                (Tool::TESTS_ONLY.contains(&self) && venv.is_file()).then_some(venv)
+            }),
         };
         found.ok_or(ToolError::Missing { tool: self })
     }
@@ -100,10 +135,7 @@ fn on_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
 #[derive(Debug, Error)]
 pub enum ToolError {
     /// Not installed (or not on PATH).
-    #[error(
-        "{} is not installed: install it with `apt-get install {}` (Debian/Ubuntu), or point ${} at it",
-        tool.program(), tool.package(), tool.env_var()
-    )]
+    #[error("{} is not installed: {}, or point ${} at it", tool.program(), tool.install_hint(), tool.env_var())]
     Missing {
         /// Which tool.
         tool: Tool,
