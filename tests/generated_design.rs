@@ -224,6 +224,78 @@ fn generated_designs_are_lint_clean_and_pass_yosys_checks() {
     }
 }
 
+/// Every generated design compiles in slang with no error and no warning of
+/// [`common::SLANG_WARNINGS`]: the top, its test bench and, where the target
+/// has a board, the board wrapper and its bench (block RAM and SPRAM
+/// weights, one lane to all lanes).
+#[test]
+fn generated_designs_compile_in_slang() {
+    let Some(slang) = require(Tool::Slang) else { return };
+    for (name, net, target, lanes) in design_matrix() {
+        let (_, design) = build(&net, target, &lanes, None).unwrap();
+        let dir = write(&design);
+        let benches = files_with_prefix(&design, "sim/").into_iter().filter(|f| f.ends_with("_tb.v"));
+        let mut args: Vec<String> = common::SLANG_WARNINGS.iter().map(|w| w.to_string()).collect();
+        let mut tops = vec![design.top.clone()];
+        for bench in benches {
+            let module = bench.trim_start_matches("sim/").trim_end_matches(".v").to_string();
+            // A bench's design (the top or a board wrapper) is a top of its own too.
+            tops.push(module.trim_end_matches("_tb").to_string());
+            tops.push(module);
+            args.push(bench);
+        }
+        tops.sort();
+        tops.dedup();
+        for top in tops {
+            args.extend(["--top".into(), top]);
+        }
+        args.extend(["-y".into(), "sim".into()]);
+        args.extend(files_with_prefix(&design, "rtl/"));
+        common::slang_clean(&slang, dir.path(), &args, &name);
+    }
+}
+
+/// The generated FuseSoC core works out of the box with FuseSoC 2.x's flow
+/// API: `sim` runs the test bench under Icarus on its default images and
+/// checks them (block RAM weights on the HX8K; SPRAM weights loaded through
+/// the loader on the UP5K), `lint` runs Verilator, and the synthesis and
+/// board targets set up (Yosys and nextpnr themselves are `ttfs synth`'s
+/// tests). FuseSoC says nothing of a deprecated API.
+#[test]
+fn fusesoc_runs_the_generated_core() {
+    let (Some(fusesoc), Some(_), Some(_), Some(_)) =
+        (require(Tool::Fusesoc), require(Tool::Iverilog), require(Tool::Vvp), require(Tool::Verilator))
+    else {
+        return;
+    };
+    for (net, target, targets) in [
+        (digits(), Target::Ice40Hx8k, &["sim", "lint", "synth", "hx8k_breakout"][..]),
+        (mnist(), Target::Ice40Up5k, &["sim", "icebreaker"][..]),
+    ] {
+        let (_, design) = build(&net, target, &[], None).unwrap();
+        let dir = write(&design);
+        let core = format!("::{}", design.top);
+        for t in targets {
+            let mut cmd = Command::new(&fusesoc);
+            cmd.current_dir(dir.path()).args(["--cores-root", ".", "run", "--target", t]);
+            // Targets that run Yosys and nextpnr are only set up.
+            if !["sim", "lint"].contains(t) {
+                cmd.arg("--setup");
+            }
+            cmd.arg(&core);
+            let text = combined(&run(&mut cmd).unwrap_or_else(|e| panic!("{target} {t}: {e}")));
+            assert!(!text.to_lowercase().contains("deprecat"), "{target} {t}: FuseSoC warns:\n{text}");
+            if *t == "sim" {
+                assert!(
+                    text.contains(&format!("all {} results as expected", ttfs_hw::stimulus::IMAGES))
+                        && text.contains("*-* All Finished *-*"),
+                    "{target} sim did not check its results:\n{text}"
+                );
+            }
+        }
+    }
+}
+
 /// The same network and options give byte-identical files, rendered twice
 /// and written twice.
 #[test]
