@@ -260,5 +260,5 @@ fn bytes_into_a_unit_range_model_are_warned_about() {
     })
     .unwrap();
     let warnings = ttfs_flow::sim_stage::warnings(&report);
-    assert!(warnings.iter().any(|w| w.contains("outside the range the network was calibrated on")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("outside the ranges the network was calibrated on")), "{warnings:?}");
 }

@@ -119,7 +119,7 @@ fn flow_runs_the_bundled_digits_end_to_end() {
     assert!((latency - cosim["cycles_per_inference"].as_f64().unwrap() / clock).abs() < 1e-9);
     // The report.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 3, "three plots");
+    assert_eq!(html.matches("<svg").count(), 4, "four plots: spikes, raster, confusion matrix, resources");
     assert!(!html.contains("<script"));
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("logic cells") && md.contains("Spike raster"), "{md}");
