@@ -142,6 +142,7 @@ fn main() {
             count: None,
             freq_mhz: None,
             strict: false,
+            baud: ttfs_hw::board::BAUD,
             progress: false,
         });
         eprintln!("{}: {:.0} s", case.name, started.elapsed().as_secs_f64());

@@ -3,8 +3,10 @@
 // do not edit). Pins: constraints/{{ b.pcf }}.
 //
 // Clock: the 12 MHz oscillator through the PLL ({{ b.pll_cell }}, DIVR {{ b.pll.divr }}, DIVF {{ b.pll.divf }},
-// DIVQ {{ b.pll.divq }}): {{ b.pll.mhz }} MHz. Reset: held until the PLL has locked.
-// UART at {{ b.baud }} baud, 8N1 (CLKS_PER_BIT = clock / baud):
+// DIVQ {{ b.pll.divq }}): {{ b.pll.mhz }} MHz. Reset: no reset input; the power-on reset holds the
+// design from configuration until the PLL has been locked for 16 cycles (and
+// whenever the lock drops).
+// UART at {{ b.baud }} baud, 8N1 (CLKS_PER_BIT = clock / baud, rounded: {{ "{:.0}"|format(b.actual_baud) }} baud):
 //   host -> board: 0xA5, then the image's {{ v.n_in }} pixel codes, one byte each;
 //   board -> host: 0x5A, the class, then {{ v.classes }} logits of {{ b.logit_bytes }} bytes each,
 //                  least significant first, two's complement.

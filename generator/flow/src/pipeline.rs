@@ -72,6 +72,8 @@ pub struct Args {
     /// Make any warning of the simulators (accuracy lost to the integer
     /// arithmetic, data off the calibrated ranges) fail the flow.
     pub strict: bool,
+    /// The board wrapper's UART speed, baud.
+    pub baud: u32,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
 }
@@ -297,6 +299,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         calib_count: args.count,
         force: true,
         requantize: Some(ttfs_convert::stage::requantize_weights),
+        baud: args.baud,
     });
     let generated = match generated {
         Ok(text) => {

@@ -11,8 +11,75 @@ use crate::view::{TopView, file_text};
 use askama::Template;
 use std::collections::BTreeMap;
 
-/// The UART speed of the wrappers.
+/// The UART speed of the wrappers unless `generate --baud` says otherwise.
 pub const BAUD: u32 = 115_200;
+
+/// The fastest UART both boards' USB bridges carry, baud: the iCEBreaker
+/// and the iCE40-HX8K breakout both use an FTDI FT2232H, whose UART runs up
+/// to 12 Mbaud in theory but whose baud generator makes only 3 MHz / n
+/// (n ≥ 1, in eighths) at the usual 3 Mbaud ceiling of its drivers; faster
+/// is refused.
+pub const MAX_BAUD: u32 = 3_000_000;
+
+/// The slowest UART `--baud` takes, baud (a frame of a 784-pixel image
+/// already takes 26 s at 300 baud).
+pub const MIN_BAUD: u32 = 300;
+
+/// The largest error of the baud the wrapper makes (clock / CLKS_PER_BIT)
+/// against the one asked for: both ends sample mid-bit, so a frame of ten
+/// bits tolerates about 4 % between them; half of that is ours.
+pub const MAX_BAUD_ERROR: f64 = 0.02;
+
+/// The fewest clock cycles per UART bit `ttfs_uart_rx` works with (it
+/// samples mid-bit and needs a start-bit middle to check).
+pub const MIN_CLKS_PER_BIT: u32 = 4;
+
+/// The wrapper's UART at one clock: cycles per bit, and the baud that makes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UartTiming {
+    /// Clock cycles per bit: clock / baud, rounded.
+    pub clks_per_bit: u32,
+    /// The baud the wrapper really runs at: clock / `clks_per_bit`.
+    pub actual_baud: f64,
+    /// `actual_baud / baud − 1`.
+    pub error: f64,
+}
+
+/// Checks a UART speed against the boards' USB bridge ([`MIN_BAUD`] to
+/// [`MAX_BAUD`]) and, at `clock_mhz`, against what a whole number of clock
+/// cycles per bit can make (within [`MAX_BAUD_ERROR`], at least
+/// [`MIN_CLKS_PER_BIT`] cycles). The error says which limit and what to
+/// change.
+pub fn check_baud(baud: u32, clock_mhz: f64) -> Result<UartTiming, String> {
+    if !(MIN_BAUD..=MAX_BAUD).contains(&baud) {
+        return Err(format!(
+            "--baud {baud} is outside {MIN_BAUD} to {MAX_BAUD} baud (the boards' FTDI FT2232H UART bridge goes up \
+             to 3 Mbaud; common rates: 115200, 230400, 460800, 921600, 1000000, 2000000, 3000000)"
+        ));
+    }
+    let clock = clock_mhz * 1e6;
+    let clks_per_bit = (clock / f64::from(baud)).round().max(1.0) as u32;
+    let actual_baud = clock / f64::from(clks_per_bit);
+    let error = actual_baud / f64::from(baud) - 1.0;
+    if clks_per_bit < MIN_CLKS_PER_BIT {
+        return Err(format!(
+            "--baud {baud} leaves {clks_per_bit} clock cycles per bit at {clock_mhz} MHz; the UART receiver \
+             needs {MIN_CLKS_PER_BIT} or more: choose at most {} baud",
+            (clock / f64::from(MIN_CLKS_PER_BIT)) as u64
+        ));
+    }
+    if error.abs() > MAX_BAUD_ERROR {
+        return Err(format!(
+            "--baud {baud} cannot be made from the {clock_mhz} MHz clock: {clks_per_bit} cycles per bit give \
+             {:.0} baud, {:+.1} % off (at most ±{:.0} % works); choose a baud near {clock_mhz} MHz divided by a \
+             whole number",
+            actual_baud,
+            100.0 * error,
+            100.0 * MAX_BAUD_ERROR
+        ));
+    }
+    Ok(UartTiming { clks_per_bit, actual_baud, error })
+}
 
 /// The oscillator of both boards, MHz (the PLL's input).
 pub const BOARD_OSCILLATOR_MHZ: f64 = 12.0;
@@ -20,6 +87,51 @@ pub const BOARD_OSCILLATOR_MHZ: f64 = 12.0;
 /// Where the SPRAM weights sit in the configuration flash (1 MiB, past any
 /// iCE40 bitstream).
 pub const FLASH_OFFSET: u32 = 0x10_0000;
+
+/// Board pin files (`constraints/`), copied into every design.
+pub const PIN_FILES: &[(&str, &str)] = &[
+    ("icebreaker.pcf", include_str!("../../../constraints/icebreaker.pcf")),
+    ("hx8k-breakout.pcf", include_str!("../../../constraints/hx8k-breakout.pcf")),
+];
+
+/// The pins of a pin file: (signal, package pin, what it carries), in
+/// file order.
+pub fn pins(pcf: &str) -> Vec<(String, String, String)> {
+    let text = PIN_FILES.iter().find(|(name, _)| *name == pcf).map_or("", |(_, t)| t);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let [_, _, signal, pin] = line.split_whitespace().collect::<Vec<_>>()[..] {
+            out.push((signal.to_string(), pin.to_string(), signal_text(signal).to_string()));
+        }
+    }
+    out
+}
+
+/// What a board wrapper's pin carries.
+fn signal_text(signal: &str) -> &'static str {
+    match signal {
+        "clk_12mhz" => "12 MHz oscillator, into the PLL",
+        "uart_rx" => "UART into the FPGA (the FT2232H's TXD): frames from the host",
+        "uart_tx" => "UART out of the FPGA (the FT2232H's RXD): replies to the host",
+        "led_green_n" | "led[0]" => "LED: ready for images",
+        "led_red_n" | "led[1]" => "LED: a UART or framing error was seen",
+        "flash_sck" | "flash_ssb" | "flash_mosi" | "flash_miso" => {
+            "configuration flash (SPI): the power-up weight load"
+        }
+        _ => "unused (driven low)",
+    }
+}
+
+/// Bytes the host sends per image: the 0xA5 header and one per pixel code.
+pub fn frame_bytes(v: &TopView) -> u64 {
+    1 + v.n_in as u64
+}
+
+/// Bytes the board answers per image: 0x5A, the class, and every logit in
+/// ⌈logit bits / 8⌉ bytes.
+pub fn reply_bytes(v: &TopView) -> u64 {
+    2 + v.classes as u64 * u64::from(v.logit_bits.div_ceil(8))
+}
 
 /// One board, as its templates see it.
 #[derive(Clone, Debug)]
@@ -36,10 +148,12 @@ pub struct BoardView {
     pub pll_input: &'static str,
     /// PLL settings.
     pub pll: Pll,
-    /// UART baud rate.
+    /// UART baud rate (asked for).
     pub baud: u32,
     /// Clock cycles per UART bit.
     pub clks_per_bit: u32,
+    /// The baud the wrapper makes: the PLL clock / `clks_per_bit`.
+    pub actual_baud: f64,
     /// Bytes per logit in a reply.
     pub logit_bytes: u32,
     /// Flash byte offset of the weights.
@@ -79,7 +193,8 @@ pub fn board(target: Target, v: &TopView) -> Option<BoardView> {
 }
 
 /// The board of a target with its PLL at the fastest clock not above
-/// `max_mhz` (`None` also when the PLL cannot go that slow: 16 MHz).
+/// `max_mhz` at which the UART makes `v.baud` ([`check_baud`]); `None`
+/// also when no PLL setting from 16 MHz up to `max_mhz` does.
 pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> {
     if v.q0_bits > 8 {
         return None;
@@ -103,8 +218,16 @@ pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> 
         ),
         Target::Generic => return None,
     };
-    let pll = pll::at_most(BOARD_OSCILLATOR_MHZ, max_mhz)?;
-    let clks_per_bit = (pll.mhz * 1e6 / f64::from(BAUD)).round() as u32;
+    // The fastest PLL clock at which the baud comes out right (at the
+    // default baud, every clock from 16 MHz does).
+    let mut limit = max_mhz;
+    let (pll, uart) = loop {
+        let pll = pll::at_most(BOARD_OSCILLATOR_MHZ, limit)?;
+        match check_baud(v.baud, pll.mhz) {
+            Ok(uart) => break (pll, uart),
+            Err(_) => limit = pll.mhz - 1e-6,
+        }
+    };
     let load = v.load_bytes.max(1);
     Some(BoardView {
         name,
@@ -113,8 +236,9 @@ pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> 
         pll_cell,
         pll_input,
         pll,
-        baud: BAUD,
-        clks_per_bit,
+        baud: v.baud,
+        clks_per_bit: uart.clks_per_bit,
+        actual_baud: uart.actual_baud,
         logit_bytes: v.logit_bits.div_ceil(8),
         flash_offset: FLASH_OFFSET,
         flash_offset_hex: format!("0x{FLASH_OFFSET:06X}"),
@@ -142,4 +266,32 @@ pub fn add(files: &mut BTreeMap<String, Vec<u8>>, target: Target, v: &TopView) -
     let tb = BoardTbTemplate { v, b: &b }.render().expect("the board bench renders");
     files.insert(format!("sim/{}_tb.v", module_name(v, &b)), file_text(tb));
     Some(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bauds_the_bridge_and_the_clock_can_make() {
+        let t = check_baud(115_200, 48.0).unwrap();
+        assert_eq!(t.clks_per_bit, 417);
+        assert!(t.error.abs() < 0.001);
+        assert_eq!(check_baud(1_000_000, 48.0).unwrap().clks_per_bit, 48);
+        assert_eq!(check_baud(3_000_000, 48.0).unwrap().clks_per_bit, 16);
+        // Above the FT2232H, below anything useful, or too coarse at this clock.
+        assert!(check_baud(4_000_000, 48.0).unwrap_err().contains("3 Mbaud"));
+        assert!(check_baud(100, 48.0).is_err());
+        assert!(check_baud(2_900_000, 48.0).unwrap_err().contains("-2.6 %"));
+        assert!(check_baud(3_000_000, 10.0).unwrap_err().contains("needs 4 or more"));
+    }
+
+    #[test]
+    fn the_pins_of_both_boards_are_read_from_their_files() {
+        let ice = pins("icebreaker.pcf");
+        assert!(ice.iter().any(|(s, p, _)| s == "uart_rx" && p == "6"));
+        assert!(ice.iter().all(|(s, _, _)| s != "btn_n"), "the wrapper has no button input");
+        let hx = pins("hx8k-breakout.pcf");
+        assert!(hx.iter().any(|(s, p, _)| s == "uart_tx" && p == "B12"));
+    }
 }

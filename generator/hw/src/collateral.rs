@@ -2,7 +2,7 @@
 //! pin and timing constraints, and the README on building DIR without ttfs.
 
 use crate::cycles::{CycleModel, CycleStats};
-use crate::manifest::{Load, Manifest, Memory, Port};
+use crate::manifest::{BoardInfo, Load, Manifest, Memory, Port};
 use crate::plan::{Plan, SMALL_ROM_WORDS, WeightStore, potentials_in_ram};
 use crate::target::{bram_blocks, clock_mhz, spram_blocks};
 use crate::view::{TopView, VERSION, file_text};
@@ -120,6 +120,8 @@ struct ReadmeTemplate<'a> {
     nextpnr: Option<(&'static str, &'static str)>,
     rtl: String,
     board: Option<crate::board::BoardView>,
+    /// The bring-up section ([`crate::bringup::markdown`]), for a board.
+    bring_up: String,
 }
 
 /// The FuseSoC core (`rtl-templates/top/design.core`).
@@ -148,12 +150,6 @@ struct SdcTemplate<'a> {
     period_ns: String,
 }
 
-/// Board pin files, copied into every design.
-const BOARD_PINS: &[(&str, &str)] = &[
-    ("icebreaker.pcf", include_str!("../../../constraints/icebreaker.pcf")),
-    ("hx8k-breakout.pcf", include_str!("../../../constraints/hx8k-breakout.pcf")),
-];
-
 /// Adds the collateral files to `files` (which holds the Verilog and
 /// memory images already).
 pub fn add(
@@ -170,7 +166,7 @@ pub fn add(
     files.insert(format!("constraints/{}.sdc", v.top), file_text(sdc.clone()));
     // Vivado reads the same create_clock line.
     files.insert(format!("constraints/{}.xdc", v.top), file_text(sdc));
-    for (name, text) in BOARD_PINS {
+    for (name, text) in crate::board::PIN_FILES {
         files.insert(format!("constraints/{name}"), text.as_bytes().to_vec());
     }
 
@@ -207,6 +203,7 @@ pub fn add(
         order: v.loaders.iter().map(|k| format!("u_weights{k}")).collect(),
         word_format: "words in address order, each ceil(width/8) bytes, least significant byte first".into(),
     });
+    let board = crate::board::board(plan.target, v);
     let manifest = Manifest {
         format: crate::manifest::FORMAT.into(),
         version: crate::manifest::VERSION,
@@ -230,6 +227,19 @@ pub fn add(
         resources_available: plan.target.resources(),
         cycle_model: model.clone(),
         cycle_stats: stats.cloned(),
+        board: board.as_ref().map(|b| BoardInfo {
+            name: b.name.into(),
+            title: b.title.into(),
+            module: crate::board::module_name(v, b),
+            pcf: b.pcf.into(),
+            baud: b.baud,
+            clks_per_bit: b.clks_per_bit,
+            pll_mhz: b.pll.mhz,
+            frame_bytes: crate::board::frame_bytes(v),
+            reply_bytes: crate::board::reply_bytes(v),
+            logit_bytes: b.logit_bytes,
+            flash_offset: (!v.loaders.is_empty()).then_some(b.flash_offset),
+        }),
     };
     let rtl = manifest.files.get("rtl").map(|f| f.join(" ")).unwrap_or_default();
     let readme = ReadmeTemplate {
@@ -237,7 +247,8 @@ pub fn add(
         m: &manifest,
         nextpnr: plan.target.nextpnr_device(),
         rtl,
-        board: crate::board::board(plan.target, v),
+        bring_up: board.as_ref().map(|b| crate::bringup::markdown(net, plan, v, b)).unwrap_or_default(),
+        board,
     }
     .render()
     .expect("renders");

@@ -3,6 +3,7 @@
 //! file of DIR in memory; only then is anything written.
 
 pub mod board;
+pub mod bringup;
 pub mod collateral;
 pub mod cycles;
 pub mod design;

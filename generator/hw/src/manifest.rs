@@ -64,6 +64,35 @@ pub struct Load {
     pub word_format: String,
 }
 
+/// The board wrapper of a design (targets with a board only): what a host
+/// needs to talk to it over its UART.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardInfo {
+    /// Board identifier (`icebreaker`, `hx8k_breakout`).
+    pub name: String,
+    /// For people.
+    pub title: String,
+    /// The wrapper module (and `rtl/` file stem), the top of the bitstream.
+    pub module: String,
+    /// Its pin file in `constraints/`.
+    pub pcf: String,
+    /// UART speed, baud (8N1).
+    pub baud: u32,
+    /// Clock cycles per UART bit at `pll_mhz`.
+    pub clks_per_bit: u32,
+    /// The generated wrapper's PLL clock, MHz (`ttfs synth` may route
+    /// another: its report says which; CLKS_PER_BIT follows it).
+    pub pll_mhz: f64,
+    /// Bytes the host sends per image: 0xA5 and one per pixel code.
+    pub frame_bytes: u64,
+    /// Bytes the board answers per image: 0x5A, the class, the logits.
+    pub reply_bytes: u64,
+    /// Bytes per logit in a reply (least significant first, two's complement).
+    pub logit_bytes: u32,
+    /// Where the SPRAM weights sit in the configuration flash (SPRAM designs).
+    pub flash_offset: Option<u32>,
+}
+
 /// `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -105,6 +134,10 @@ pub struct Manifest {
     pub cycle_model: CycleModel,
     /// The cycle model over the calibration data, when given.
     pub cycle_stats: Option<CycleStats>,
+    /// The board wrapper (absent for targets without a board, and in
+    /// manifests written before it was recorded: those run at 115,200 baud).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<BoardInfo>,
 }
 
 impl Manifest {

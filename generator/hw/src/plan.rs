@@ -108,6 +108,10 @@ pub struct Plan {
     /// What the design needs: memory and DSP blocks as placed (checked
     /// against the device), logic cells as estimated (not checked).
     pub needs: Resources,
+    /// The board wrapper's UART speed, baud ([`crate::board::BAUD`] unless
+    /// `generate --baud` asked for another; checked by
+    /// [`crate::board::check_baud`]).
+    pub baud: u32,
 }
 
 /// Bits to index `n` items (at least 1).

@@ -439,6 +439,7 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
         input_value_bits: code.time_bits,
         layers,
         needs: Resources { logic_cells: 0, bram_blocks: 0, spram_blocks: 0, dsp_blocks: 0 },
+        baud: crate::board::BAUD,
     };
     place_weights(&mut plan)?;
     plan.needs.logic_cells = crate::estimate::estimate(&plan).logic_cells;

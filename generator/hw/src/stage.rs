@@ -32,28 +32,61 @@ pub struct Args {
     /// propose bits that fit (the converter's own passes; `None`: lanes and
     /// devices only).
     pub requantize: Option<Requantize>,
+    /// The board wrapper's UART speed ([`crate::board::BAUD`] by default).
+    pub baud: u32,
 }
 
 /// Quantizes a network again at the given weight bits (time bits kept).
 pub type Requantize = fn(&Network, u32) -> Result<Network>;
 
 /// Plans and renders a design in memory with fixed lanes (one value, one
-/// per layer, or empty for the target's default).
+/// per layer, or empty for the target's default), the board wrapper's UART
+/// at [`crate::board::BAUD`].
 pub fn build(net: &Network, target: Target, lanes: &[usize], calib: Option<(&str, &[i64])>) -> Result<(Plan, Design)> {
-    build_with_stats(net, target, &Lanes::Fixed(lanes.to_vec()), calib).map(|(plan, design, _)| (plan, design))
+    build_at_baud(net, target, lanes, crate::board::BAUD, calib)
 }
 
-/// Plans (with `lanes`, steered by the spike counts of `calib` when given),
-/// renders, and returns the cycle statistics on `calib`.
+/// [`build`] with the board wrapper's UART at `baud`, checked against the
+/// boards' UART bridge and the wrapper's clock ([`check_baud`]) before
+/// anything is planned.
+pub fn build_at_baud(
+    net: &Network,
+    target: Target,
+    lanes: &[usize],
+    baud: u32,
+    calib: Option<(&str, &[i64])>,
+) -> Result<(Plan, Design)> {
+    build_with_stats(net, target, &Lanes::Fixed(lanes.to_vec()), baud, calib).map(|(plan, design, _)| (plan, design))
+}
+
+/// Checks `--baud` for `target`: a target without a board takes only the
+/// default (it has no UART); a board's must suit its bridge and clock.
+pub fn check_baud(target: Target, baud: u32) -> Result<()> {
+    if target.nextpnr_device().is_none() {
+        if baud != crate::board::BAUD {
+            anyhow::bail!("--baud sets the board wrapper's UART; the {target} target has no board wrapper");
+        }
+        return Ok(());
+    }
+    crate::board::check_baud(baud, crate::target::clock_mhz(target)).map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// Plans (with `lanes`, steered by the spike counts of `calib` when given)
+/// with the board wrapper's UART at `baud` ([`check_baud`]), renders, and
+/// returns the cycle statistics on `calib`.
 pub fn build_with_stats(
     net: &Network,
     target: Target,
     lanes: &Lanes,
+    baud: u32,
     calib: Option<(&str, &[i64])>,
 ) -> Result<(Plan, Design, Option<CycleStats>)> {
+    check_baud(target, baud)?;
     let inputs: usize = net.input.shape.iter().product();
     let counts = calib.map(|(name, codes)| (name, cycles::counts(&Prepared::new(net), inputs, codes)));
-    let plan = planner::choose(net, target, lanes, counts.as_ref().map(|(_, c)| c.as_slice()))?;
+    let mut plan = planner::choose(net, target, lanes, counts.as_ref().map(|(_, c)| c.as_slice()))?;
+    plan.baud = baud;
     let model = CycleModel::new(&plan);
     let stats = counts.map(|(name, c)| cycles::stats_of(&plan, name, &c));
     let design = design::render(net, &plan, &model, stats.as_ref());
@@ -77,11 +110,19 @@ pub fn run(args: &Args) -> Result<String> {
     let name =
         args.calib.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let (plan, design, stats) =
-        build_with_stats(&net, args.target, &args.lanes, codes.as_deref().map(|c| (name.as_str(), c)))
+        build_with_stats(&net, args.target, &args.lanes, args.baud, codes.as_deref().map(|c| (name.as_str(), c)))
             .map_err(|e| with_fitting_command(e, &net, args))
             .with_context(|| format!("cannot generate hardware for {}", args.network.display()))?;
     crate::write(&design, &args.output, args.force)?;
     let mut text = summary(&plan, &design, &args.output);
+    if let Some(b) = crate::board::board(plan.target, &crate::view::view(&net, &plan)) {
+        let _ = writeln!(
+            text,
+            "  board wrapper for the {}: UART {} baud 8N1 ({} cycles per bit at {} MHz); the README's bring-up \
+             section says how to program and talk to it",
+            b.title, b.baud, b.clks_per_bit, b.pll.mhz
+        );
+    }
     if let Lanes::Auto(goal) = &args.lanes {
         let _ = writeln!(
             text,

@@ -51,7 +51,13 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
         let manifest = Manifest::read(input)?;
         let lanes: Vec<usize> = manifest.layers.iter().map(|l| l.lanes).collect();
         let target = manifest.target;
-        let plan = planner::plan(&net, target, &lanes)?;
+        let mut plan = planner::plan(&net, target, &lanes)?;
+        if let Some(board) = &manifest.board {
+            // A stranger's manifest: the baud must be one the wrapper can make.
+            crate::stage::check_baud(target, board.baud)
+                .with_context(|| format!("{}: the board's baud", input.join("manifest.json").display()))?;
+            plan.baud = board.baud;
+        }
         let view = view::view(&net, &plan);
         let mut files = BTreeMap::new();
         for sub in ["rtl", "sim", "mem"] {

@@ -118,6 +118,8 @@ pub struct TopView {
     /// Cycles after reset before every layer has loaded its biases (the
     /// benches wait this long, so the first image meets an idle pipeline).
     pub settle_cycles: u64,
+    /// The board wrapper's UART speed, baud (the plan's).
+    pub baud: u32,
 }
 
 /// Lets templates whose field `v` is a [`TopView`] name the view's fields
@@ -224,6 +226,7 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
         load_bytes,
         timeout_per_image: plan.layers.iter().map(|l| l.worst_case_cycles()).sum::<u64>() + plan.inputs as u64 * 2 + 64,
         settle_cycles: plan.layers.iter().map(|l| l.blocks as u64).max().unwrap_or(0) + 8,
+        baud: plan.baud,
     }
 }
 

@@ -28,6 +28,10 @@ pub struct Args {
     /// Write into DIR even if it is not empty.
     #[arg(long)]
     force: bool,
+    /// The board wrapper's UART speed, baud (8N1; up to 3000000, the
+    /// boards' FTDI FT2232H; the clock must make it within 2 %).
+    #[arg(long, default_value_t = ttfs_hw::board::BAUD)]
+    baud: u32,
 }
 
 /// Runs `ttfs generate`; returns what it prints.
@@ -41,5 +45,6 @@ pub fn run(a: Args) -> Result<String> {
         calib_count: a.calib_count,
         force: a.force,
         requantize: Some(ttfs_convert::stage::requantize_weights),
+        baud: a.baud,
     })
 }
