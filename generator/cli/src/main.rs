@@ -24,6 +24,9 @@ enum Command {
     Synth(cmd::synth::Args),
     Inspect(cmd::inspect::Args),
     Passes(cmd::passes::Args),
+    Prog(cmd::prog::Args),
+    Run(cmd::run::Args),
+    BoardSim(cmd::board_sim::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,9 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Passes(a) => cmd::passes::run(a),
+        Command::Prog(a) => cmd::prog::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::BoardSim(a) => cmd::board_sim::run(a),
     };
     match result {
         Ok(text) => {

@@ -6,6 +6,7 @@
 //! bench as a second opinion. Both produce the same [`Observed`] record,
 //! which [`compare`] checks against the integer closed form.
 
+pub mod board_model;
 pub mod stage;
 pub mod verilator;
 

@@ -209,10 +209,27 @@ fn runtime(tc: &Toolchain, cache: &Path, trace: bool) -> Result<Vec<PathBuf>> {
     Ok(objects(&fin))
 }
 
+/// What goes into one shared library besides the design's files: the C++
+/// harness, the Verilator configuration, the top module and extra Verilog
+/// sources. `@BUILD@` in an extra source stands for the final build
+/// directory (where the design's memory images are read at run time).
+pub(crate) struct Harness {
+    /// Cache directory prefix and library name part.
+    pub(crate) name: String,
+    /// The module Verilator translates as the top.
+    pub(crate) top: String,
+    /// The C++ harness (`shim.cpp`).
+    pub(crate) cpp: Vec<u8>,
+    /// The Verilator configuration file.
+    pub(crate) vlt: Vec<u8>,
+    /// Extra Verilog sources: (file name, text).
+    pub(crate) extra: Vec<(String, String)>,
+    /// VCD tracing compiled in.
+    pub(crate) trace: bool,
+}
+
 /// Builds (or finds in the cache) the shared library of `design`.
 pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
-    let tc = toolchain()?;
-    let cache = cache_dir().join("cosim");
     let spram_memories: Vec<SpramMemory> = view
         .layers
         .iter()
@@ -225,13 +242,29 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
             .expect("the shim renders"),
     );
     let vlt = file_text(VltTemplate { v: view }.render().expect("the Verilator configuration renders"));
+    build_library(
+        design,
+        view,
+        &Harness { name: design.top.clone(), top: design.top.clone(), cpp: shim, vlt, extra: Vec::new(), trace },
+    )
+}
+
+/// Builds (or finds in the cache) a library with `harness` around the design.
+pub(crate) fn build_library(design: &Design, view: &TopView, harness: &Harness) -> Result<Built> {
+    let tc = toolchain()?;
+    let cache = cache_dir().join("cosim");
     let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
     key = fnv1a(&tc.cpu.to_le_bytes(), key);
     key =
         fnv1a(format!("{TRANSLATE_FLAGS:?}{VERILATOR_FLAGS:?}{CXX_FLAGS:?}{USER_HOOKS:?}{HOOKS_TEXT}").as_bytes(), key);
-    key = fnv1a(&shim, key);
-    key = fnv1a(&vlt, key);
-    key = fnv1a(&[u8::from(trace)], key);
+    key = fnv1a(&harness.cpp, key);
+    key = fnv1a(&harness.vlt, key);
+    key = fnv1a(&[u8::from(harness.trace)], key);
+    key = fnv1a(harness.top.as_bytes(), key);
+    for (name, text) in &harness.extra {
+        key = fnv1a(name.as_bytes(), key);
+        key = fnv1a(text.as_bytes(), key);
+    }
     for (path, bytes) in &design.files {
         if path.starts_with("rtl/") || path.starts_with("sim/") && !path.ends_with("_tb.v") || path.starts_with("mem/")
         {
@@ -239,15 +272,15 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
             key = fnv1a(bytes, key);
         }
     }
-    let fin = cache.join(format!("{}-{key:016x}", design.top));
-    let library = fin.join(format!("libttfs_{}.so", design.top));
+    let fin = cache.join(format!("{}-{key:016x}", harness.name));
+    let library = fin.join(format!("libttfs_{}.so", harness.name));
     if fin.join("done").exists() {
         return Ok(Built { library, cached: true, seconds: 0.0 });
     }
     let started = std::time::Instant::now();
-    let objects = runtime(&tc, &cache, trace)?;
-    let tmp = private_dir(&cache, &design.top)?;
-    let result = build_in(&tc, design, view, trace, (&shim, &vlt), &objects, &tmp, &fin);
+    let objects = runtime(&tc, &cache, harness.trace)?;
+    let tmp = private_dir(&cache, &harness.name)?;
+    let result = build_in(&tc, design, view, harness, &objects, &tmp, &fin);
     if result.is_err() {
         // A failed build leaves nothing behind in the cache.
         let _ = std::fs::remove_dir_all(&tmp);
@@ -259,13 +292,11 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
 }
 
 /// Verilates and compiles in `tmp` (which becomes `fin`).
-#[allow(clippy::too_many_arguments)]
 fn build_in(
     tc: &Toolchain,
     design: &Design,
     view: &TopView,
-    trace: bool,
-    (shim, vlt): (&[u8], &[u8]),
+    harness: &Harness,
     objects: &[PathBuf],
     tmp: &Path,
     fin: &Path,
@@ -289,17 +320,23 @@ fn build_in(
         }
     }
     std::fs::write(tmp.join(&top_file), top_text)?;
-    std::fs::write(tmp.join("cosim.vlt"), vlt)?;
-    std::fs::write(tmp.join("shim.cpp"), shim)?;
+    let mut extra = Vec::new();
+    for (name, text) in &harness.extra {
+        std::fs::write(tmp.join(name), text.replace("@BUILD@", &fin.display().to_string()))?;
+        extra.push(name.clone());
+    }
+    std::fs::write(tmp.join("cosim.vlt"), &harness.vlt)?;
+    std::fs::write(tmp.join("shim.cpp"), &harness.cpp)?;
     std::fs::write(tmp.join(HOOKS_HEADER), HOOKS_TEXT)?;
     let rtl: Vec<&String> = design.files.keys().filter(|p| p.starts_with("rtl/")).collect();
     let mut verilate = tc.verilator.translate();
     verilate
         .current_dir(tmp)
         .args(VERILATOR_FLAGS)
-        .args(if trace { vec!["--trace"] } else { vec![] })
-        .args(["-y", "sim", "-Mdir", "obj", "--top-module", &design.top, "cosim.vlt"])
-        .args(&rtl);
+        .args(if harness.trace { vec!["--trace"] } else { vec![] })
+        .args(["-y", "sim", "-Mdir", "obj", "--top-module", &harness.top, "cosim.vlt"])
+        .args(&rtl)
+        .args(&extra);
     run(&mut verilate)?;
     let mut includes = String::new();
     let mut sources: Vec<PathBuf> = std::fs::read_dir(tmp.join("obj"))?
@@ -314,14 +351,14 @@ fn build_in(
     let mut cc = Command::new(&tc.cxx);
     cc.current_dir(tmp)
         .args(CXX_FLAGS)
-        .args(defines(trace))
+        .args(defines(harness.trace))
         .args(USER_HOOKS)
         .args(["-I", "obj"])
         .args(include_args(&tc.verilator))
         .arg("shim.cpp")
         .args(objects)
         .arg("-o")
-        .arg(format!("libttfs_{}.so", design.top))
+        .arg(format!("libttfs_{}.so", harness.name))
         .arg("-lpthread");
     run(&mut cc)?;
     Ok(())

@@ -32,6 +32,10 @@ pub enum Tool {
     Slang,
     /// FuseSoC, which runs the generated core's targets (tests only).
     Fusesoc,
+    /// IceStorm's flash programmer (`ttfs prog`).
+    Iceprog,
+    /// openFPGALoader, the other programmer `ttfs prog` can run.
+    OpenFpgaLoader,
 }
 
 /// Where `setup.sh` installs the Python tools (slang, FuseSoC): a virtual
@@ -42,8 +46,17 @@ pub const TOOLS_VENV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv-t
 impl Tool {
     /// Every external program `ttfs` may run (`docs/security.md` lists them,
     /// checked by a test).
-    pub const ALL: [Tool; 7] =
-        [Tool::Verilator, Tool::Cxx, Tool::Iverilog, Tool::Vvp, Tool::Yosys, Tool::NextpnrIce40, Tool::Icepack];
+    pub const ALL: [Tool; 9] = [
+        Tool::Verilator,
+        Tool::Cxx,
+        Tool::Iverilog,
+        Tool::Vvp,
+        Tool::Yosys,
+        Tool::NextpnrIce40,
+        Tool::Icepack,
+        Tool::Iceprog,
+        Tool::OpenFpgaLoader,
+    ];
 
     /// Programs only the tests run, never `ttfs` (`docs/security.md` lists
     /// them apart, checked by the same test).
@@ -61,6 +74,8 @@ impl Tool {
             Tool::Cxx => "g++",
             Tool::Slang => "slang",
             Tool::Fusesoc => "fusesoc",
+            Tool::Iceprog => "iceprog",
+            Tool::OpenFpgaLoader => "openFPGALoader",
         }
     }
 
@@ -76,6 +91,8 @@ impl Tool {
             Tool::Cxx => "CXX",
             Tool::Slang => "SLANG",
             Tool::Fusesoc => "FUSESOC",
+            Tool::Iceprog => "ICEPROG",
+            Tool::OpenFpgaLoader => "OPENFPGALOADER",
         }
     }
 
@@ -86,10 +103,11 @@ impl Tool {
             Tool::Iverilog | Tool::Vvp => "iverilog",
             Tool::Yosys => "yosys",
             Tool::NextpnrIce40 => "nextpnr-ice40",
-            Tool::Icepack => "fpga-icestorm",
+            Tool::Icepack | Tool::Iceprog => "fpga-icestorm",
             Tool::Cxx => "g++",
             Tool::Slang => "pyslang",
             Tool::Fusesoc => "fusesoc",
+            Tool::OpenFpgaLoader => "openfpgaloader",
         }
     }
 

@@ -1,12 +1,15 @@
 //! The `ttfs` subcommands: each file holds one subcommand's arguments
 //! (clap) and turns them into one call of the stage's library function.
 
+pub mod board_sim;
 pub mod convert;
 pub mod cosim;
 pub mod flow;
 pub mod generate;
 pub mod inspect;
 pub mod passes;
+pub mod prog;
+pub mod run;
 pub mod sim;
 pub mod synth;
 
