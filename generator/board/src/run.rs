@@ -117,10 +117,14 @@ pub fn design(dir: &Path) -> Result<(Subject, BoardView)> {
     Ok((s, b))
 }
 
-/// The default reply timeout for a design: two seconds more than ten
-/// times the wire time of a frame and its reply (a slow simulated board
-/// needs the margin; a real one answers within the wire time).
-pub fn default_timeout(p: &Protocol, baud: u32) -> f64 {
+/// The default reply timeout for a design: on a board, two seconds more
+/// than ten times the wire time of a frame and its reply (a board answers
+/// within the wire time); on a pseudo-terminal (`simulated`), two minutes,
+/// as a simulation on a busy machine runs a thousand times slower.
+pub fn default_timeout(p: &Protocol, baud: u32, simulated: bool) -> f64 {
+    if simulated {
+        return 120.0;
+    }
     2.0 + 10.0 * ((p.frame_bytes() + p.reply_bytes()) * 10) as f64 / f64::from(baud)
 }
 
@@ -184,12 +188,12 @@ pub fn run(args: &Args) -> Result<Report> {
         }
         None => None,
     };
-    let timeout = args.timeout.unwrap_or_else(|| default_timeout(&protocol, b.baud));
-    if !(timeout.is_finite() && timeout > 0.0) {
+    let simulated = is_pseudo_terminal(&args.port);
+    let timeout = args.timeout.unwrap_or_else(|| default_timeout(&protocol, b.baud, simulated));
+    if !(timeout.is_finite() && timeout > 0.0 && timeout < 1e6) {
         bail!("--timeout {timeout} is not a number of seconds");
     }
     let timeout = Duration::from_secs_f64(timeout);
-    let simulated = is_pseudo_terminal(&args.port);
     let port = serialport::new(&args.port, b.baud)
         .timeout(timeout)
         .open_native()

@@ -593,7 +593,15 @@ fn figures(
             format!("{:.0}", s.inferences_per_second),
             vec![s.inferences_per_second],
             "1/s",
-            "images back to back",
+            "the accelerator alone, images back to back",
+        );
+        add(
+            &mut f,
+            "images per second over the UART",
+            format!("{:.1}", s.uart_images_per_second),
+            vec![s.uart_images_per_second],
+            "1/s",
+            &format!("the board, one image at a time at {} baud (`ttfs run` measures it)", s.baud),
         );
     }
     f

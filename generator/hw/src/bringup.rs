@@ -3,14 +3,14 @@
 //! formula with a worked example from the network's own input encoding,
 //! the logit scale, the pins, and the images per second to expect over
 //! the UART (not the accelerator's figure). [`markdown`] renders it; the
-//! flow's report can include the same text ([`for_dir`]).
+//! flow's report can include the same text
+//! ([`crate::subject::bring_up`] for a design directory).
 
 use crate::board::{self, BoardView};
 use crate::cycles::CycleModel;
 use crate::plan::Plan;
 use crate::view::TopView;
 use std::fmt::Write as _;
-use std::path::Path;
 use ttfs_ir::Network;
 
 /// Bits on the wire per UART byte (8N1: start, 8 data, stop).
@@ -232,13 +232,6 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
         b.pll.mhz
     );
     t
-}
-
-/// The bring-up section of the design written in `dir` (`None` when its
-/// target has no board, or its pixel codes do not fit a byte).
-pub fn for_dir(dir: &Path) -> anyhow::Result<Option<String>> {
-    let s = crate::subject::subject(dir, crate::target::Target::Generic, &[])?;
-    Ok(board::board(s.plan.target, &s.view).map(|b| markdown(&s.net, &s.plan, &s.view, &b)))
 }
 
 #[cfg(test)]

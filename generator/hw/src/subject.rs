@@ -86,3 +86,11 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
         Ok(Subject { net, plan, view, design, dir: None })
     }
 }
+
+/// The bring-up section ([`crate::bringup::markdown`]) of the design
+/// written in `dir`: `None` when its target has no board, or its pixel
+/// codes do not fit a byte. For the flow's report.
+pub fn bring_up(dir: &Path) -> Result<Option<String>> {
+    let s = subject(dir, Target::Generic, &[])?;
+    Ok(crate::board::board(s.plan.target, &s.view).map(|b| crate::bringup::markdown(&s.net, &s.plan, &s.view, &b)))
+}

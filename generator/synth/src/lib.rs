@@ -135,8 +135,14 @@ pub struct SynthReport {
     pub latency_us: f64,
     /// Worst-case latency at `clock_mhz`, µs.
     pub latency_worst_case_us: f64,
-    /// Inferences per second, images back to back.
+    /// Inferences per second, images back to back: the accelerator alone
+    /// (pixels from its input port, results to its output port).
     pub inferences_per_second: f64,
+    /// The board wrapper's UART speed, baud.
+    pub baud: u32,
+    /// Images per second over the UART, one at a time (frame and reply on
+    /// the wire plus the mean latency at `clock_mhz`): the board's figure.
+    pub uart_images_per_second: f64,
     /// The pre-synthesis estimate.
     pub estimate: Estimate,
     /// (estimated − synthesized) / synthesized logic cells.
@@ -523,6 +529,7 @@ pub fn run(
                 tool(Tool::Icepack, dir, &steps.icepack())?;
                 let files = finish(dir, &build, &steps, view)?;
                 return Ok(report(ReportParts {
+                    view,
                     device,
                     board: &board,
                     wrapper: &wrapper,
@@ -682,6 +689,7 @@ fn finish(dir: &Path, build: &Path, steps: &Steps, view: &TopView) -> Result<Vec
 }
 
 struct ReportParts<'a> {
+    view: &'a TopView,
     device: Target,
     board: &'a BoardView,
     wrapper: &'a str,
@@ -739,6 +747,13 @@ fn report(p: ReportParts) -> SynthReport {
         latency_us: p.cycles.mean / clock,
         latency_worst_case_us: p.cycles.worst_case as f64 / clock,
         inferences_per_second: if p.cycles.interval > 0.0 { clock * 1e6 / p.cycles.interval } else { 0.0 },
+        baud: p.board.baud,
+        uart_images_per_second: ttfs_hw::bringup::uart_images_per_second(
+            p.view,
+            p.board.actual_baud,
+            p.cycles.mean,
+            clock,
+        ),
         estimate: p.estimate,
         estimate_error_lc,
         attempts: p.attempts,
@@ -829,8 +844,15 @@ pub fn render(r: &SynthReport) -> String {
     );
     let _ = writeln!(
         t,
-        "  latency {:.2} µs mean, {:.2} µs worst case; {:.0} inferences/s streaming (one every {:.1} cycles)",
+        "  latency {:.2} µs mean, {:.2} µs worst case; {:.0} inferences/s streaming (one every {:.1} cycles; \
+         the accelerator alone)",
         r.latency_us, r.latency_worst_case_us, r.inferences_per_second, r.initiation_interval
+    );
+    let _ = writeln!(
+        t,
+        "  over the UART at {} baud, one image at a time: about {:.1} images/s (the board's figure; `ttfs run` \
+         measures it)",
+        r.baud, r.uart_images_per_second
     );
     let _ = writeln!(t, "  wrote {}", r.files.join(", "));
     t

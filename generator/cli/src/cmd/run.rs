@@ -18,7 +18,7 @@ pub struct Args {
     #[command(flatten)]
     data: super::DataArgs,
     /// Seconds to wait for each reply (default: 2 s plus ten times the
-    /// image's wire time).
+    /// image's wire time; 120 s on a pseudo-terminal, a simulated board).
     #[arg(long)]
     timeout: Option<f64>,
     /// Print one JSON object.
