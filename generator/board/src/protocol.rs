@@ -106,7 +106,7 @@ impl Protocol {
             return None;
         }
         let logit_bytes = reply.len() - 2;
-        if logit_bytes % self.logit_bytes == 0 {
+        if logit_bytes.is_multiple_of(self.logit_bytes) {
             Some(format!(
                 "the board runs a different design: its reply has {} logits of {} bytes ({} bytes in all), \
                  where this design has {} logits ({} bytes); program the board with this design's bitstream \
