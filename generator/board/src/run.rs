@@ -104,7 +104,8 @@ pub fn design(dir: &Path) -> Result<(Subject, BoardView)> {
     if !dir.join("manifest.json").is_file() {
         bail!("{} is not a directory written by `ttfs generate` (it has no manifest.json)", dir.display());
     }
-    let s = ttfs_hw::subject::subject(dir, ttfs_hw::target::Target::Generic, &[])?;
+    let s =
+        ttfs_hw::subject::subject(dir, ttfs_hw::target::Target::Generic, &ttfs_hw::planner::Lanes::Fixed(Vec::new()))?;
     let b = ttfs_hw::board::board(s.plan.target, &s.view).with_context(|| {
         format!(
             "{} has no board wrapper (target {}, {}-bit pixel codes): generate it for ice40-up5k or ice40-hx8k \

@@ -91,6 +91,6 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
 /// written in `dir`: `None` when its target has no board, or its pixel
 /// codes do not fit a byte. For the flow's report.
 pub fn bring_up(dir: &Path) -> Result<Option<String>> {
-    let s = subject(dir, Target::Generic, &[])?;
+    let s = subject(dir, Target::Generic, &Lanes::Fixed(Vec::new()))?;
     Ok(crate::board::board(s.plan.target, &s.view).map(|b| crate::bringup::markdown(&s.net, &s.plan, &s.view, &b)))
 }
