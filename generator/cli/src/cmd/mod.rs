@@ -13,7 +13,6 @@ pub mod run;
 pub mod sim;
 pub mod synth;
 
-use std::path::PathBuf;
 use ttfs_hw::target::Target;
 
 /// Parses a `--target` or `--device` value.
@@ -107,10 +106,10 @@ fn parse_range(text: &str) -> Result<[f64; 2], String> {
 pub struct DataArgs {
     /// Input data (IDX, .npy or CSV; .gz allowed).
     #[arg(long)]
-    pub data: PathBuf,
+    pub data: std::path::PathBuf,
     /// Labels for accuracy.
     #[arg(long)]
-    pub labels: Option<PathBuf>,
+    pub labels: Option<std::path::PathBuf>,
     /// Use only the first N samples.
     #[arg(long)]
     pub count: Option<usize>,
