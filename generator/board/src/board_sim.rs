@@ -27,6 +27,9 @@ pub struct Args {
     pub dir: PathBuf,
     /// Stop after this many replies (default: serve until killed).
     pub count: Option<u64>,
+    /// Compile the directory's Verilog even when hand-edited files hold
+    /// constructs outside the generator's own (`--trust-design`).
+    pub trust_design: bool,
 }
 
 /// What the simulated board did (printed when it stops).
@@ -63,11 +66,15 @@ pub struct Summary {
 }
 
 /// Serves the board until `count` replies have gone out (or forever);
-/// `announce` hears the pseudo-terminal's path once the board is ready,
-/// and progress before that.
+/// `announce` hears notes on hand-edited files, then the pseudo-terminal's
+/// path once the board is ready (the last thing it hears).
 pub fn run(args: &Args, announce: &mut dyn FnMut(&str)) -> Result<Summary> {
     let (s, b) = design(&args.dir)?;
     let wrapper = ttfs_hw::board::module_name(&s.view, &b);
+    // The directory's Verilog is compiled and run: checked like `cosim`'s.
+    for note in ttfs_cosim::stage::check_design(&s, args.trust_design, "simulate the board")? {
+        announce(&format!("note: {note}"));
+    }
     if !s.view.loaders.is_empty() && !s.design.files.contains_key("mem/weights_spram.hex") {
         bail!("{} has no mem/weights_spram.hex, the flash contents of its SPRAM weights", args.dir.display());
     }

@@ -266,3 +266,22 @@ fn prog_without_a_board_fails_with_the_programmer_s_command_and_output() {
     assert!(t.contains(&format!("{} {}", iceprog.display(), image.display())), "the command line: {t}");
     assert!(t.contains("Can't find iCE FTDI USB device"), "iceprog's own output: {t}");
 }
+
+/// A hand-edited wrapper that runs a command is refused before anything is
+/// compiled, as `ttfs cosim` refuses it.
+#[test]
+fn board_sim_refuses_verilog_that_runs_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hw = design(tmp.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", &["--target", "ice40-hx8k"]);
+    let wrapper = hw.join("rtl/ttfs_digits_mlp_hx8k_breakout.v");
+    let marker = tmp.path().join("ran");
+    let edited = std::fs::read_to_string(&wrapper)
+        .unwrap()
+        .replace("endmodule", &format!("    initial $system(\"touch {}\");\nendmodule", marker.display()));
+    std::fs::write(&wrapper, edited).unwrap();
+    let out = ttfs(&["board-sim", hw.to_str().unwrap(), "--count", "1"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("$system") && t.contains("--trust-design to simulate the board"), "{t}");
+    assert!(!marker.exists());
+}

@@ -170,7 +170,7 @@ pub fn run(args: &Args) -> Result<Report> {
 
 fn run_checked(args: &Args) -> Result<Report> {
     let s = subject(&args.input, args.target, &args.lanes)?;
-    let notes = check_design(args, &s)?;
+    let notes = check_design(&s, args.trust_design, "co-simulate")?;
     let codes = ttfs_hw::stage::input_codes(&s.net, &args.data, args.count)?;
     let labels = match &args.labels {
         Some(path) => {
@@ -193,18 +193,19 @@ fn run_checked(args: &Args) -> Result<Report> {
 /// A design directory may come from a stranger: its memory images must
 /// have the shapes the design reads, and every Verilog file that differs
 /// from a fresh generation is scanned for constructs outside the
-/// generator's own (refused unless `--trust-design`). Returns the notes
-/// on files that differ.
-fn check_design(args: &Args, s: &Subject) -> Result<Vec<String>> {
+/// generator's own (refused unless `trust_design`; the refusal says
+/// `--trust-design` lets the user `what` it anyway). Returns the notes on
+/// files that differ. A design generated in memory passes as it is.
+pub fn check_design(s: &Subject, trust_design: bool, what: &str) -> Result<Vec<String>> {
     let Some(dir) = &s.dir else { return Ok(Vec::new()) };
     ttfs_hw::inspect::check_memory_images(dir, &s.design, &s.view)?;
     let inspection = ttfs_hw::inspect::inspect(&s.design, &s.fresh());
-    if !inspection.findings.is_empty() && !args.trust_design {
+    if !inspection.findings.is_empty() && !trust_design {
         let list: Vec<String> = inspection.findings.iter().map(|f| format!("  {f}")).collect();
         bail!(
             "{} holds Verilog that `ttfs generate` does not write, with constructs ttfs will not compile from \
              a design directory (they can run commands or write files):\n{}\n\
-             pass --trust-design to co-simulate it anyway if you trust where it comes from",
+             pass --trust-design to {what} it anyway if you trust where it comes from",
             dir.display(),
             list.join("\n")
         );

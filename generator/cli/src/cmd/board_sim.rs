@@ -19,13 +19,23 @@ pub struct Args {
     /// Print the summary as one JSON object (after the path line).
     #[arg(long)]
     json: bool,
+    /// Compile DIR's Verilog even when hand-edited files hold constructs
+    /// ttfs does not write (they can run commands): only for a DIR you trust.
+    #[arg(long)]
+    trust_design: bool,
 }
 
 /// Runs `ttfs board-sim`; the path goes out at once, the summary at the end.
 pub fn run(a: Args) -> Result<String> {
-    let summary = stage::run(&Request { dir: a.dir, count: a.count }, &mut |path| {
-        println!("{path}");
-        let _ = std::io::stdout().flush();
+    let request = Request { dir: a.dir, count: a.count, trust_design: a.trust_design };
+    let summary = stage::run(&request, &mut |line| {
+        // Notes go to standard error; the path is standard output's first line.
+        if line.starts_with("note: ") {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+            let _ = std::io::stdout().flush();
+        }
     })?;
     Ok(if a.json { serde_json::to_string(&summary)? + "\n" } else { stage::render(&summary) })
 }
