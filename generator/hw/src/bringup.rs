@@ -107,7 +107,7 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
     if spram {
         let _ = writeln!(
             t,
-            "Program the flash image, not the plain `.bin`: the weights live in the SPRAM, which no bitstream \
+            "\nProgram the flash image, not the plain `.bin`: the weights live in the SPRAM, which no bitstream \
              can fill; at power-up the wrapper reads them from the flash at {} and takes images only once they \
              are in. With the plain `.bin` the board never turns ready and never answers.",
             b.flash_offset_hex
