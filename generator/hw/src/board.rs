@@ -100,7 +100,8 @@ pub fn pins(pcf: &str) -> Vec<(String, String, String)> {
     let text = PIN_FILES.iter().find(|(name, _)| *name == pcf).map_or("", |(_, t)| t);
     let mut out = Vec::new();
     for line in text.lines() {
-        if let [_, _, signal, pin] = line.split_whitespace().collect::<Vec<_>>()[..] {
+        // `set_io -nowarn SIGNAL PIN`; comments may have four words too.
+        if let ["set_io", _, signal, pin] = line.split_whitespace().collect::<Vec<_>>()[..] {
             out.push((signal.to_string(), pin.to_string(), signal_text(signal).to_string()));
         }
     }
@@ -293,5 +294,8 @@ mod tests {
         assert!(ice.iter().all(|(s, _, _)| s != "btn_n"), "the wrapper has no button input");
         let hx = pins("hx8k-breakout.pcf");
         assert!(hx.iter().any(|(s, p, _)| s == "uart_tx" && p == "B12"));
+        // Only set_io lines: a four-word comment ("# 12 MHz oscillator") is no pin.
+        assert!(ice.iter().chain(&hx).all(|(s, _, _)| s.starts_with(char::is_lowercase)), "{hx:?}");
+        assert_eq!(hx.len(), 15);
     }
 }
