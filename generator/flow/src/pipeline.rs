@@ -450,6 +450,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         resources: synth.as_ref().map(resources).unwrap_or_default(),
         hardware: if generated { hardware_layers(&dir.join("hw"), target, &counts)? } else { Vec::new() },
         confusion: all_labels.map(|l| confusion(&model, &codes, &l, net.classes())),
+        bring_up: if generated { ttfs_hw::subject::bring_up(&dir.join("hw"))? } else { None },
         notes,
     };
     std::fs::write(dir.join("report.md"), report::markdown(&report))?;

@@ -33,6 +33,9 @@ pub struct Report {
     pub hardware: Vec<HardwareLayer>,
     /// Label against predicted class on the evaluation data.
     pub confusion: Option<Confusion>,
+    /// How to take the design to its board (markdown, from
+    /// `ttfs_hw::bringup`), when there is a board design.
+    pub bring_up: Option<String>,
     /// Free text lines, e.g. warnings ("timing FAILED at 24 MHz"); those
     /// starting with "Warning:" are shown as warnings.
     pub notes: Vec<String>,
@@ -190,7 +193,45 @@ pub fn markdown(r: &Report) -> String {
         sections: sections(r, md_escape, false),
         notes: notes(r, md_escape),
     };
-    finish(page.render().expect("rendering into a String cannot fail"))
+    let mut text = page.render().expect("rendering into a String cannot fail");
+    if let Some(bring_up) = &r.bring_up {
+        text = format!(
+            "{}
+
+{BRING_UP_INTRO}
+
+{}",
+            text.trim_end(),
+            demote(bring_up)
+        );
+    }
+    finish(text)
+}
+
+/// What the report says before the design's bring-up section.
+const BRING_UP_INTRO: &str = "The design directory is `hw/`; run the commands below from there \
+     (its README.md holds the same section).";
+
+/// Markdown headings one level down (the report's sections are `##`).
+fn demote(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|l| if l.starts_with('#') { format!("#{l}") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Markdown as HTML, with any raw HTML in it shown as text (the section is
+/// generated, but it quotes names from the model).
+fn markdown_to_html(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, html};
+    let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|event| match event {
+        Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
 }
 
 /// The report as one self-contained HTML5 page, ending in a newline.
@@ -201,6 +242,7 @@ pub fn html(r: &Report) -> String {
         generator: &r.generator,
         sections: sections(r, str::to_string, true),
         notes: notes(r, str::to_string),
+        bring_up: r.bring_up.as_ref().map(|b| markdown_to_html(&format!("{BRING_UP_INTRO}\n\n{}", demote(b)))),
     };
     finish(page.render().expect("rendering into a String cannot fail"))
 }
@@ -237,6 +279,8 @@ struct HtmlPage<'a> {
     generator: &'a str,
     sections: Vec<Section>,
     notes: Vec<Note>,
+    /// HTML, user text already escaped.
+    bring_up: Option<String>,
 }
 
 /// A part of the report: a table, a plot (HTML only) or both.
@@ -883,6 +927,10 @@ mod tests {
                 cycles_worst: 200,
                 logic_cells_estimate: 1234,
             }],
+            bring_up: Some(
+                "## Bring-up on the board\n\nSend `0xA5` <b>then</b> the codes.\n\n| x | y |\n|---|---|\n| 1 | 2 |\n"
+                    .into(),
+            ),
             confusion: Some(Confusion {
                 source: "integer network".into(),
                 counts: vec![vec![5, 1, 0], vec![0, 7, 0], vec![2, 0, 9]],
@@ -911,6 +959,11 @@ mod tests {
         assert!(h.contains("<td class=\"num\">11 × 3</td>") && h.contains("<td class=\"num\">1234</td>"));
         assert!(h.contains("<td class=\"num ok\">7</td>") && h.contains("<td class=\"num over\">2</td>"));
         assert!(h.contains(">predicted class</text>") && h.contains(">label</text>"));
+        // The bring-up section, as HTML, one level below the report's title,
+        // with raw HTML in it shown as text.
+        assert!(h.contains("<h3>Bring-up on the board</h3>") && h.contains("<code>0xA5</code>"), "{h}");
+        assert!(h.contains("&lt;b&gt;then") && !h.contains("<b>then"), "{h}");
+        assert!(h.contains("<table>") && h.contains("<td>2</td>"));
     }
 
     #[test]
@@ -925,6 +978,7 @@ mod tests {
         assert!(m.contains("- **Warning:** the integer network's accuracy is lower"));
         assert!(m.contains("| hidden | 64 → 32 | 8 | 8 | 20 | 11 × 3 | block RAM | 120.5 | 200 | 1234 |"), "{m}");
         assert!(m.contains("| 2 | 2 | 0 | 9 | 11 | 81.8 |"), "{m}");
+        assert!(m.contains("\n### Bring-up on the board\n") && m.contains("The design directory is `hw/`"), "{m}");
         assert!(m.ends_with('\n') && !m.ends_with("\n\n"));
     }
 
