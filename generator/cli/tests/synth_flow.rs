@@ -213,6 +213,19 @@ fn synth_refuses_a_design_that_does_not_fit() {
         "{stderr}"
     );
     assert!(!hw.join("build/ttfs_digits_mlp_hx8k_breakout.asc").exists(), "no place and route was run");
+
+    // In flow the refusal FAILS synth, names no staging directory, and the
+    // reports are still written (co-simulation skipped to keep this short).
+    let out_dir = tmp.path().join("flow");
+    let out = ttfs(
+        &["flow", "-o", out_dir.to_str().unwrap(), "--lanes", "0", "--count", "20"],
+        &[("VERILATOR", "/nonexistent/verilator")],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("flow FAILED at synth") && stderr.contains("logic cells of 7680"), "{stderr}");
+    assert!(!stderr.contains(".ttfs-flow-"), "{stderr}");
+    assert!(out_dir.join("report.html").exists() && out_dir.join("hw/manifest.json").exists());
 }
 
 /// Errors users meet: not a design directory, a generic design, the wrong
