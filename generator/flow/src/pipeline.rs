@@ -414,7 +414,10 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
                 }
                 // Too big after packing: the stage FAILS, the reports are
                 // still written (as for a plan that does not fit).
-                None if e.chain().any(|c| matches!(c.downcast_ref(), Some(ttfs_synth::SynthError::DoesNotFit { .. }))) => {
+                None if e
+                    .chain()
+                    .any(|c| matches!(c.downcast_ref(), Some(ttfs_synth::SynthError::DoesNotFit { .. }))) =>
+                {
                     p.finish("synth", StageStatus::Failed, format!("{:#}", e.root_cause()));
                 }
                 None => {
