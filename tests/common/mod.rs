@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+pub mod synthetic;
+
+use std::path::{Path, PathBuf};
 use ttfs_convert::stage::read_model;
 use ttfs_convert::{self as convert, CalibrationData, Options};
 use ttfs_data::{self as data, Element};
@@ -37,7 +39,12 @@ pub fn convert_fixture(model: &str, calib: &str, calib_count: Option<usize>, opt
 
 /// Loads a data file and returns its samples in the network's canonical layout.
 pub fn canonical_samples(net: &Network, rel: &str, count: Option<usize>) -> (Vec<f64>, usize) {
-    let mut d = data::load_data(&fixture(rel)).expect("fixture data loads");
+    canonical_samples_from(net, &fixture(rel), count)
+}
+
+/// [`canonical_samples`] of any data file.
+pub fn canonical_samples_from(net: &Network, path: &Path, count: Option<usize>) -> (Vec<f64>, usize) {
+    let mut d = data::load_data(path).expect("data loads");
     if let Some(n) = count {
         d.truncate(n);
     }
