@@ -320,8 +320,11 @@ fn main() {
     let max_params: usize = std::env::var("SCALING_MAX_PARAMS").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
     let mlp_samples: usize = std::env::var("SCALING_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let dir = tempfile::tempdir().expect("temporary directory");
+    // SCALING_KEEP=DIR keeps the models and descriptions there (for profiling).
+    let kept = std::env::var_os("SCALING_KEEP").map(PathBuf::from);
+    let work = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
     let mnist = common::fixture("mnist/t10k-images-idx3-ubyte.gz");
-    let cifar_like = dir.path().join("images_3x32x32.npy");
+    let cifar_like = work.join("images_3x32x32.npy");
     let cnn_samples = 100;
     let pixels = images(&[3, 32, 32], cnn_samples, 11);
     let array = ndarray::Array4::from_shape_vec((cnn_samples, 3, 32, 32), pixels).expect("images");
@@ -339,7 +342,7 @@ fn main() {
     let mut rows = Vec::new();
     for (spec, data, samples) in &specs {
         eprintln!("{} ({:.2} M parameters, {samples} samples) …", spec.name, spec.parameters() as f64 / 1e6);
-        let row = run_one(spec, data, *samples, dir.path());
+        let row = run_one(spec, data, *samples, &work);
         let ratio = |m: &Measure| m.seconds / row.gemm;
         eprintln!(
             "  GEMM {:.3} s; convert {:.2} s ({:.1}×), sim {:.2} s ({:.1}×), generate {}; peak {:.0}/{:.0}/{} MB; \
@@ -357,7 +360,9 @@ fn main() {
             row.file_bytes as f64 / 1e6,
             row.checked
         );
-        let _ = std::fs::remove_dir_all(dir.path().join(format!("{}_hw", spec.name)));
+        if kept.is_none() {
+            let _ = std::fs::remove_dir_all(work.join(format!("{}_hw", spec.name)));
+        }
         rows.push(row);
     }
 
@@ -386,11 +391,8 @@ fn main() {
         );
     }
     let fit = |family: &str, work: &dyn Fn(&Row) -> f64, stage: &dyn Fn(&Row) -> Option<f64>| {
-        let points: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|r| r.name.starts_with(family))
-            .filter_map(|r| stage(r).map(|t| (work(r), t)))
-            .collect();
+        let points: Vec<(f64, f64)> =
+            rows.iter().filter(|r| r.name.starts_with(family)).filter_map(|r| stage(r).map(|t| (work(r), t))).collect();
         (points.len() >= 3).then(|| exponent(&points))
     };
     let mut exponents = serde_json::Map::new();
@@ -424,6 +426,7 @@ fn main() {
         })
         .collect();
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/scaling.json");
-    let _ = std::fs::write(&out, serde_json::to_string_pretty(&json!({"rows": table, "exponents": exponents})).unwrap());
+    let _ =
+        std::fs::write(&out, serde_json::to_string_pretty(&json!({"rows": table, "exponents": exponents})).unwrap());
     println!("written {}", out.display());
 }

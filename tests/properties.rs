@@ -48,7 +48,7 @@ fn graph(ops: Vec<Op>, data_shape: Vec<usize>) -> Graph {
     }
 }
 
-/// A random MLP with 1–3 hidden layers and an input normalisation.
+/// A random MLP with 1–3 hidden layers (2 to 266 neurons) and an input normalisation.
 fn random_dense(seed: u64) -> Graph {
     let mut rng = Rng(seed);
     let inputs = 2 + rng.below(14);
@@ -56,7 +56,9 @@ fn random_dense(seed: u64) -> Graph {
         vec![Op::Affine { name: "norm".into(), scale: rng.vec(inputs, 0.5, 2.0), offset: rng.vec(inputs, -1.0, 1.0) }];
     let mut width = inputs;
     for k in 0..1 + rng.below(3) {
-        let outputs = 2 + rng.below(14);
+        // Mostly narrow; one layer in three wide enough for the tick-by-tick
+        // simulator's wide blocks (64 and 128 neurons), with a partial block.
+        let outputs = if rng.below(3) == 0 { 17 + rng.below(250) } else { 2 + rng.below(14) };
         let scale = 2.0 / (width as f64).sqrt();
         ops.push(Op::Dense {
             name: format!("fc{k}"),

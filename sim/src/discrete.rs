@@ -190,36 +190,76 @@ pub const NARROW_LANES: usize = 16;
 pub struct DenseBlocks {
     inputs: usize,
     lanes: usize,
-    /// Weights fit 16 bits (validated); narrow storage keeps the columns in cache.
-    weights: Vec<i16>,
+    /// The weights at the narrowest width that holds them: each input spike
+    /// reads one column, so bytes per column are the phase's memory traffic.
+    weights: BlockWeights,
 }
+
+/// Storage of [`DenseBlocks`]: 8 bits when every weight fits (the default
+/// 8-bit quantization), else 16 (validation bounds weights to 16 bits).
+#[derive(Clone, Debug)]
+enum BlockWeights {
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+}
+
+/// A stored weight: widened to the register type when added.
+trait Weight: Copy + Into<i32> {}
+impl Weight for i8 {}
+impl Weight for i16 {}
 
 impl DenseBlocks {
     /// Lays out row-major `[outputs][inputs]` weights in blocks.
     pub fn new(weights: &[i32], inputs: usize, outputs: usize) -> Self {
         let lanes = lanes_for(outputs);
         let blocks = outputs.div_ceil(lanes);
-        let mut laid = vec![0i16; blocks * inputs * lanes];
-        for o in 0..outputs {
-            let (b, l) = (o / lanes, o % lanes);
-            for j in 0..inputs {
-                laid[(b * inputs + j) * lanes + l] =
-                    i16::try_from(weights[o * inputs + j]).expect("weights fit 16 bits");
+        fn lay<W: Copy + Default + TryFrom<i32>>(
+            weights: &[i32],
+            inputs: usize,
+            outputs: usize,
+            lanes: usize,
+            blocks: usize,
+        ) -> Option<Vec<W>> {
+            let mut laid = vec![W::default(); blocks * inputs * lanes];
+            for o in 0..outputs {
+                let (b, l) = (o / lanes, o % lanes);
+                for j in 0..inputs {
+                    laid[(b * inputs + j) * lanes + l] = W::try_from(weights[o * inputs + j]).ok()?;
+                }
             }
+            Some(laid)
         }
-        DenseBlocks { inputs, lanes, weights: laid }
-    }
-
-    #[inline(always)]
-    fn column<const L: usize>(&self, block: usize, j: usize) -> &[i16; L] {
-        let start = (block * self.inputs + j) * L;
-        self.weights[start..start + L].try_into().expect("a block column has L weights")
+        let weights = match lay::<i8>(weights, inputs, outputs, lanes, blocks) {
+            Some(narrow) => BlockWeights::I8(narrow),
+            None => BlockWeights::I16(
+                lay::<i16>(weights, inputs, outputs, lanes, blocks).expect("weights fit 16 bits (validated)"),
+            ),
+        };
+        DenseBlocks { inputs, lanes, weights }
     }
 }
 
+/// The column of block `block` for input `j` in `weights` laid out by [`DenseBlocks::new`].
+#[inline(always)]
+fn column<W: Weight, const L: usize>(weights: &[W], inputs: usize, block: usize, j: usize) -> &[W; L] {
+    let start = (block * inputs + j) * L;
+    weights[start..start + L].try_into().expect("a block column has L weights")
+}
+
+/// Neurons simulated together in wide layers on CPUs with AVX-512 (32
+/// vector registers hold a block's I and V); fewer blocks mean fewer passes
+/// over the ticks and the spikes.
+pub const WIDE_LANES: usize = 128;
+
 /// Block width for a layer of `n` neurons.
 fn lanes_for(n: usize) -> usize {
-    if n <= NARROW_LANES { NARROW_LANES } else { LANES }
+    if n <= NARROW_LANES {
+        NARROW_LANES
+    } else if n > LANES && kernels::has_wide_registers() {
+        WIDE_LANES
+    } else {
+        LANES
+    }
 }
 
 fn layer_ticks<R: Register>(
@@ -283,7 +323,7 @@ fn layer_ticks<R: Register>(
 /// instruction), chosen at run time. The arithmetic is the same integer
 /// arithmetic in every variant.
 mod kernels {
-    use super::{DenseBlocks, LANES, NARROW_LANES, Register, Scratch, lanes_for};
+    use super::{BlockWeights, DenseBlocks, LANES, NARROW_LANES, Register, Scratch, WIDE_LANES, Weight, lanes_for};
     use ttfs_ir::Fire;
 
     /// The widest instruction set this CPU offers.
@@ -294,6 +334,18 @@ mod kernels {
         Avx2,
         #[cfg(target_arch = "x86_64")]
         Avx512,
+    }
+
+    /// Whether [`WIDE_LANES`](super::WIDE_LANES) blocks fit the vector registers.
+    pub(super) fn has_wide_registers() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            isa() == Isa::Avx512
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
     }
 
     fn isa() -> Isa {
@@ -310,56 +362,61 @@ mod kernels {
     }
 
     macro_rules! variants {
-        ($name:ident, $avx2:ident, $avx512:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr) => {
+        ($name:ident, $avx2:ident, $avx512:ident, <$($gen:ident: $bound:path),*>,
+         ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr) => {
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
-            fn $avx2<R: Register, const L: usize>($($arg: $ty),*) -> $ret {
+            fn $avx2<$($gen: $bound,)* const L: usize>($($arg: $ty),*) -> $ret {
                 $body
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx512bw")]
-            fn $avx512<R: Register, const L: usize>($($arg: $ty),*) -> $ret {
+            fn $avx512<$($gen: $bound,)* const L: usize>($($arg: $ty),*) -> $ret {
                 $body
             }
 
-            fn $name<R: Register, const L: usize>($($arg: $ty),*) -> $ret {
+            fn $name<$($gen: $bound,)* const L: usize>($($arg: $ty),*) -> $ret {
                 match isa() {
                     // SAFETY: isa() reported that this CPU has the feature.
                     #[cfg(target_arch = "x86_64")]
-                    Isa::Avx512 => unsafe { $avx512::<R, L>($($arg),*) },
+                    Isa::Avx512 => unsafe { $avx512::<$($gen,)* L>($($arg),*) },
                     // SAFETY: as above.
                     #[cfg(target_arch = "x86_64")]
-                    Isa::Avx2 => unsafe { $avx2::<R, L>($($arg),*) },
+                    Isa::Avx2 => unsafe { $avx2::<$($gen,)* L>($($arg),*) },
                     Isa::Baseline => $body,
                 }
             }
         };
     }
 
-    variants!(phase1_lanes, phase1_avx2, phase1_avx512,
-        (blocks: &DenseBlocks, v: &mut [R], ticks_in: u32, scratch: &Scratch) -> (),
-        super::phase1_blocked::<R, L>(blocks, v, ticks_in, scratch));
+    variants!(phase1_lanes, phase1_avx2, phase1_avx512, <R: Register, W: Weight>,
+        (weights: &[W], inputs: usize, v: &mut [R], ticks_in: u32, scratch: &Scratch) -> (),
+        super::phase1_blocked::<R, W, L>(weights, inputs, v, ticks_in, scratch));
 
-    variants!(phase2_lanes, phase2_avx2, phase2_avx512,
+    variants!(phase2_lanes, phase2_avx2, phase2_avx512, <R: Register>,
         (v: &[R], fire: Fire) -> Vec<u32>,
         super::phase2::<R, L>(v, fire));
 
     /// Phase 1 of a dense layer in blocks ([`super::phase1_blocked`]).
     pub(super) fn phase1_blocked<R: Register>(blocks: &DenseBlocks, v: &mut [R], ticks_in: u32, scratch: &Scratch) {
-        if blocks.lanes == NARROW_LANES {
-            phase1_lanes::<R, NARROW_LANES>(blocks, v, ticks_in, scratch)
-        } else {
-            phase1_lanes::<R, LANES>(blocks, v, ticks_in, scratch)
+        let n = blocks.inputs;
+        match (&blocks.weights, blocks.lanes) {
+            (BlockWeights::I8(w), NARROW_LANES) => phase1_lanes::<R, i8, NARROW_LANES>(w, n, v, ticks_in, scratch),
+            (BlockWeights::I8(w), WIDE_LANES) => phase1_lanes::<R, i8, WIDE_LANES>(w, n, v, ticks_in, scratch),
+            (BlockWeights::I8(w), _) => phase1_lanes::<R, i8, LANES>(w, n, v, ticks_in, scratch),
+            (BlockWeights::I16(w), NARROW_LANES) => phase1_lanes::<R, i16, NARROW_LANES>(w, n, v, ticks_in, scratch),
+            (BlockWeights::I16(w), WIDE_LANES) => phase1_lanes::<R, i16, WIDE_LANES>(w, n, v, ticks_in, scratch),
+            (BlockWeights::I16(w), _) => phase1_lanes::<R, i16, LANES>(w, n, v, ticks_in, scratch),
         }
     }
 
     /// Phase 2 ([`super::phase2`]).
     pub(super) fn phase2<R: Register>(v: &[R], fire: Fire) -> Vec<u32> {
-        if lanes_for(v.len()) == NARROW_LANES {
-            phase2_lanes::<R, NARROW_LANES>(v, fire)
-        } else {
-            phase2_lanes::<R, LANES>(v, fire)
+        match lanes_for(v.len()) {
+            NARROW_LANES => phase2_lanes::<R, NARROW_LANES>(v, fire),
+            WIDE_LANES => phase2_lanes::<R, WIDE_LANES>(v, fire),
+            _ => phase2_lanes::<R, LANES>(v, fire),
         }
     }
 }
@@ -367,16 +424,22 @@ mod kernels {
 /// Phase 1 of a dense layer, [`LANES`] neurons at a time, each tick in order:
 /// the block's I and V live in registers through the whole window.
 #[inline(always)]
-fn phase1_blocked<R: Register, const L: usize>(blocks: &DenseBlocks, v: &mut [R], ticks_in: u32, scratch: &Scratch) {
+fn phase1_blocked<R: Register, W: Weight, const L: usize>(
+    weights: &[W],
+    inputs: usize,
+    v: &mut [R],
+    ticks_in: u32,
+    scratch: &Scratch,
+) {
     for (b, chunk) in v.chunks_exact_mut(L).enumerate() {
         let chunk: &mut [R; L] = chunk.try_into().expect("v is padded to whole blocks");
         let mut potential = *chunk;
         let mut current = [R::default(); L];
         for tick in 0..ticks_in as usize {
             for &j in scratch.spiking_at(tick) {
-                let column = blocks.column::<L>(b, j as usize);
+                let column = column::<W, L>(weights, inputs, b, j as usize);
                 for l in 0..L {
-                    current[l] += R::from(i32::from(column[l]));
+                    current[l] += R::from(column[l].into());
                 }
             }
             for l in 0..L {
@@ -392,18 +455,21 @@ fn phase1_blocked<R: Register, const L: usize>(blocks: &DenseBlocks, v: &mut [R]
 /// of ticks at which it still said no ([`NO_SPIKE`] if it never said yes).
 #[inline(always)]
 fn phase2<R: Register, const L: usize>(v: &[R], fire: ttfs_ir::Fire) -> Vec<u32> {
-    let beta = R::from_i64(fire.beta);
-    let thresholds: Vec<R> = (0..fire.ticks).map(|k| R::from_i64(i64::from(fire.ticks - k)) * beta).collect();
+    let top = R::from_i64(i64::from(fire.ticks)) * R::from_i64(fire.beta);
+    let fall = R::from_i64(-fire.beta);
     let mut out = Vec::with_capacity(v.len().next_multiple_of(L));
-    let mut padded = v.to_vec();
-    padded.resize(v.len().next_multiple_of(L), R::default());
-    for chunk in padded.chunks_exact(L) {
-        let potential: [R; L] = chunk.try_into().expect("padded to whole blocks");
+    for chunk in v.chunks(L) {
+        // The last block is padded (its extra lanes are dropped below).
+        let mut potential = [R::default(); L];
+        potential[..chunk.len()].copy_from_slice(chunk);
         let mut waited = [0i32; L];
-        for &threshold in &thresholds {
+        // (T − k)·β for k = 0, 1, …: one subtraction per tick.
+        let mut threshold = top;
+        for _ in 0..fire.ticks {
             for l in 0..L {
                 waited[l] += i32::from(potential[l] < threshold);
             }
+            threshold += fall;
         }
         out.extend(waited.iter().map(|&w| if (w as u32) < fire.ticks { w as u32 } else { NO_SPIKE }));
     }
@@ -437,19 +503,30 @@ struct Scratch {
 
 impl Scratch {
     /// Groups the spiking inputs by tick: first picks out the inputs that
-    /// spike (silent ones come in long runs, image background and silent
-    /// neurons, so that branch predicts well), then counting-sorts only
-    /// those by tick.
+    /// spike, then counting-sorts only those by tick.
     fn bucket(&mut self, ticks: &[u32], window: u32) {
+        // Branch-free compaction: every input is written, and the end moves
+        // past it only if it spikes; a branch per input mispredicts at every
+        // edge between silent and spiking inputs.
         self.spiking.clear();
-        self.spiking.extend(ticks.iter().enumerate().filter(|(_, t)| **t != NO_SPIKE).map(|(j, &t)| (t, j as u32)));
+        self.spiking.resize(ticks.len(), (0, 0));
+        let mut end = 0;
+        for (j, &t) in ticks.iter().enumerate() {
+            self.spiking[end] = (t, j as u32);
+            end += usize::from(t != NO_SPIKE);
+        }
+        self.spiking.truncate(end);
         self.starts.clear();
         self.starts.resize(window as usize + 2, 0);
         for &(t, _) in &self.spiking {
             self.starts[t as usize + 2] += 1;
         }
-        for i in 2..self.starts.len() {
-            self.starts[i] += self.starts[i - 1];
+        // A running total in a register: adding the previous entry from
+        // memory would wait on the store just made, every step.
+        let mut total = 0;
+        for start in &mut self.starts[2..] {
+            total += *start;
+            *start = total;
         }
         self.order.clear();
         self.order.resize(self.spiking.len(), 0);

@@ -245,7 +245,9 @@ pub fn images(shape: &[usize], count: usize, seed: u64) -> Vec<u8> {
             let (base, dx, dy) = (rng.uniform(40.0, 200.0), rng.uniform(-4.0, 4.0), rng.uniform(-4.0, 4.0));
             for y in 0..h {
                 for x in 0..w {
-                    let v = base + dx * (x as f64 - w as f64 / 2.0) + dy * (y as f64 - h as f64 / 2.0)
+                    let v = base
+                        + dx * (x as f64 - w as f64 / 2.0)
+                        + dy * (y as f64 - h as f64 / 2.0)
                         + rng.uniform(-40.0, 40.0);
                     out.push(v.clamp(0.0, 255.0) as u8);
                 }
