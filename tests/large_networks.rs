@@ -93,3 +93,24 @@ fn cifar_vgg15_full_width_converts_and_simulates_exactly() {
     let (net, report) = convert_and_simulate(&spec, 200, 100);
     check_exact(&net, &report, &spec.name);
 }
+
+#[test]
+#[ignore = "slow tier: the 20 M-parameter MLP on 1,000 MNIST images, a few minutes"]
+fn mlp_784_4096_4096_10_converts_and_simulates_exactly() {
+    let spec = Spec::mlp(&[784, 4096, 4096, 10]);
+    assert!(spec.parameters() > 20_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("mlp.onnx");
+    std::fs::write(&model, spec.onnx(5)).unwrap();
+    let graph = read_model(&model).unwrap();
+    let mut calib = ttfs_data::load_data(&common::fixture("mnist/t10k-images-idx3-ubyte.gz")).unwrap();
+    calib.truncate(1000);
+    let net = convert(
+        &graph,
+        &CalibrationData { name: "t10k".into(), values: &calib.values, count: 1000, natural_range: Some([0.0, 255.0]) },
+        &Options::default(),
+    )
+    .expect("the MLP converts");
+    let report = evaluate(&Prepared::new(&net), Samples { values: &calib.values, sample_len: 784, labels: None });
+    check_exact(&net, &report, &spec.name);
+}
