@@ -50,11 +50,17 @@ impl SpikeCounts {
 
     /// The worst case of a plan: every pixel and every neuron spikes.
     pub fn worst(plan: &Plan) -> SpikeCounts {
+        Self::all_spike(plan.inputs, plan.layers.iter().filter(|l| l.hidden).map(|l| l.outputs))
+    }
+
+    /// The counts when all `inputs` pixels and every neuron of the hidden
+    /// layers (`hidden_outputs`, in order) spike.
+    pub fn all_spike(inputs: usize, hidden_outputs: impl Iterator<Item = usize>) -> SpikeCounts {
         SpikeCounts {
-            input_events: plan.inputs as u64,
-            input_positions: (0..plan.inputs as u32).collect(),
+            input_events: inputs as u64,
+            input_positions: (0..inputs as u32).collect(),
             last_pixel_nonzero: true,
-            hidden_events: plan.layers.iter().filter(|l| l.hidden).map(|l| l.outputs as u64).collect(),
+            hidden_events: hidden_outputs.map(|n| n as u64).collect(),
         }
     }
 

@@ -343,14 +343,10 @@ fn lane_steps(outputs: usize) -> Vec<usize> {
 /// Every input and every hidden neuron spiking (the plan-independent
 /// worst case of [`SpikeCounts::worst`]).
 fn worst_counts(net: &Network) -> SpikeCounts {
-    let inputs: usize = net.input.shape.iter().product();
-    let dense: Vec<&ttfs_ir::Dense> = net.dense_layers().map(|(_, d)| d).collect();
-    SpikeCounts {
-        input_events: inputs as u64,
-        input_positions: (0..inputs as u32).collect(),
-        last_pixel_nonzero: true,
-        hidden_events: dense.iter().filter(|d| d.role == Role::Hidden).map(|d| d.outputs as u64).collect(),
-    }
+    SpikeCounts::all_spike(
+        net.input.shape.iter().product(),
+        net.dense_layers().filter(|(_, d)| d.role == Role::Hidden).map(|(_, d)| d.outputs),
+    )
 }
 
 /// Lanes per layer: `lanes` gives one value for all layers or one per
