@@ -9,6 +9,7 @@ use crate::{Prepared, argmax, continuous, discrete, encode, quantized, relu};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
+use ttfs_ir::NeuronModel;
 
 /// Samples in the network's canonical input layout.
 #[derive(Clone, Copy, Debug)]
@@ -347,37 +348,28 @@ pub fn matches_closed_form(model: &Prepared, q0: &[i64]) -> bool {
 
 /// Clipping on a data set: inputs outside `[p, r]`, hidden activations that
 /// left their continuous window, and (b1) integer activations above `T_n`.
-/// Cheaper than [`evaluate`]: it runs only what it counts.
+///
+/// Batched ([`crate::batch`]): the integer counts come from the integer
+/// closed form and equal the tick-by-tick simulator's exactly; the b1
+/// continuous count comes from the continuous closed form (the ReLU network
+/// with each hidden activation clipped to its window), which equals the
+/// event-driven simulator's up to preactivations within rounding of a
+/// window's end. α/J networks have no such closed form: their continuous
+/// count runs the event-driven simulator on every sample.
 pub fn clipping(model: &Prepared, samples: Samples) -> (usize, usize, Option<usize>) {
-    let n = samples.count();
-    let (inputs, continuous) = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let (x0, clipped_inputs) = encode::continuous(model.net, samples.sample(i));
-            (clipped_inputs, continuous::run(model, &x0).clipped)
-        })
-        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let discrete = model.is_discrete().then(|| {
-        (0..n)
+    let batch = crate::batch::Batch::new(model);
+    let (inputs, continuous) = if model.net.neuron == NeuronModel::Alpha {
+        (0..samples.count())
             .into_par_iter()
             .map(|i| {
-                let q0 = encode::discrete(model.net, samples.sample(i));
-                let trace = quantized::forward(model, &q0);
-                model
-                    .stages
-                    .iter()
-                    .zip(&trace.potentials)
-                    .filter_map(|(stage, v)| match stage {
-                        Stage::Weights { layer, output: false, .. } => {
-                            let fire = model.net.layers[*layer].params()?.quant.as_ref()?.fire?;
-                            let limit = (i64::from(fire.ticks) + 1) * fire.beta;
-                            Some(v.iter().filter(|&&v| v >= limit).count())
-                        }
-                        _ => None,
-                    })
-                    .sum::<usize>()
+                let (x0, clipped_inputs) = encode::continuous(model.net, samples.sample(i));
+                (clipped_inputs, continuous::run(model, &x0).clipped)
             })
-            .sum()
-    });
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    } else {
+        let summary = batch.continuous(samples);
+        (summary.clipped_inputs, summary.clipped)
+    };
+    let discrete = model.is_discrete().then(|| batch.integer(samples).clipped);
     (inputs, continuous, discrete)
 }

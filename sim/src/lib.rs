@@ -7,12 +7,15 @@
 //! - [`quantized`]: the integer network's closed form;
 //! - [`discrete`]: the integer network tick by tick, the golden model of
 //!   the hardware: equals [`quantized`] exactly;
+//! - [`batch`]: the ReLU network and both closed forms over many samples
+//!   at once, as matrix products (calibration, `ttfs sim`);
 //! - [`eval`]: all of them over a data set, in parallel, with the figures
 //!   `ttfs sim` reports.
 //!
 //! Every simulator takes a [`Prepared`] network (validated, connectivity
 //! resolved once) and one sample.
 
+pub mod batch;
 pub mod continuous;
 pub mod discrete;
 pub mod encode;

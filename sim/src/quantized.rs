@@ -15,6 +15,18 @@ pub(crate) fn bias_of(synapses: &Synapses, quant: &Quant, o: usize) -> i64 {
     }
 }
 
+/// Potentials `V = b + Σ W·q` of every neuron of a weight layer, in exact
+/// `i64` arithmetic (assumes the validated widths: no overflow).
+pub(crate) fn potentials(synapses: &Synapses, quant: &Quant, q: &[i64]) -> Vec<i64> {
+    (0..synapses.outputs())
+        .map(|o| {
+            let mut acc = bias_of(synapses, quant, o);
+            synapses.for_each_fanin(o, |j, w| acc += i64::from(quant.weights[w]) * q[j]);
+            acc
+        })
+        .collect()
+}
+
 /// Result of the integer closed form for one sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IntegerTrace {
@@ -40,13 +52,7 @@ pub fn forward(model: &Prepared, q0: &[i64]) -> IntegerTrace {
         let (next, pot) = match stage {
             Stage::Weights { layer, synapses, .. } => {
                 let quant = model.net.layers[*layer].params().and_then(|p| p.quant.as_ref()).expect("integer layer");
-                let v: Vec<i64> = (0..synapses.outputs())
-                    .map(|o| {
-                        let mut acc = bias_of(synapses, quant, o);
-                        synapses.for_each_fanin(o, |j, w| acc += i64::from(quant.weights[w]) * current[j]);
-                        acc
-                    })
-                    .collect();
+                let v = self::potentials(synapses, quant, current);
                 let q = match quant.fire {
                     Some(fire) => v.iter().map(|&p| p.div_euclid(fire.beta).clamp(0, i64::from(fire.ticks))).collect(),
                     None => v.clone(),

@@ -17,12 +17,13 @@ pub mod stage;
 pub use error::{ConvertError, Result};
 pub use graph::{Graph, Op};
 
-use rayon::prelude::*;
 use ttfs_ir::bounds::{layer_widths, max_weight};
 use ttfs_ir::{
     Calibration, FORMAT, Fire, Input, InputCode, Layer, Network, NeuronModel, Quant, Role, Source, VERSION, Window,
 };
-use ttfs_sim::{Prepared, relu};
+use ttfs_sim::Prepared;
+use ttfs_sim::batch::Batch;
+use ttfs_sim::eval::Samples;
 
 /// Conversion options (the `ttfs convert` flags).
 #[derive(Clone, Debug)]
@@ -294,35 +295,20 @@ fn sanitize(name: &str) -> String {
 
 /// X_n for every layer: the largest ReLU activation over the calibration
 /// samples (canonical layout); `None` for layers without a window.
+///
+/// Runs the batched ReLU pass ([`ttfs_sim::batch`]): its matrix products
+/// sum in another order than a per-sample dot product, so X_n may differ
+/// from [`ttfs_sim::relu::forward`]'s maxima by a relative 1e-15·√fan-in,
+/// far inside any window margin; it does not depend on the number of
+/// threads (fixed chunks), so the written description is reproducible.
 pub fn calibrate(net: &Network, canonical: &[f64]) -> Vec<Option<f64>> {
     let model = Prepared::new(net);
-    let n = net.input.shape.iter().product::<usize>();
-    let hidden: Vec<bool> = net.layers.iter().map(|l| l.role() == Some(Role::Hidden)).collect();
-    canonical
-        .par_chunks(n)
-        .map(|raw| {
-            let (x0, _) = ttfs_sim::encode::continuous(net, raw);
-            relu::forward(&model, &x0)
-                .iter()
-                .zip(&hidden)
-                .map(|(a, &h)| h.then(|| a.iter().copied().fold(0.0, f64::max)))
-                .collect::<Vec<Option<f64>>>()
-        })
-        .reduce(
-            || vec![None; net.layers.len()],
-            |a, b| {
-                a.iter()
-                    .zip(&b)
-                    .map(|(x, y)| match (x, y) {
-                        (Some(x), Some(y)) => Some(x.max(*y)),
-                        (x, y) => x.or(*y),
-                    })
-                    .collect()
-            },
-        )
-        .into_iter()
-        .zip(&hidden)
-        .map(|(x, &h)| if h { Some(x.unwrap_or(0.0)) } else { None })
+    let sample_len = net.input.shape.iter().product::<usize>();
+    let summary = Batch::new(&model).relu(Samples { values: canonical, sample_len, labels: None });
+    net.layers
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.role() == Some(Role::Hidden)).then(|| summary.maxima.get(k).copied().unwrap_or(0.0)))
         .collect()
 }
 

@@ -1,0 +1,271 @@
+//! The batched passes (`ttfs_sim::batch`) against the per-sample closed
+//! forms and the literal simulators, on random dense, convolutional and
+//! pooling networks and on the fixture models:
+//! - the batched ReLU pass equals `relu::forward` to a relative 1e-9;
+//! - the batched integer pass equals `quantized::forward` bit for bit, and
+//!   its counts (clipping, spikes, synaptic events) equal the tick-by-tick
+//!   simulator's;
+//! - the batched continuous closed form counts the clipping and spikes the
+//!   event-driven simulator counts;
+//! - a sample's results do not depend on the other samples of its chunk.
+
+use proptest::prelude::*;
+use std::path::PathBuf;
+use ttfs_convert::{CalibrationData, Graph, InputEncoding, Op, Options};
+use ttfs_ir::{Network, NeuronModel};
+use ttfs_sim::batch::{Batch, CHUNK};
+use ttfs_sim::eval::{Samples, clipping};
+use ttfs_sim::kernel::Stage;
+use ttfs_sim::{Prepared, continuous, discrete, encode, quantized, relu};
+
+/// SplitMix64: one seed describes a whole network and its data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(lo, hi)).collect()
+    }
+}
+
+/// A random network: convolutions (padded, strided, sometimes pooled) on
+/// an image, or a plain MLP, with dense layers and a dense output.
+fn random_graph(rng: &mut Rng, conv: bool) -> Graph {
+    let mut ops = Vec::new();
+    let data_shape;
+    let mut width;
+    if conv {
+        let mut shape = [1 + rng.below(3), 4 + rng.below(6), 4 + rng.below(6)];
+        data_shape = shape.to_vec();
+        for k in 0..1 + rng.below(2) {
+            let kernel = [1 + rng.below(shape[1].min(3)), 1 + rng.below(shape[2].min(3))];
+            let stride = [1 + rng.below(2), 1 + rng.below(2)];
+            let pads = [rng.below(kernel[0]), rng.below(kernel[1]), rng.below(kernel[0]), rng.below(kernel[1])];
+            let co = 1 + rng.below(5);
+            let oh = ttfs_ir::conv_out_dim(shape[1], kernel[0], stride[0], pads[0], pads[2]).unwrap();
+            let ow = ttfs_ir::conv_out_dim(shape[2], kernel[1], stride[1], pads[1], pads[3]).unwrap();
+            let scale = 2.0 / ((shape[0] * kernel[0] * kernel[1]) as f64).sqrt();
+            ops.push(Op::Conv {
+                name: format!("conv{k}"),
+                out_channels: co,
+                kernel,
+                stride,
+                pads,
+                weights: rng.vec(co * shape[0] * kernel[0] * kernel[1], -scale, scale),
+                bias: rng.vec(co, -0.3, 0.5),
+            });
+            ops.push(Op::Relu { name: format!("relu{k}") });
+            shape = [co, oh, ow];
+            if oh >= 2 && ow >= 2 && rng.below(2) == 0 {
+                ops.push(Op::MaxPool { name: format!("pool{k}"), kernel: [2, 2], stride: [2, 2], pads: [0; 4] });
+                shape = [co, oh / 2, ow / 2];
+            }
+        }
+        ops.push(Op::Flatten { name: "flatten".into(), order: None });
+        width = shape.iter().product();
+    } else {
+        width = 2 + rng.below(20);
+        data_shape = vec![width];
+    }
+    for k in 0..rng.below(3) {
+        let outputs = 2 + rng.below(20);
+        let scale = 2.0 / (width as f64).sqrt();
+        ops.push(Op::Dense {
+            name: format!("fc{k}"),
+            inputs: width,
+            outputs,
+            weights: rng.vec(width * outputs, -scale, scale),
+            bias: rng.vec(outputs, -0.5, 0.5),
+        });
+        ops.push(Op::Relu { name: format!("dense_relu{k}") });
+        width = outputs;
+    }
+    let classes = 2 + rng.below(5);
+    ops.push(Op::Dense {
+        name: "out".into(),
+        inputs: width,
+        outputs: classes,
+        weights: rng.vec(width * classes, -1.0, 1.0),
+        bias: rng.vec(classes, -0.5, 0.5),
+    });
+    let rank = data_shape.len();
+    Graph {
+        name: "random".into(),
+        producer: "proptest".into(),
+        data_shape,
+        data_permutation: (0..rank).collect(),
+        ops,
+        notes: vec![],
+    }
+}
+
+/// A random b1 network calibrated on `[0, 10]` with margin `margin`, and
+/// test data that reach beyond the calibration (clipped inputs and, with
+/// a small margin, clipped activations).
+fn random_case(seed: u64, conv: bool, margin: f64, time_bits: u32, weight_bits: u32) -> (Network, Vec<f64>) {
+    let mut rng = Rng(seed);
+    let graph = random_graph(&mut rng, conv);
+    let len: usize = graph.data_shape.iter().product();
+    let calib = rng.vec(len * 16, 0.0, 10.0);
+    let options = Options {
+        neuron: NeuronModel::B1,
+        margin,
+        time_bits: vec![time_bits],
+        weight_bits: vec![weight_bits],
+        input_range: Some([0.0, 10.0]),
+        input_encoding: InputEncoding::Global,
+    };
+    let data = CalibrationData { name: "random".into(), values: &calib, count: 16, natural_range: None };
+    let net = ttfs_convert::convert(&graph, &data, &options).expect("random network converts");
+    let count = 1 + rng.below(2 * CHUNK + 40);
+    (net, rng.vec(len * count, -2.0, 14.0))
+}
+
+fn close(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0))
+}
+
+/// Every batched figure against the per-sample closed forms and the
+/// literal simulators.
+fn check(net: &Network, values: &[f64]) {
+    let model = Prepared::new(net);
+    let sample_len: usize = net.input.shape.iter().product();
+    let samples = Samples { values, sample_len, labels: None };
+    let batch = Batch::new(&model);
+    let relu_traces = batch.relu_traces(samples, false);
+    let cont_traces = batch.relu_traces(samples, true);
+    let int_traces = batch.integer_traces(samples);
+    let relu_sum = batch.relu(samples);
+    let (fused_relu, cont_sum) = batch.relu_and_continuous(samples);
+    let int_sum = batch.integer(samples);
+    assert_eq!(fused_relu, relu_sum);
+    assert_eq!(cont_sum, batch.continuous(samples));
+
+    let (mut clipped_inputs, mut cont_clipped, mut cont_spikes) = (0, 0, 0);
+    let mut maxima = vec![0.0f64; model.stages.len()];
+    let (mut disc_clipped, mut disc_spikes, mut disc_events) = (0, 0, 0);
+    let mut layer_spikes = vec![0usize; model.stages.len() - 1];
+    for (i, raw) in values.chunks(sample_len).enumerate() {
+        let (x0, c) = encode::continuous(net, raw);
+        clipped_inputs += c;
+        let reference = relu::forward(&model, &x0);
+        for (k, (a, b)) in relu_traces[i].iter().zip(&reference).enumerate() {
+            assert!(close(a, b), "sample {i} stage {k}: batched {a:?} vs per-sample {b:?}");
+            maxima[k] = b.iter().copied().fold(maxima[k], f64::max);
+        }
+        assert_eq!(relu_sum.classes[i], ttfs_sim::argmax(reference.last().unwrap()));
+        let literal = continuous::run(&model, &x0);
+        cont_clipped += literal.clipped;
+        cont_spikes += literal.hidden_spikes;
+        assert!(close(cont_traces[i].last().unwrap(), &literal.logits), "continuous logits, sample {i}");
+
+        let q0 = encode::discrete(net, raw);
+        let closed = quantized::forward(&model, &q0);
+        assert_eq!(int_traces[i], closed, "sample {i}: batched integer trace");
+        let sim = discrete::run(&model, &q0, false);
+        assert_eq!(int_sum.classes[i], ttfs_sim::argmax(&sim.logits));
+        disc_clipped += sim.clipped;
+        disc_spikes += sim.hidden_spikes;
+        disc_events += sim.synaptic_events;
+        for (total, ticks) in layer_spikes.iter_mut().zip(&sim.ticks) {
+            *total += ticks.iter().filter(|&&t| t != discrete::NO_SPIKE).count();
+        }
+    }
+    for (k, stage) in model.stages.iter().enumerate() {
+        if matches!(stage, Stage::Weights { output: false, .. }) {
+            let (a, b) = (relu_sum.maxima[k], maxima[k]);
+            assert!((a - b).abs() <= 1e-9 * b.max(1.0), "stage {k}: maximum {a} vs {b}");
+        }
+    }
+    assert_eq!(relu_sum.clipped_inputs, clipped_inputs);
+    assert_eq!((cont_sum.clipped, cont_sum.hidden_spikes), (cont_clipped, cont_spikes), "continuous counts");
+    assert_eq!(
+        (int_sum.clipped, int_sum.hidden_spikes, int_sum.synaptic_events, &int_sum.layer_spikes),
+        (disc_clipped, disc_spikes, disc_events, &layer_spikes),
+        "integer counts"
+    );
+    assert_eq!(clipping(&model, samples), (clipped_inputs, cont_clipped, Some(disc_clipped)));
+
+    // A sample alone gives the numbers it gives in a full chunk.
+    for i in [0, values.len() / sample_len - 1] {
+        let one = Samples { values: &values[i * sample_len..(i + 1) * sample_len], sample_len, labels: None };
+        assert_eq!(batch.relu_traces(one, false)[0], relu_traces[i], "sample {i} alone");
+        assert_eq!(batch.integer_traces(one)[0], int_traces[i]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn batched_dense_networks_equal_the_per_sample_forms(
+        seed in any::<u64>(), time_bits in 2u32..=10, weight_bits in 2u32..=10, tight in any::<bool>()
+    ) {
+        let (net, values) = random_case(seed, false, if tight { -0.4 } else { 0.5 }, time_bits, weight_bits);
+        check(&net, &values);
+    }
+
+    #[test]
+    fn batched_conv_networks_equal_the_per_sample_forms(
+        seed in any::<u64>(), time_bits in 2u32..=10, weight_bits in 2u32..=10, tight in any::<bool>()
+    ) {
+        let (net, values) = random_case(seed, true, if tight { -0.4 } else { 0.5 }, time_bits, weight_bits);
+        check(&net, &values);
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel)
+}
+
+/// The fixture models, converted with a tight margin so that test data
+/// clip: the batched clipping counts equal the literal simulators'.
+#[test]
+fn fixture_clipping_counts_equal_the_literal_simulators() {
+    for (file, calib, test, count) in [
+        ("digits_mlp.onnx", "digits/train_images.csv.gz", "digits/test_images.csv.gz", 200),
+        ("mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", "mnist/t10k-images-idx3-ubyte.gz", 40),
+    ] {
+        let graph = ttfs_convert::stage::read_model(&fixture(file)).expect("fixture model reads");
+        let mut data = ttfs_data::load_data(&fixture(calib)).expect("fixture data load");
+        data.truncate(count);
+        let natural_range = matches!(data.element, ttfs_data::Element::U8).then_some([0.0, 255.0]);
+        let options = Options { margin: -0.25, ..Options::default() };
+        let calib_data = CalibrationData { name: calib.into(), values: &data.values, count: data.count, natural_range };
+        let net = ttfs_convert::convert(&graph, &calib_data, &options).expect("fixture converts");
+        let model = Prepared::new(&net);
+        let sample_len = net.input.shape.iter().product();
+        let literal = |canonical: &[f64]| {
+            let (mut inputs, mut cont, mut disc) = (0, 0, 0);
+            for raw in canonical.chunks(sample_len) {
+                let (x0, c) = encode::continuous(&net, raw);
+                inputs += c;
+                cont += continuous::run(&model, &x0).clipped;
+                disc += discrete::run(&model, &encode::discrete(&net, raw), false).clipped;
+            }
+            (inputs, cont, Some(disc))
+        };
+        let calib_canonical: Vec<f64> = (0..data.count).flat_map(|i| net.input.to_canonical(data.sample(i))).collect();
+        let c = &net.calibration;
+        assert_eq!((c.clipped_inputs, c.clipped_continuous, c.clipped_discrete), literal(&calib_canonical), "{file}");
+        assert!(c.clipped_continuous > 0 && c.clipped_discrete > Some(0), "{file}: the tight margin clips");
+        let mut test_data = ttfs_data::load_data(&fixture(test)).expect("fixture data load");
+        test_data.truncate(count);
+        let canonical: Vec<f64> =
+            (0..test_data.count).flat_map(|i| net.input.to_canonical(test_data.sample(i))).collect();
+        let batched = clipping(&model, Samples { values: &canonical, sample_len, labels: None });
+        assert_eq!(batched, literal(&canonical), "{file}");
+    }
+}
