@@ -95,8 +95,13 @@ fn digits_network(dir: &std::path::Path) -> PathBuf {
 fn wrong_data_shape_names_both_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let network = digits_network(dir.path());
-    let args =
-        sim_stage::Args { network, data: fixture("mnist/t10k-images-idx3-ubyte.gz"), labels: None, count: Some(10) };
+    let args = sim_stage::Args {
+        network,
+        data: fixture("mnist/t10k-images-idx3-ubyte.gz"),
+        labels: None,
+        count: Some(10),
+        exhaustive: false,
+    };
     insta::assert_snapshot!(shown(sim_stage::run(&args).unwrap_err()));
 }
 
@@ -106,8 +111,13 @@ fn labels_that_are_not_classes_of_the_network() {
     let network = digits_network(dir.path());
     let labels = dir.path().join("labels.csv");
     std::fs::write(&labels, "1\n2\n12\n").unwrap();
-    let args =
-        sim_stage::Args { network, data: fixture("digits/test_images.csv.gz"), labels: Some(labels), count: Some(3) };
+    let args = sim_stage::Args {
+        network,
+        data: fixture("digits/test_images.csv.gz"),
+        labels: Some(labels),
+        count: Some(3),
+        exhaustive: false,
+    };
     let text = format!("{:#}", sim_stage::run(&args).unwrap_err()).replace(dir.path().to_str().unwrap(), "<tmp>");
     insta::assert_snapshot!(text);
 }
@@ -207,9 +217,14 @@ fn count_zero_is_refused() {
     let net = common::convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(100), &Options::default());
     std::fs::write(&network, net.to_json()).unwrap();
     let data = fixture("digits/test_images.csv.gz");
-    let err =
-        sim_stage::run(&sim_stage::Args { network: network.clone(), data: data.clone(), labels: None, count: Some(0) })
-            .unwrap_err();
+    let err = sim_stage::run(&sim_stage::Args {
+        network: network.clone(),
+        data: data.clone(),
+        labels: None,
+        count: Some(0),
+        exhaustive: false,
+    })
+    .unwrap_err();
     assert!(format!("{err:#}").contains("--count 0 selects none of the samples"), "{err:#}");
     let err = ttfs_hw::stage::input_codes(&net, &data, Some(0)).unwrap_err();
     assert!(format!("{err:#}").contains("--count 0"), "{err:#}");

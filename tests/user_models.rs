@@ -257,6 +257,7 @@ fn bytes_into_a_unit_range_model_are_warned_about() {
         data: fixture("mnist/t10k-images-idx3-ubyte.gz"),
         labels: None,
         count: Some(50),
+        exhaustive: false,
     })
     .unwrap();
     let warnings = ttfs_flow::sim_stage::warnings(&report);

@@ -88,6 +88,14 @@ pub struct IntegerSummary {
     pub synaptic_events: usize,
 }
 
+/// Which stage outputs a float pass returns per sample.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Nothing,
+    Logits,
+    Stages,
+}
+
 /// One chunk's float results.
 struct FloatChunk {
     summary: FloatSummary,
@@ -119,7 +127,7 @@ impl<'p, 'a> Batch<'p, 'a> {
     /// The ReLU network on every sample: per-layer maxima, classes, input
     /// clipping, and (layers with a window) activations above it.
     pub fn relu(&self, samples: Samples) -> FloatSummary {
-        self.float_pass(samples, false, false).0
+        self.float_pass(samples, false, Keep::Nothing).0
     }
 
     /// The b1 continuous network's closed form on every sample: the ReLU
@@ -127,7 +135,7 @@ impl<'p, 'a> Batch<'p, 'a> {
     /// (`clipped` counts them). Assumes windows are set; the α/J network has
     /// no such form.
     pub fn continuous(&self, samples: Samples) -> FloatSummary {
-        self.float_pass(samples, true, false).0
+        self.float_pass(samples, true, Keep::Nothing).0
     }
 
     /// [`Batch::relu`] and [`Batch::continuous`] in one pass: a chunk in
@@ -135,8 +143,9 @@ impl<'p, 'a> Batch<'p, 'a> {
     /// clipped or not, so only chunks with clipping run twice.
     pub fn relu_and_continuous(&self, samples: Samples) -> (FloatSummary, FloatSummary) {
         let chunks: Vec<(FloatChunk, Option<FloatChunk>)> = par_chunks(samples, |raw| {
-            let relu = self.float_chunk(raw, samples.sample_len, false, false);
-            let clipped = (relu.summary.clipped > 0).then(|| self.float_chunk(raw, samples.sample_len, true, false));
+            let relu = self.float_chunk(raw, samples.sample_len, false, Keep::Nothing);
+            let clipped =
+                (relu.summary.clipped > 0).then(|| self.float_chunk(raw, samples.sample_len, true, Keep::Nothing));
             (relu, clipped)
         });
         let mut relu = FloatSummary::default();
@@ -153,7 +162,12 @@ impl<'p, 'a> Batch<'p, 'a> {
     /// activations to their windows (the b1 continuous closed form).
     /// Holds every activation of every sample: for tests and small subsets.
     pub fn relu_traces(&self, samples: Samples, clip: bool) -> Vec<Vec<Vec<f64>>> {
-        self.float_pass(samples, clip, true).1
+        self.float_pass(samples, clip, Keep::Stages).1
+    }
+
+    /// The ReLU network's logits for every sample (index `[sample]`).
+    pub fn relu_logits(&self, samples: Samples) -> Vec<Vec<f64>> {
+        self.float_pass(samples, false, Keep::Logits).1.into_iter().map(|mut t| t.pop().unwrap_or_default()).collect()
     }
 
     /// The integer closed form on every sample: classes, clipping, spikes
@@ -169,7 +183,7 @@ impl<'p, 'a> Batch<'p, 'a> {
         self.integer_pass(samples, true).1
     }
 
-    fn float_pass(&self, samples: Samples, clip: bool, keep: bool) -> (FloatSummary, Vec<Vec<Vec<f64>>>) {
+    fn float_pass(&self, samples: Samples, clip: bool, keep: Keep) -> (FloatSummary, Vec<Vec<Vec<f64>>>) {
         let chunks = par_chunks(samples, |raw| self.float_chunk(raw, samples.sample_len, clip, keep));
         let mut summary = FloatSummary::default();
         let mut traces = Vec::new();
@@ -231,7 +245,7 @@ impl<'p, 'a> Batch<'p, 'a> {
     }
 
     /// One chunk (`raw`: whole samples) through the float network.
-    fn float_chunk(&self, raw: &[f64], len: usize, clip: bool, keep: bool) -> FloatChunk {
+    fn float_chunk(&self, raw: &[f64], len: usize, clip: bool, keep: Keep) -> FloatChunk {
         let net = self.model.net;
         let rows = raw.len() / len.max(1);
         let mut summary = FloatSummary { samples: rows, ..FloatSummary::default() };
@@ -241,7 +255,7 @@ impl<'p, 'a> Batch<'p, 'a> {
             summary.clipped_inputs += clipped;
             row.as_slice_mut().expect("standard layout").copy_from_slice(&x0);
         }
-        let mut traces: Vec<Vec<Vec<f64>>> = if keep { vec![Vec::new(); rows] } else { Vec::new() };
+        let mut traces: Vec<Vec<Vec<f64>>> = if keep == Keep::Nothing { Vec::new() } else { vec![Vec::new(); rows] };
         let last = self.model.stages.len().saturating_sub(1);
         for (k, stage) in self.model.stages.iter().enumerate() {
             x = match stage {
@@ -275,8 +289,10 @@ impl<'p, 'a> Batch<'p, 'a> {
             if k < last {
                 summary.layer_spikes.push(x.iter().filter(|&&v| v > 0.0).count());
             }
-            for (trace, row) in traces.iter_mut().zip(x.rows()) {
-                trace.push(row.to_vec());
+            if keep == Keep::Stages || k == last {
+                for (trace, row) in traces.iter_mut().zip(x.rows()) {
+                    trace.push(row.to_vec());
+                }
             }
         }
         summary.classes = x.rows().into_iter().map(|r| argmax(r.as_slice().expect("standard layout"))).collect();

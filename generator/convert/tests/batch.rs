@@ -269,3 +269,71 @@ fn fixture_clipping_counts_equal_the_literal_simulators() {
         assert_eq!(batched, literal(&canonical), "{file}");
     }
 }
+
+fn digits(count: usize, margin: f64) -> (Network, Vec<f64>) {
+    let graph = ttfs_convert::stage::read_model(&fixture("digits_mlp.onnx")).expect("fixture model reads");
+    let mut data = ttfs_data::load_data(&fixture("digits/train_images.csv.gz")).expect("fixture data load");
+    data.truncate(count);
+    let calib = CalibrationData { name: "digits".into(), values: &data.values, count: data.count, natural_range: None };
+    let net = ttfs_convert::convert(&graph, &calib, &Options { margin, ..Options::default() }).expect("converts");
+    let canonical = (0..data.count).flat_map(|i| net.input.to_canonical(data.sample(i))).collect();
+    (net, canonical)
+}
+
+/// The written description does not depend on the number of threads.
+#[test]
+fn conversion_is_the_same_on_any_number_of_threads() {
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| digits(3 * CHUNK + 17, 0.5).0.to_json())
+    };
+    assert_eq!(on(1), on(3));
+}
+
+/// `evaluate` checks a subset by default and every sample when asked; the
+/// figures over every sample are the same either way, and the literal
+/// simulators agree with the closed forms.
+#[test]
+fn evaluation_checks_a_subset_unless_exhaustive() {
+    use ttfs_sim::eval::{CHECKED_SAMPLES, EvalOptions, checked_indices, evaluate_with};
+    let (net, values) = digits(CHECKED_SAMPLES + 60, -0.2);
+    let model = Prepared::new(&net);
+    let samples = Samples { values: &values, sample_len: net.input.shape.iter().product(), labels: None };
+    let quick = evaluate_with(&model, samples, EvalOptions { exhaustive: false });
+    let full = evaluate_with(&model, samples, EvalOptions { exhaustive: true });
+    assert_eq!((quick.samples, quick.checked_samples, full.checked_samples), (316, 256, 316));
+    assert_eq!(checked_indices(316, false).len(), 256);
+    assert_eq!((quick.discrete_closed_form_mismatches, full.discrete_closed_form_mismatches), (Some(0), Some(0)));
+    assert!(full.clipped_activations > 0, "the tight margin clips");
+    let every = |r: &ttfs_sim::eval::Report| {
+        (
+            r.agreement_continuous,
+            r.agreement_discrete,
+            r.clipped_activations,
+            r.clipped_activations_discrete,
+            r.clipped_inputs,
+            r.spikes_per_neuron,
+            r.spikes_per_neuron_continuous,
+            r.synaptic_events_per_inference,
+            r.layers.clone(),
+        )
+    };
+    assert_eq!(every(&quick), every(&full));
+    // The closed-form counts equal the literal simulators' over every sample.
+    let (mut clipped, mut spikes, mut events) = (0, 0, 0);
+    for raw in values.chunks(samples.sample_len) {
+        clipped += continuous::run(&model, &encode::continuous(&net, raw).0).clipped;
+        let sim = discrete::run(&model, &encode::discrete(&net, raw), false);
+        spikes += sim.hidden_spikes;
+        events += sim.synaptic_events;
+    }
+    assert_eq!(full.clipped_activations, clipped);
+    let hidden: usize = net
+        .layers
+        .iter()
+        .filter(|l| l.role() == Some(ttfs_ir::Role::Hidden))
+        .map(|l| l.params().unwrap().bias.len())
+        .sum();
+    assert_eq!(full.spikes_per_neuron, Some(spikes as f64 / 316.0 / hidden as f64));
+    assert_eq!(full.synaptic_events_per_inference, events as f64 / 316.0);
+}

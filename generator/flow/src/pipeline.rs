@@ -267,6 +267,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         data: data.clone(),
         labels: labels.clone(),
         count: args.count,
+        exhaustive: false,
     })?;
     std::fs::write(dir.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
     let warnings = sim_cmd::warnings(&sim);

@@ -19,12 +19,21 @@ pub struct Args {
     /// calibration.
     #[arg(long)]
     strict: bool,
+    /// Run the literal simulators (event-driven continuous, tick-by-tick
+    /// discrete) on every sample, not only on 256 evenly spaced ones.
+    #[arg(long)]
+    exhaustive: bool,
 }
 
 /// Runs `ttfs sim`; returns what it prints.
 pub fn run(a: Args) -> Result<String> {
-    let report =
-        sim_stage::run(&Request { network: a.network, data: a.data.data, labels: a.data.labels, count: a.data.count })?;
+    let report = sim_stage::run(&Request {
+        network: a.network,
+        data: a.data.data,
+        labels: a.data.labels,
+        count: a.data.count,
+        exhaustive: a.exhaustive,
+    })?;
     let warnings = sim_stage::warnings(&report);
     if a.strict && !warnings.is_empty() {
         anyhow::bail!("--strict: {}", warnings.join("; "));
