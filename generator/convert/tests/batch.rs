@@ -337,3 +337,74 @@ fn evaluation_checks_a_subset_unless_exhaustive() {
     assert_eq!(full.spikes_per_neuron, Some(spikes as f64 / 316.0 / hidden as f64));
     assert_eq!(full.synaptic_events_per_inference, events as f64 / 316.0);
 }
+
+/// Times `convert` and `evaluate` on a random 784-W-W-10 MLP (W = 4096 by
+/// default, `TTFS_SCALE_WIDTH`) with 1,000 samples (`TTFS_SCALE_SAMPLES`)
+/// against an ndarray f64 forward pass of the same samples, in one run.
+/// Run with `cargo test -p ttfs-convert --test batch -- --ignored --nocapture scale`.
+#[test]
+#[ignore]
+fn scale_against_a_gemm_forward_pass() {
+    use ndarray::{Array1, Array2, Axis};
+    use std::time::Instant;
+    let env = |k: &str, d: usize| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let (width, count) = (env("TTFS_SCALE_WIDTH", 4096), env("TTFS_SCALE_SAMPLES", 1000));
+    let mut rng = Rng(7);
+    let sizes = [784, width, width, 10];
+    let mut ops = Vec::new();
+    let mut layers = Vec::new();
+    for (k, pair) in sizes.windows(2).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        let scale = 2.0 / (inputs as f64).sqrt();
+        let weights = rng.vec(inputs * outputs, -scale, scale);
+        let bias = rng.vec(outputs, -0.1, 0.1);
+        layers.push((
+            Array2::from_shape_vec((outputs, inputs), weights.clone()).unwrap(),
+            Array1::from_vec(bias.clone()),
+        ));
+        ops.push(Op::Dense { name: format!("fc{k}"), inputs, outputs, weights, bias });
+        if k + 2 < sizes.len() {
+            ops.push(Op::Relu { name: format!("relu{k}") });
+        }
+    }
+    let graph = Graph {
+        name: "scale".into(),
+        producer: "test".into(),
+        data_shape: vec![784],
+        data_permutation: vec![0],
+        ops,
+        notes: vec![],
+    };
+    let values: Vec<f64> = (0..784 * count).map(|_| (rng.next() % 256) as f64).collect();
+
+    let started = Instant::now();
+    let mut x = Array2::from_shape_vec((count, 784), values.iter().map(|v| v / 255.0).collect()).unwrap();
+    for (k, (w, b)) in layers.iter().enumerate() {
+        x = x.dot(&w.t()) + &b.view().insert_axis(Axis(0));
+        if k + 1 < layers.len() {
+            x.mapv_inplace(|v| v.max(0.0));
+        }
+    }
+    let gemm = started.elapsed().as_secs_f64();
+    assert_eq!(x.nrows(), count);
+
+    let started = Instant::now();
+    let calib = CalibrationData { name: "random".into(), values: &values, count, natural_range: Some([0.0, 255.0]) };
+    let net = ttfs_convert::convert(&graph, &calib, &Options::default()).expect("converts");
+    let convert = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let model = Prepared::new(&net);
+    let report = ttfs_sim::eval::evaluate(&model, Samples { values: &values, sample_len: 784, labels: None });
+    let sim = started.elapsed().as_secs_f64();
+    println!(
+        "784-{width}-{width}-10, {count} samples, {} threads: GEMM forward {gemm:.3} s, convert {convert:.2} s ({:.1}×), \
+         sim {sim:.2} s ({:.1}×), checked {} samples, continuous {:.1}/s, discrete {:.1}/s",
+        rayon::current_num_threads(),
+        convert / gemm,
+        sim / gemm,
+        report.checked_samples,
+        report.continuous_inferences_per_second,
+        report.discrete_inferences_per_second.unwrap_or(0.0)
+    );
+}
