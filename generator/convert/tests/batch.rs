@@ -380,7 +380,7 @@ fn scale_against_a_gemm_forward_pass() {
     let started = Instant::now();
     let mut x = Array2::from_shape_vec((count, 784), values.iter().map(|v| v / 255.0).collect()).unwrap();
     for (k, (w, b)) in layers.iter().enumerate() {
-        x = x.dot(&w.t()) + &b.view().insert_axis(Axis(0));
+        x = x.dot(&w.t()) + b.view().insert_axis(Axis(0));
         if k + 1 < layers.len() {
             x.mapv_inplace(|v| v.max(0.0));
         }
