@@ -59,6 +59,9 @@ pub struct FloatSummary {
     pub maxima: Vec<f64>,
     /// Per sample, the class (argmax of the logits, ties to the lower index).
     pub classes: Vec<usize>,
+    /// Per sample, per stage: the largest output value, at least 0 (which
+    /// samples reach [`FloatSummary::maxima`]).
+    pub sample_maxima: Vec<Vec<f64>>,
     /// Raw input values outside their range `[p, r]`.
     pub clipped_inputs: usize,
     /// Hidden activations above their window length (layers with a window).
@@ -285,7 +288,10 @@ impl<'p, 'a> Batch<'p, 'a> {
                 Stage::Pool(pool) => pool_rows(pool, &x, f64::NEG_INFINITY),
                 Stage::Flatten => x,
             };
-            summary.maxima.push(x.iter().copied().fold(0.0, f64::max));
+            let row_maxima: Vec<f64> = x.rows().into_iter().map(|r| r.iter().copied().fold(0.0, f64::max)).collect();
+            summary.maxima.push(row_maxima.iter().copied().fold(0.0, f64::max));
+            summary.sample_maxima.resize(rows, Vec::new());
+            summary.sample_maxima.iter_mut().zip(row_maxima).for_each(|(m, r)| m.push(r));
             if k < last {
                 summary.layer_spikes.push(x.iter().filter(|&&v| v > 0.0).count());
             }
@@ -407,6 +413,7 @@ fn merge_float(total: &mut FloatSummary, s: &FloatSummary) {
         total.maxima.iter_mut().zip(&s.maxima).for_each(|(t, m)| *t = t.max(*m));
     }
     total.classes.extend_from_slice(&s.classes);
+    total.sample_maxima.extend_from_slice(&s.sample_maxima);
     total.clipped_inputs += s.clipped_inputs;
     total.clipped += s.clipped;
     add_columns(&mut total.layer_spikes, &s.layer_spikes);

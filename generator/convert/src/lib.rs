@@ -17,13 +17,14 @@ pub mod stage;
 pub use error::{ConvertError, Result};
 pub use graph::{Graph, Op};
 
+use rayon::prelude::*;
 use ttfs_ir::bounds::{layer_widths, max_weight};
 use ttfs_ir::{
     Calibration, FORMAT, Fire, Input, InputCode, Layer, Network, NeuronModel, Quant, Role, Source, VERSION, Window,
 };
-use ttfs_sim::Prepared;
 use ttfs_sim::batch::Batch;
 use ttfs_sim::eval::Samples;
+use ttfs_sim::{Prepared, relu};
 
 /// Conversion options (the `ttfs convert` flags).
 #[derive(Clone, Debug)]
@@ -296,21 +297,52 @@ fn sanitize(name: &str) -> String {
 /// X_n for every layer: the largest ReLU activation over the calibration
 /// samples (canonical layout); `None` for layers without a window.
 ///
-/// Runs the batched ReLU pass ([`ttfs_sim::batch`]): its matrix products
-/// sum in another order than a per-sample dot product, so X_n may differ
-/// from [`ttfs_sim::relu::forward`]'s maxima by a relative 1e-15·√fan-in,
-/// far inside any window margin; it does not depend on the number of
-/// threads (fixed chunks), so the written description is reproducible.
+/// Runs the batched ReLU pass ([`ttfs_sim::batch`]) to find the samples
+/// that reach each layer's maximum, then takes X_n from the per-sample
+/// forward pass ([`ttfs_sim::relu::forward`]) of those samples: the
+/// batched products sum in another order (and on some CPUs with fused
+/// multiply-adds), and X_n, written into the description and feeding the
+/// windows, should not depend on the CPU, the number of threads or the
+/// batching. Every sample within a relative [`CANDIDATE_TOLERANCE`] of the
+/// batched maximum is a candidate (at most [`MAX_CANDIDATES`] per layer, the
+/// highest first): the per-sample maximum is then exactly the one the
+/// per-sample forward pass finds over all samples unless more than that
+/// many samples tie within the tolerance, when it may differ from it by
+/// rounding (within the tolerance).
 pub fn calibrate(net: &Network, canonical: &[f64]) -> Vec<Option<f64>> {
     let model = Prepared::new(net);
     let sample_len = net.input.shape.iter().product::<usize>();
     let summary = Batch::new(&model).relu(Samples { values: canonical, sample_len, labels: None });
-    net.layers
-        .iter()
-        .enumerate()
-        .map(|(k, l)| (l.role() == Some(Role::Hidden)).then(|| summary.maxima.get(k).copied().unwrap_or(0.0)))
-        .collect()
+    let hidden: Vec<bool> = net.layers.iter().map(|l| l.role() == Some(Role::Hidden)).collect();
+    let mut candidates: Vec<usize> = Vec::new();
+    for (k, _) in hidden.iter().enumerate().filter(|(_, h)| **h) {
+        let top = summary.maxima.get(k).copied().unwrap_or(0.0);
+        let mut near: Vec<(f64, usize)> = (summary.sample_maxima.iter().enumerate())
+            .map(|(i, m)| (m[k], i))
+            .filter(|(m, _)| *m >= top - CANDIDATE_TOLERANCE * top)
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        candidates.extend(near.iter().take(MAX_CANDIDATES).map(|(_, i)| *i));
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    let exact: Vec<Vec<f64>> = candidates
+        .par_iter()
+        .map(|&i| {
+            let (x0, _) = ttfs_sim::encode::continuous(net, &canonical[i * sample_len..(i + 1) * sample_len]);
+            relu::forward(&model, &x0).iter().map(|a| a.iter().copied().fold(0.0, f64::max)).collect()
+        })
+        .collect();
+    hidden.iter().enumerate().map(|(k, &h)| h.then(|| exact.iter().map(|m| m[k]).fold(0.0, f64::max))).collect()
 }
+
+/// Relative distance below the batched maximum within which a sample may
+/// reach a layer's X_n once computed sample by sample (rounding differences
+/// are of order 1e-15·√fan-in).
+pub const CANDIDATE_TOLERANCE: f64 = 1e-9;
+
+/// Most samples per layer recomputed sample by sample for X_n.
+pub const MAX_CANDIDATES: usize = 16;
 
 /// Sets back-to-back windows `t_max = t_min + (1 + ζ)·X_n` from `t = 1`.
 /// A layer that never activates on the calibration data gets a unit window

@@ -408,3 +408,122 @@ fn scale_against_a_gemm_forward_pass() {
         report.discrete_inferences_per_second.unwrap_or(0.0)
     );
 }
+
+/// Multiply-adds per second of the batched ReLU pass on a CNN (1×28×28,
+/// two padded 3×3 convolutions of 32 and 64 channels, pooled, dense
+/// output) and on a dense MLP of similar work, 1,000 samples each.
+/// Run with `cargo test -p ttfs-convert --test batch -- --ignored --nocapture mac_rate`.
+#[test]
+#[ignore]
+fn conv_and_dense_mac_rates() {
+    use std::time::Instant;
+    let mut rng = Rng(11);
+    let conv = |rng: &mut Rng, name: &str, ci: usize, co: usize| Op::Conv {
+        name: name.into(),
+        out_channels: co,
+        kernel: [3, 3],
+        stride: [1, 1],
+        pads: [1, 1, 1, 1],
+        weights: rng.vec(co * ci * 9, -0.2, 0.2),
+        bias: rng.vec(co, -0.1, 0.1),
+    };
+    let pool = |name: &str| Op::MaxPool { name: name.into(), kernel: [2, 2], stride: [2, 2], pads: [0; 4] };
+    let cnn_ops = vec![
+        conv(&mut rng, "c1", 1, 32),
+        Op::Relu { name: "r1".into() },
+        pool("p1"),
+        conv(&mut rng, "c2", 32, 64),
+        Op::Relu { name: "r2".into() },
+        pool("p2"),
+        Op::Flatten { name: "f".into(), order: None },
+        Op::Dense {
+            name: "out".into(),
+            inputs: 3136,
+            outputs: 10,
+            weights: rng.vec(31360, -0.05, 0.05),
+            bias: vec![0.0; 10],
+        },
+    ];
+    let cnn_macs = 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 31360;
+    let hidden = 2200;
+    let mlp_ops = vec![
+        Op::Dense {
+            name: "fc".into(),
+            inputs: 784,
+            outputs: hidden,
+            weights: rng.vec(784 * hidden, -0.05, 0.05),
+            bias: vec![0.0; hidden],
+        },
+        Op::Relu { name: "r".into() },
+        Op::Dense {
+            name: "out".into(),
+            inputs: hidden,
+            outputs: 10,
+            weights: rng.vec(hidden * 10, -0.05, 0.05),
+            bias: vec![0.0; 10],
+        },
+    ];
+    let mlp_macs = 784 * hidden + hidden * 10;
+    let count = 1000;
+    let values: Vec<f64> = (0..784 * count).map(|_| (rng.next() % 256) as f64).collect();
+    for (name, ops, shape, macs) in [("cnn", cnn_ops, vec![1, 28, 28], cnn_macs), ("mlp", mlp_ops, vec![784], mlp_macs)]
+    {
+        let rank = shape.len();
+        let graph = Graph {
+            name: name.into(),
+            producer: "test".into(),
+            data_shape: shape,
+            data_permutation: (0..rank).collect(),
+            ops,
+            notes: vec![],
+        };
+        let calib = CalibrationData {
+            name: "random".into(),
+            values: &values[..784 * 50],
+            count: 50,
+            natural_range: Some([0.0, 255.0]),
+        };
+        let net = ttfs_convert::convert(&graph, &calib, &Options::default()).expect("converts");
+        let model = Prepared::new(&net);
+        let batch = Batch::new(&model);
+        let samples = Samples { values: &values, sample_len: 784, labels: None };
+        let started = Instant::now();
+        let relu = batch.relu(samples);
+        let float = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let integer = batch.integer(samples);
+        let int = started.elapsed().as_secs_f64();
+        assert_eq!((relu.samples, integer.samples), (count, count));
+        let rate = |t: f64| (macs * count) as f64 / t / 1e9;
+        println!(
+            "{name}: {macs} MACs/sample, ReLU pass {float:.3} s ({:.2} GMAC/s), integer pass {int:.3} s ({:.2} GMAC/s)",
+            rate(float),
+            rate(int)
+        );
+    }
+}
+
+/// X_n as the per-sample forward pass finds it over every sample.
+fn per_sample_calibration(net: &Network, canonical: &[f64]) -> Vec<Option<f64>> {
+    let model = Prepared::new(net);
+    let mut x = vec![0.0f64; net.layers.len()];
+    for raw in canonical.chunks(net.input.shape.iter().product()) {
+        let (x0, _) = encode::continuous(net, raw);
+        for (m, a) in x.iter_mut().zip(relu::forward(&model, &x0)) {
+            *m = a.iter().copied().fold(*m, f64::max);
+        }
+    }
+    net.layers.iter().zip(x).map(|(l, m)| (l.role() == Some(ttfs_ir::Role::Hidden)).then_some(m)).collect()
+}
+
+/// Calibration on the batched pass gives exactly the per-sample maxima.
+#[test]
+fn calibration_equals_the_per_sample_maxima_exactly() {
+    let (net, values) = digits(3 * CHUNK + 5, 0.5);
+    assert_eq!(ttfs_convert::calibrate(&net, &values), per_sample_calibration(&net, &values));
+    for seed in 0..12 {
+        let (net, values) = random_case(seed, seed % 2 == 0, 0.5, 8, 8);
+        let expected = per_sample_calibration(&net, &values);
+        assert_eq!(ttfs_convert::calibrate(&net, &values), expected, "seed {seed}");
+    }
+}
