@@ -20,10 +20,9 @@
 //!   products run in f64 only where every partial sum is an integer below
 //!   2^53 (exact), else in `i64`.
 
-use crate::eval::Samples;
 use crate::kernel::{ConvGeometry, PoolGeometry, Stage, Synapses};
 use crate::quantized::{IntegerTrace, potentials};
-use crate::{Prepared, argmax, encode};
+use crate::{Prepared, Samples, argmax, encode};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
@@ -125,6 +124,15 @@ impl<'p, 'a> Batch<'p, 'a> {
             })
             .collect();
         Batch { model, fanout, integer: OnceLock::new() }
+    }
+
+    /// Makes every integer product run in `i64`, the path of layers whose
+    /// partial sums could leave f64's exact range (slower; for tests of
+    /// that path on ordinary networks).
+    pub fn with_i64_products(self) -> Self {
+        let integer = OnceLock::new();
+        let _ = integer.set(vec![None; self.model.stages.len()]);
+        Batch { integer, ..self }
     }
 
     /// The ReLU network on every sample: per-layer maxima, classes, input

@@ -3,6 +3,7 @@
 //! network, bit-exactness of the tick-by-tick simulation against its closed
 //! form, spike and synaptic-event counts, and simulator speed.
 
+pub use crate::Samples;
 use crate::batch::{Batch, CHUNK};
 use crate::discrete::NO_SPIKE;
 use crate::kernel::Stage;
@@ -11,28 +12,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use ttfs_ir::NeuronModel;
-
-/// Samples in the network's canonical input layout.
-#[derive(Clone, Copy, Debug)]
-pub struct Samples<'a> {
-    /// `count × sample_len` raw input values, sample after sample.
-    pub values: &'a [f64],
-    /// Values per sample (the network's input size).
-    pub sample_len: usize,
-    /// Class labels, one per sample, if known.
-    pub labels: Option<&'a [usize]>,
-}
-
-impl Samples<'_> {
-    /// Number of samples.
-    pub fn count(&self) -> usize {
-        self.values.len() / self.sample_len.max(1)
-    }
-
-    fn sample(&self, i: usize) -> &[f64] {
-        &self.values[i * self.sample_len..(i + 1) * self.sample_len]
-    }
-}
 
 /// Per-layer figures of the discrete (or, for α/J, continuous) network.
 #[derive(Clone, Debug, Serialize, PartialEq)]

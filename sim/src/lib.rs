@@ -90,6 +90,29 @@ impl<'a> Prepared<'a> {
     }
 }
 
+/// Samples in the network's canonical input layout.
+#[derive(Clone, Copy, Debug)]
+pub struct Samples<'a> {
+    /// `count × sample_len` raw input values, sample after sample.
+    pub values: &'a [f64],
+    /// Values per sample (the network's input size).
+    pub sample_len: usize,
+    /// Class labels, one per sample, if known.
+    pub labels: Option<&'a [usize]>,
+}
+
+impl Samples<'_> {
+    /// Number of samples.
+    pub fn count(&self) -> usize {
+        self.values.len() / self.sample_len.max(1)
+    }
+
+    /// Sample `i`'s values (assumes `i < count()`).
+    pub fn sample(&self, i: usize) -> &[f64] {
+        &self.values[i * self.sample_len..(i + 1) * self.sample_len]
+    }
+}
+
 /// Index of the largest value; ties go to the lower index.
 pub fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
     let mut best = 0;

@@ -152,6 +152,9 @@ fn check(net: &Network, values: &[f64]) {
     let int_sum = batch.integer(samples);
     assert_eq!(fused_relu, relu_sum);
     assert_eq!(cont_sum, batch.continuous(samples));
+    let exact = Batch::new(&model).with_i64_products();
+    assert_eq!(exact.integer_traces(samples), int_traces, "the i64 path");
+    assert_eq!(exact.integer(samples), int_sum);
 
     let (mut clipped_inputs, mut cont_clipped, mut cont_spikes) = (0, 0, 0);
     let mut maxima = vec![0.0f64; model.stages.len()];
