@@ -45,6 +45,8 @@ pub struct Batch<'p, 'a> {
     model: &'p Prepared<'a>,
     /// Per stage (weight layers only): synapses out of each input.
     fanout: Vec<Vec<usize>>,
+    /// Per stage (pools only): the inputs of every output.
+    pools: Vec<Option<PoolTable>>,
     integer: OnceLock<Vec<Option<Array2<f64>>>>,
 }
 
@@ -123,7 +125,15 @@ impl<'p, 'a> Batch<'p, 'a> {
                 _ => Vec::new(),
             })
             .collect();
-        Batch { model, fanout, integer: OnceLock::new() }
+        let pools = model
+            .stages
+            .iter()
+            .map(|stage| match stage {
+                Stage::Pool(pool) => Some(PoolTable::new(pool)),
+                _ => None,
+            })
+            .collect();
+        Batch { model, fanout, pools, integer: OnceLock::new() }
     }
 
     /// Makes every integer product run in `i64`, the path of layers whose
@@ -268,40 +278,59 @@ impl<'p, 'a> Batch<'p, 'a> {
         }
         let mut traces: Vec<Vec<Vec<f64>>> = if keep == Keep::Nothing { Vec::new() } else { vec![Vec::new(); rows] };
         let last = self.model.stages.len().saturating_sub(1);
+        // Per row maximum (at least 0) and values above zero of the last stage.
+        let mut stats = row_stats(&x);
         for (k, stage) in self.model.stages.iter().enumerate() {
             x = match stage {
                 Stage::Weights { layer, synapses, output } => {
                     let params = net.layers[*layer].params().expect("weight layer");
                     let w = float_weights(net.layers[*layer].weight_rows().expect("weight layer"), params);
                     let mut z = product(synapses, w, &x);
-                    add_bias(&mut z, synapses, |o| crate::relu::bias_of(synapses, params, o));
-                    if !output {
-                        let window = params.window.map(|w| w.length());
-                        for v in z.iter_mut() {
-                            let mut a = v.max(0.0);
-                            if let Some(b) = window
-                                && a > b
-                            {
-                                summary.clipped += 1;
-                                if clip {
-                                    a = b;
+                    let bias: Vec<f64> =
+                        (0..synapses.outputs()).map(|o| crate::relu::bias_of(synapses, params, o)).collect();
+                    let window = if *output { None } else { params.window.map(|w| w.length()) };
+                    let (mut row_maxima, mut positive) = (Vec::with_capacity(rows), 0);
+                    // One sweep: bias, ReLU, window, and the figures.
+                    for mut row in z.rows_mut() {
+                        let mut top = 0.0f64;
+                        for (v, &b) in row.as_slice_mut().expect("standard layout").iter_mut().zip(&bias) {
+                            let mut a = *v + b;
+                            if !output {
+                                a = a.max(0.0);
+                                if let Some(len) = window
+                                    && a > len
+                                {
+                                    summary.clipped += 1;
+                                    if clip {
+                                        a = len;
+                                    }
                                 }
+                                positive += usize::from(a > 0.0);
                             }
-                            summary.hidden_spikes += usize::from(a > 0.0);
+                            top = top.max(a);
                             *v = a;
                         }
+                        row_maxima.push(top);
                     }
+                    if !output {
+                        summary.hidden_spikes += positive;
+                    }
+                    stats = (row_maxima, positive);
                     z
                 }
-                Stage::Pool(pool) => pool_rows(pool, &x, f64::NEG_INFINITY),
+                Stage::Pool(_) => {
+                    let y = pool_rows(self.pools[k].as_ref().expect("pool table"), &x, f64::NEG_INFINITY);
+                    stats = row_stats(&y);
+                    y
+                }
+                // Flatten changes nothing: the figures are the previous stage's.
                 Stage::Flatten => x,
             };
-            let row_maxima: Vec<f64> = x.rows().into_iter().map(|r| r.iter().copied().fold(0.0, f64::max)).collect();
-            summary.maxima.push(row_maxima.iter().copied().fold(0.0, f64::max));
+            summary.maxima.push(stats.0.iter().copied().fold(0.0, f64::max));
             summary.sample_maxima.resize(rows, Vec::new());
-            summary.sample_maxima.iter_mut().zip(row_maxima).for_each(|(m, r)| m.push(r));
+            summary.sample_maxima.iter_mut().zip(&stats.0).for_each(|(m, r)| m.push(*r));
             if k < last {
-                summary.layer_spikes.push(x.iter().filter(|&&v| v > 0.0).count());
+                summary.layer_spikes.push(stats.1);
             }
             if keep == Keep::Stages || k == last {
                 for (trace, row) in traces.iter_mut().zip(x.rows()) {
@@ -328,6 +357,8 @@ impl<'p, 'a> Batch<'p, 'a> {
             if keep { vec![IntegerTrace { values: Vec::new(), potentials: Vec::new() }; rows] } else { Vec::new() };
         let mut logits: Option<Array2<i64>> = None;
         let last = self.model.stages.len().saturating_sub(1);
+        // Values above zero of the last stage (flatten keeps them).
+        let mut positive = 0;
         for (k, stage) in self.model.stages.iter().enumerate() {
             let mut pot: Option<Array2<i64>> = None;
             q = match stage {
@@ -340,11 +371,20 @@ impl<'p, 'a> Batch<'p, 'a> {
                             r.iter().zip(&self.fanout[k]).filter(|(v, _)| **v > 0.0).map(|(_, f)| f).sum::<usize>()
                         })
                         .sum::<usize>();
-                    let v = match &weights[k] {
+                    let bias: Vec<i64> =
+                        (0..synapses.outputs()).map(|o| crate::quantized::bias_of(synapses, quant, o)).collect();
+                    let v: Array2<i64> = match &weights[k] {
+                        // Exact: every partial sum is an integer below 2^53.
                         Some(w) => {
                             let p = product(synapses, w.view(), &q);
-                            let mut v = p.mapv(|x| x as i64);
-                            add_bias(&mut v, synapses, |o| crate::quantized::bias_of(synapses, quant, o));
+                            let mut v = Array2::<i64>::zeros(p.dim());
+                            for (mut out, r) in v.rows_mut().into_iter().zip(p.rows()) {
+                                let out = out.as_slice_mut().expect("standard layout");
+                                let r = r.as_slice().expect("standard layout");
+                                for ((o, &x), &b) in out.iter_mut().zip(r).zip(&bias) {
+                                    *o = x as i64 + b;
+                                }
+                            }
                             v
                         }
                         None => {
@@ -361,9 +401,19 @@ impl<'p, 'a> Batch<'p, 'a> {
                     let next = match quant.fire {
                         Some(fire) => {
                             let limit = (i64::from(fire.ticks) + 1) * fire.beta;
-                            summary.clipped += v.iter().filter(|&&p| p >= limit).count();
-                            let out = v.mapv(|p| p.div_euclid(fire.beta).clamp(0, i64::from(fire.ticks)) as f64);
-                            summary.hidden_spikes += out.iter().filter(|&&x| x > 0.0).count();
+                            let ticks = i64::from(fire.ticks);
+                            let mut out = Array2::<f64>::zeros(v.dim());
+                            let mut spikes = 0;
+                            for (o, &p) in
+                                out.as_slice_mut().expect("standard").iter_mut().zip(v.as_slice().expect("standard"))
+                            {
+                                summary.clipped += usize::from(p >= limit);
+                                let value = spike_value(p, fire.beta, ticks, limit);
+                                spikes += usize::from(value > 0);
+                                *o = value as f64;
+                            }
+                            summary.hidden_spikes += spikes;
+                            positive = spikes;
                             out
                         }
                         None => {
@@ -374,11 +424,15 @@ impl<'p, 'a> Batch<'p, 'a> {
                     pot = Some(v);
                     next
                 }
-                Stage::Pool(pool) => pool_rows(pool, &q, 0.0),
+                Stage::Pool(_) => {
+                    let y = pool_rows(self.pools[k].as_ref().expect("pool table"), &q, 0.0);
+                    positive = y.iter().filter(|&&v| v > 0.0).count();
+                    y
+                }
                 Stage::Flatten => q,
             };
             if k < last {
-                summary.layer_spikes.push(q.iter().filter(|&&v| v > 0.0).count());
+                summary.layer_spikes.push(positive);
             }
             for (r, trace) in traces.iter_mut().enumerate() {
                 let values: Vec<i64> = match (&logits, k == last) {
@@ -481,9 +535,22 @@ fn unfold(g: &ConvGeometry, x: &[f64], cols: &mut Array2<f64>) {
                         continue;
                     }
                     let base = ci * h * w + y as usize * w;
-                    for (ox, c) in line.iter_mut().enumerate() {
-                        let xx = (ox * sw + kx) as isize - g.pad[1] as isize;
-                        *c = if xx < 0 || xx >= w as isize { 0.0 } else { x[base + xx as usize] };
+                    // Columns ox whose tap x = ox·sw + kx − pad lies in 0..w.
+                    let pad = g.pad[1];
+                    let lo = if kx >= pad { 0 } else { (pad - kx).div_ceil(sw) }.min(ow);
+                    let hi = if w + pad > kx { (w + pad - kx).div_ceil(sw).min(ow) } else { 0 }.max(lo);
+                    line[..lo].fill(0.0);
+                    line[hi..].fill(0.0);
+                    if hi == lo {
+                        continue;
+                    }
+                    let first = base + lo * sw + kx - pad;
+                    if sw == 1 {
+                        line[lo..hi].copy_from_slice(&x[first..first + (hi - lo)]);
+                    } else {
+                        for (i, c) in line[lo..hi].iter_mut().enumerate() {
+                            *c = x[first + i * sw];
+                        }
                     }
                 }
             }
@@ -491,24 +558,88 @@ fn unfold(g: &ConvGeometry, x: &[f64], cols: &mut Array2<f64>) {
     }
 }
 
-/// Adds neuron `o`'s bias to column `o` of every row.
-fn add_bias<T: Copy + std::ops::AddAssign>(z: &mut Array2<T>, synapses: &Synapses, bias: impl Fn(usize) -> T) {
-    let b: Vec<T> = (0..synapses.outputs()).map(bias).collect();
-    for mut row in z.rows_mut() {
-        row.iter_mut().zip(&b).for_each(|(v, &b)| *v += b);
+/// `clamp(floor(v/β), 0, T)` (`limit` = (T + 1)·β, β > 0) without an
+/// integer division for the values that clamp, and for the others a float
+/// quotient corrected by integer multiplies: exact for every `v`.
+#[inline]
+fn spike_value(v: i64, beta: i64, ticks: i64, limit: i64) -> i64 {
+    if v < beta {
+        0
+    } else if v >= limit {
+        ticks
+    } else {
+        // 0 < v < (T + 1)·β: the float quotient is off by at most one.
+        let mut q = (v as f64 / beta as f64) as i64;
+        if q.saturating_mul(beta) > v {
+            q -= 1;
+        } else if (q + 1).saturating_mul(beta) <= v {
+            q += 1;
+        }
+        q
     }
 }
 
-/// Max pooling of every row (padding skipped), from `init`.
-fn pool_rows(pool: &PoolGeometry, x: &Array2<f64>, init: f64) -> Array2<f64> {
-    let mut out = Array2::<f64>::zeros((x.nrows(), pool.outputs()));
+/// A pool's inputs listed once per output (`inputs[starts[o]..starts[o + 1]]`,
+/// padding skipped), so pooling a row is a plain gather.
+struct PoolTable {
+    starts: Vec<usize>,
+    inputs: Vec<usize>,
+}
+
+impl PoolTable {
+    fn new(pool: &PoolGeometry) -> Self {
+        let mut starts = vec![0];
+        let mut inputs = Vec::new();
+        for o in 0..pool.outputs() {
+            pool.for_each_input(o, |j| inputs.push(j));
+            starts.push(inputs.len());
+        }
+        PoolTable { starts, inputs }
+    }
+}
+
+/// Max pooling of every row, from `init`.
+fn pool_rows(pool: &PoolTable, x: &Array2<f64>, init: f64) -> Array2<f64> {
+    let outputs = pool.starts.len() - 1;
+    let mut out = Array2::<f64>::zeros((x.nrows(), outputs));
     for (mut o_row, row) in out.rows_mut().into_iter().zip(x.rows()) {
         let row = row.as_slice().expect("standard layout");
-        for (o, v) in o_row.iter_mut().enumerate() {
-            let mut m = init;
-            pool.for_each_input(o, |j| m = m.max(row[j]));
-            *v = m;
+        for (v, window) in o_row.iter_mut().zip(pool.starts.windows(2)) {
+            *v = pool.inputs[window[0]..window[1]].iter().fold(init, |m, &j| m.max(row[j]));
         }
     }
     out
+}
+
+/// Per row the largest value (at least 0), and the values above zero.
+fn row_stats(x: &Array2<f64>) -> (Vec<f64>, usize) {
+    let mut positive = 0;
+    let maxima = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter().fold(0.0f64, |m, &v| {
+                positive += usize::from(v > 0.0);
+                m.max(v)
+            })
+        })
+        .collect();
+    (maxima, positive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spike_value;
+
+    /// The division-free spike value equals `clamp(floor(v/β), 0, T)`.
+    #[test]
+    fn spike_value_is_the_clamped_floor() {
+        for (beta, ticks) in [(1i64, 1i64), (3, 7), (7, 255), (1000, 255), (123_456_789, 65_535), (1 << 40, 65_535)] {
+            let limit = (ticks + 1) * beta;
+            let probes = (-3..=3).flat_map(|d| (0..=ticks + 1).map(move |q| q * beta + d));
+            for v in probes.chain([i64::MIN / 2, -1, 0, limit - 1, limit, i64::MAX / 4]) {
+                assert_eq!(spike_value(v, beta, ticks, limit), v.div_euclid(beta).clamp(0, ticks), "v {v} β {beta}");
+            }
+        }
+    }
 }
