@@ -24,7 +24,7 @@ use crate::kernel::{ConvGeometry, PoolGeometry, Stage, Synapses};
 use crate::quantized::{IntegerTrace, potentials};
 use crate::{Prepared, Samples, argmax, encode};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 use std::sync::OnceLock;
 use ttfs_ir::{Params, Quant};
@@ -502,22 +502,43 @@ fn product(synapses: &Synapses, w: ArrayView2<f64>, x: &Array2<f64>) -> Array2<f
         Synapses::Conv(g) => {
             let [co, oh, ow] = g.out_shape;
             let positions = oh * ow;
+            let k = w.ncols();
+            // Samples side by side in one product, so the weights are
+            // packed once per group; the unfolded windows stay ~2 MB.
+            let group = (GROUP_VALUES / (k * positions).max(1)).clamp(1, x.nrows().max(1));
             let mut out = Array2::<f64>::zeros((x.nrows(), co * positions));
-            let mut cols = Array2::<f64>::zeros((w.ncols(), positions));
-            for (mut out_row, row) in out.rows_mut().into_iter().zip(x.rows()) {
-                unfold(g, row.as_slice().expect("standard layout"), &mut cols);
-                let mut view = ArrayViewMut2::from_shape((co, positions), out_row.as_slice_mut().expect("standard"))
-                    .expect("output is [C, H·W]");
-                general_mat_mul(1.0, &w, &cols, 0.0, &mut view);
+            let mut cols = Array2::<f64>::zeros((k, positions * group));
+            let mut wide = Array2::<f64>::zeros((co, positions * group));
+            for (mut out_rows, rows) in out.axis_chunks_iter_mut(Axis(0), group).zip(x.axis_chunks_iter(Axis(0), group))
+            {
+                let n = rows.nrows();
+                for (s, row) in rows.rows().into_iter().enumerate() {
+                    unfold(g, row.as_slice().expect("standard layout"), &mut cols, s * positions);
+                }
+                let used = cols.slice(s![.., ..n * positions]);
+                let mut result = wide.slice_mut(s![.., ..n * positions]);
+                general_mat_mul(1.0, &w, &used, 0.0, &mut result);
+                for (s, mut out_row) in out_rows.rows_mut().into_iter().enumerate() {
+                    let out_row = out_row.as_slice_mut().expect("standard layout");
+                    for (c, line) in out_row.chunks_exact_mut(positions).enumerate() {
+                        let from = wide.row(c);
+                        let from = from.as_slice().expect("standard layout");
+                        line.copy_from_slice(&from[s * positions..(s + 1) * positions]);
+                    }
+                }
             }
             out
         }
     }
 }
 
+/// Values of unfolded windows held at once for a group of samples.
+const GROUP_VALUES: usize = 1 << 18;
+
 /// The input windows of a convolution as columns: row `ci·kh·kw + ky·kw +
-/// kx` (the weight layout), column `oy·ow + ox`; taps in the padding are 0.
-fn unfold(g: &ConvGeometry, x: &[f64], cols: &mut Array2<f64>) {
+/// kx` (the weight layout), column `offset + oy·ow + ox`; taps in the
+/// padding are 0.
+fn unfold(g: &ConvGeometry, x: &[f64], cols: &mut Array2<f64>, offset: usize) {
     let [ci_n, h, w] = g.in_shape;
     let [_, oh, ow] = g.out_shape;
     let [kh, kw] = g.kernel;
@@ -526,7 +547,7 @@ fn unfold(g: &ConvGeometry, x: &[f64], cols: &mut Array2<f64>) {
         for ky in 0..kh {
             for kx in 0..kw {
                 let mut col = cols.row_mut((ci * kh + ky) * kw + kx);
-                let col = col.as_slice_mut().expect("standard layout");
+                let col = &mut col.as_slice_mut().expect("standard layout")[offset..offset + oh * ow];
                 for oy in 0..oh {
                     let y = (oy * sh + ky) as isize - g.pad[0] as isize;
                     let line = &mut col[oy * ow..(oy + 1) * ow];
