@@ -4,18 +4,22 @@
 //! The per-sample closed forms ([`crate::relu`], [`crate::quantized`]) take
 //! one dot product per neuron and read every weight once per sample; here a
 //! chunk of [`CHUNK`] samples goes through each weight layer as one matrix
-//! product (dense: `X·Wᵀ`; convolution: per sample `W·cols` over the
-//! unfolded input windows), so each weight is read once per chunk. Chunks
-//! run in parallel (rayon), each product single-threaded; memory is bounded
-//! by a chunk's activations unless traces are asked for.
+//! product (dense: `X·Wᵀ`; convolution: `W·cols` over the unfolded input
+//! windows of a few samples side by side), so each weight is read once per
+//! chunk. Chunks run in parallel (rayon), each product single-threaded;
+//! memory is bounded by a chunk's activations unless traces are asked for.
+//! Time is linear in weights × samples (plus the unfolding, linear in
+//! multiply-adds).
 //!
 //! Guarantees:
 //! - the ReLU pass equals [`crate::relu::forward`] to rounding: a matrix
 //!   product sums in another order than the per-sample dot product (relative
 //!   differences of order 1e-15·√fan-in);
 //! - the chunk layout is fixed (samples `c·CHUNK ..`), and a row's product
-//!   does not depend on the other rows of its chunk, so every result
-//!   (maxima included) is the same for any number of threads;
+//!   does not depend on the other rows of its chunk (tested: a sample alone
+//!   gives the same bits), so every result (maxima included) is the same
+//!   for any number of threads; it may differ at rounding level between
+//!   CPUs (fused multiply-adds where available);
 //! - the integer pass equals [`crate::quantized::forward`] bit for bit: its
 //!   products run in f64 only where every partial sum is an integer below
 //!   2^53 (exact), else in `i64`.

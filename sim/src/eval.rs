@@ -1,7 +1,11 @@
-//! Evaluation of every simulator over a data set, in parallel over samples:
-//! accuracy, agreement with the ReLU network, exactness of the continuous
-//! network, bit-exactness of the tick-by-tick simulation against its closed
-//! form, spike and synaptic-event counts, and simulator speed.
+//! Evaluation of every simulator over a data set, in parallel: accuracy,
+//! agreement with the ReLU network, exactness of the continuous network,
+//! bit-exactness of the tick-by-tick simulation against its closed form,
+//! spike and synaptic-event counts, and simulator speed.
+//!
+//! The closed forms run batched ([`crate::batch`]) on every sample; the
+//! literal simulators, which read every weight once per sample, on a
+//! subset ([`checked_indices`]) unless asked for all.
 
 pub use crate::Samples;
 use crate::batch::{Batch, CHUNK};

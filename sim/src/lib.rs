@@ -13,7 +13,7 @@
 //!   `ttfs sim` reports.
 //!
 //! Every simulator takes a [`Prepared`] network (validated, connectivity
-//! resolved once) and one sample.
+//! resolved once) and one sample; [`batch`] takes [`Samples`].
 
 pub mod batch;
 pub mod continuous;

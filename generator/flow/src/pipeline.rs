@@ -72,6 +72,9 @@ pub struct Args {
     /// Make any warning of the simulators (accuracy lost to the integer
     /// arithmetic, data off the calibrated ranges) fail the flow.
     pub strict: bool,
+    /// Run the sim stage's literal simulators on every sample, not only on
+    /// the checked subset (`ttfs sim --exhaustive`).
+    pub exhaustive: bool,
     /// The board wrapper's UART speed, baud.
     pub baud: u32,
     /// Show a progress bar (on a terminal).
@@ -267,7 +270,7 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         data: data.clone(),
         labels: labels.clone(),
         count: args.count,
-        exhaustive: false,
+        exhaustive: args.exhaustive,
     })?;
     std::fs::write(dir.join("sim.json"), serde_json::to_string_pretty(&sim)? + "\n")?;
     let warnings = sim_cmd::warnings(&sim);

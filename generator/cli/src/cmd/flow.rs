@@ -46,6 +46,9 @@ pub struct Args {
     /// more than a point of accuracy, or the data leave the calibrated ranges.
     #[arg(long)]
     strict: bool,
+    /// Run the literal simulators of the sim stage on every sample (as `sim --exhaustive`).
+    #[arg(long)]
+    exhaustive: bool,
     /// The board wrapper's UART speed, baud (as `generate --baud`).
     #[arg(long, default_value_t = ttfs_hw::board::BAUD)]
     baud: u32,
@@ -67,6 +70,7 @@ pub fn run(a: Args) -> Result<String> {
         count: a.count,
         freq_mhz: a.freq,
         strict: a.strict,
+        exhaustive: a.exhaustive,
         baud: a.baud,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     })
