@@ -16,10 +16,12 @@
 pub mod bounds;
 mod geometry;
 pub mod limits;
+pub mod sidecar;
 pub mod summary;
 mod validate;
 
 pub use geometry::{Shape, conv_out_dim};
+pub use sidecar::{SaveError, SavedFiles, SidecarError, save, sidecar_path};
 pub use validate::IrError;
 
 use serde::{Deserialize, Serialize};
@@ -28,8 +30,9 @@ use std::path::{Path, PathBuf};
 /// The value of [`Network::format`].
 pub const FORMAT: &str = "ttfs-net";
 /// The schema version this crate writes; it reads every version from 1 (a
-/// version 1 description has one input range for all features).
-pub const VERSION: u32 = 2;
+/// version 1 description has one input range for all features; version 3
+/// may keep its tensors in a sidecar file, see [`sidecar`]).
+pub const VERSION: u32 = 3;
 
 /// A converted TTFS network.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -226,12 +229,21 @@ pub struct Flatten {
 pub struct Params {
     /// Float weights after all folds (dense `[out][in]`, conv `[co][ci][kh][kw]`),
     /// acting on activations in the units of the previous window (input: x0 in `[0, 1]`).
+    ///
+    /// This and the other tensor fields (`bias`, `bias_map` and their integer
+    /// counterparts in [`Quant`]) may be left out of the JSON when the
+    /// description keeps them in its sidecar ([`sidecar`]); they are then
+    /// empty (or `None`) until [`load`] fills them in from the sidecar, and
+    /// an empty one is not written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<f64>,
     /// Float bias per output channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bias: Vec<f64>,
     /// Conv only: a bias per output position `[co][oh][ow]`, present when
     /// folding an input offset into a zero-padded convolution made the bias
     /// depend on how many taps fall into the padding. Replaces `bias`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_map: Option<Vec<f64>>,
     /// Hidden layers: the continuous window of this layer's spikes.
     pub window: Option<Window>,
@@ -252,11 +264,14 @@ pub struct Quant {
     /// output layer (the logit scale).
     pub potential_scale: f64,
     /// Integer weights, same layout as the float weights.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<i32>,
     /// Integer bias per output channel (hidden layers include the `floor(β/2)`
     /// that turns the floor of the semantics into round-to-nearest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bias: Vec<i64>,
     /// Conv only: integer bias per output position, when the float one has a map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_map: Option<Vec<i64>>,
     /// Hidden layers: how the potential becomes a spike tick.
     pub fire: Option<Fire>,
@@ -459,36 +474,91 @@ pub enum LoadError {
         #[source]
         source: IrError,
     },
+    /// The description's tensor sidecar is missing, damaged, or disagrees
+    /// with the description.
+    #[error("cannot load {} with its tensor sidecar {}", json.display(), sidecar.display())]
+    Sidecar {
+        /// The description (JSON).
+        json: PathBuf,
+        /// The sidecar it names.
+        sidecar: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: SidecarError,
+    },
 }
 
-/// Reads and validates the network description at `path`.
+/// A loaded description and what its user should be told about the file
+/// (not about the network: those are the network's own `notes`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    /// The validated network.
+    pub network: Network,
+    /// Notes about the file, e.g. that it is of an older version.
+    pub notes: Vec<String>,
+}
+
+/// Reads and validates the network description at `path`, of any version
+/// from 1 to [`VERSION`], with its tensors inline or in the sidecar it
+/// names (which must lie beside it).
 ///
-/// Guarantees: on `Ok`, the network passed [`Network::from_json`]; an error
-/// names the file.
-pub fn load(path: &Path) -> Result<Network, LoadError> {
+/// Guarantees: on `Ok`, the network passed [`Network::validate`] and holds
+/// every tensor; the notes are for the user and are never added to the
+/// network. An error names the file (and the sidecar, for its errors).
+pub fn load_with_notes(path: &Path) -> Result<Loaded, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
-    Network::from_json(&text).map_err(|source| LoadError::Invalid { path: path.to_path_buf(), source })
+    let invalid = |source| LoadError::Invalid { path: path.to_path_buf(), source };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| invalid(IrError::Parse(e.to_string())))?;
+    drop(text);
+    let network = sidecar::network_from_value(value, Some(path)).map_err(|e| match e {
+        sidecar::FromValueError::Ir(source) => invalid(source),
+        sidecar::FromValueError::Sidecar(sidecar, source) => {
+            LoadError::Sidecar { json: path.to_path_buf(), sidecar, source }
+        }
+    })?;
+    let mut notes = Vec::new();
+    if network.version < VERSION {
+        notes.push(format!(
+            "{} is a version {} network description; it still loads, and `ttfs convert` and `ttfs passes run` write version {VERSION} (tensors in a .safetensors sidecar)",
+            path.display(),
+            network.version
+        ));
+    }
+    Ok(Loaded { network, notes })
+}
+
+/// [`load_with_notes`], printing each note on stderr (`note: …`) the first
+/// time this process sees it, so a file loaded by several stages is noted
+/// once.
+pub fn load(path: &Path) -> Result<Network, LoadError> {
+    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let loaded = load_with_notes(path)?;
+    for note in loaded.notes {
+        let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+        if !shown.contains(&note) {
+            eprintln!("note: {note}");
+            shown.push(note);
+        }
+    }
+    Ok(loaded.network)
 }
 
 impl Network {
-    /// Parses and validates a network description.
+    /// Parses and validates a self-contained network description (every
+    /// tensor inline, as [`Network::to_json`] writes it). A description
+    /// whose tensors are in a sidecar is refused here: [`load`] reads it
+    /// from its file, beside which the sidecar lies.
     ///
     /// Guarantees: on `Ok`, every invariant of [`Network::validate`] holds.
     pub fn from_json(text: &str) -> Result<Network, IrError> {
-        // Format and version first, so that a file of another version gets
-        // "convert again" rather than a message about some field.
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| IrError::Parse(e.to_string()))?;
-        match value.get("format").and_then(|f| f.as_str()) {
-            Some(FORMAT) => {}
-            found => return Err(IrError::Format { found: found.unwrap_or("(none)").to_string() }),
-        }
-        match value.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if (1..=u64::from(VERSION)).contains(&v) => {}
-            found => return Err(IrError::Version { found: found.map_or(0, |v| v.min(u64::from(u32::MAX)) as u32) }),
-        }
-        let net: Network = serde_json::from_value(value).map_err(|e| IrError::Parse(e.to_string()))?;
-        net.validate()?;
-        Ok(net)
+        sidecar::network_from_value(value, None).map_err(|e| match e {
+            sidecar::FromValueError::Ir(e) => e,
+            // Unreachable without a path; kept total rather than panicking.
+            sidecar::FromValueError::Sidecar(path, e) => {
+                IrError::Invalid { path: "tensors".into(), message: format!("{}: {e}", path.display()) }
+            }
+        })
     }
 
     /// Serializes to pretty JSON with a final newline (deterministic: the
