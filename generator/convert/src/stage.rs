@@ -1,5 +1,6 @@
 //! The convert stage (`ttfs convert MODEL --calib FILE -o NET.json`): read a model, map it to a
-//! TTFS network, calibrate and quantize it, and write the description.
+//! TTFS network, calibrate and quantize it, and write the description (`NET.json` with its
+//! tensors in the sidecar `NET.safetensors`, through [`ttfs_ir::save`]).
 
 use crate::passes::{self, PassContext};
 use crate::{CalibrationData, ConvertError, Graph, Options};
@@ -16,12 +17,14 @@ pub struct Args {
     pub calib: PathBuf,
     /// Use only the first N calibration samples.
     pub calib_count: Option<usize>,
-    /// Output network description.
+    /// Output network description (its tensors go to the sidecar beside it,
+    /// [`ttfs_ir::sidecar_path`]).
     pub output: PathBuf,
     /// Conversion options.
     pub options: Options,
     /// Passes (or `import`) after which to write the description too, to
-    /// `OUTPUT` with `.json` replaced by `.after-PASS.json`.
+    /// `OUTPUT` with `.json` replaced by `.after-PASS.json` (and its sidecar
+    /// `.after-PASS.safetensors`).
     pub dump_after: Vec<String>,
     /// Replace an existing output file.
     pub force: bool,
@@ -40,7 +43,7 @@ pub struct RerunArgs {
     pub calib_count: Option<usize>,
     /// Margin and bits for the passes (the neuron is the network's).
     pub options: Options,
-    /// Where to write the result.
+    /// Where to write the result (and its sidecar beside it).
     pub output: PathBuf,
     /// Replace an existing output file.
     pub force: bool,
@@ -62,9 +65,7 @@ pub fn read_model(path: &Path) -> Result<Graph> {
 
 /// Runs the conversion and returns the summary to print.
 pub fn run(args: &Args) -> Result<String> {
-    if args.output.exists() && !args.force {
-        anyhow::bail!("{} exists; pass --force to overwrite it", args.output.display());
-    }
+    refuse_existing(&args.output, args.force)?;
     let graph = read_model(&args.model)?;
     let calib = ttfs_data::load_data_limited(&args.calib, args.calib_count)?;
     calib.check_fits(&graph.data_shape).map_err(|e| anyhow::anyhow!("calibration data do not match the model: {e}"))?;
@@ -77,7 +78,7 @@ pub fn run(args: &Args) -> Result<String> {
         &args.options,
         &mut |pass, net| {
             if let Some((_, path)) = dumps.iter().find(|(p, _)| p == pass) {
-                write_new(path, &net.to_json(), args.force).map_err(|e| ConvertError::Option(format!("{e:#}")))?;
+                write_new(path, net, args.force).map_err(|e| ConvertError::Option(format!("{e:#}")))?;
             }
             Ok(())
         },
@@ -87,10 +88,10 @@ pub fn run(args: &Args) -> Result<String> {
         ConvertError::Option(_) => anyhow::Error::new(e),
         other => anyhow::Error::new(other).context(args.model.display().to_string()),
     })?;
-    write_new(&args.output, &net.to_json(), args.force)?;
+    write_new(&args.output, &net, args.force)?;
     let mut out = String::new();
     for (_, path) in &dumps {
-        out.push_str(&format!("wrote {}\n", path.display()));
+        out.push_str(&format!("wrote {} and {}\n", path.display(), ttfs_ir::sidecar_path(path).display()));
     }
     out.push_str(&summary(&net, &args.output));
     Ok(out)
@@ -98,9 +99,7 @@ pub fn run(args: &Args) -> Result<String> {
 
 /// Runs a pass and every pass after it on an existing description.
 pub fn rerun(args: &RerunArgs) -> Result<String> {
-    if args.output.exists() && !args.force {
-        anyhow::bail!("{} exists; pass --force to overwrite it", args.output.display());
-    }
+    refuse_existing(&args.output, args.force)?;
     let mut net = ttfs_ir::load(&args.network)?;
     let calib = match &args.calib {
         Some(path) => Some(ttfs_data::load_samples(&net, path, args.calib_count)?),
@@ -123,7 +122,7 @@ pub fn rerun(args: &RerunArgs) -> Result<String> {
         Ok(())
     })
     .with_context(|| format!("cannot run the passes on {}", args.network.display()))?;
-    write_new(&args.output, &net.to_json(), args.force)?;
+    write_new(&args.output, &net, args.force)?;
     Ok(format!("ran {}\n", ran.join(", ")) + &summary(&net, &args.output))
 }
 
@@ -153,9 +152,7 @@ fn dump_paths(output: &Path, passes: &[String], force: bool) -> Result<Vec<(Stri
             passes::find(pass)?;
         }
         let path = output.with_file_name(format!("{stem}.after-{pass}.json"));
-        if path.exists() && !force {
-            anyhow::bail!("{} exists; pass --force to overwrite it", path.display());
-        }
+        refuse_existing(&path, force)?;
         out.push((pass.clone(), path));
     }
     Ok(out)
@@ -169,6 +166,10 @@ fn summary(net: &Network, output: &Path) -> String {
     };
     let mut out =
         format!("wrote {} ({} neuron, {} layers, {range})\n", output.display(), net.neuron.as_str(), net.layers.len());
+    out.push_str(&format!(
+        "tensors in {} (beside it; keep the two together)\n",
+        ttfs_ir::sidecar_path(output).display()
+    ));
     for note in &net.notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -199,23 +200,25 @@ fn summary(net: &Network, output: &Path) -> String {
     out
 }
 
-/// Writes `text` to `path`, refusing to replace an existing file unless
-/// `force`. The text goes to a temporary file beside `path` that is renamed
-/// into place, so a failure never leaves half a description behind.
-fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
-    use std::io::Write as _;
-    if path.exists() && !force {
-        anyhow::bail!("{} exists; pass --force to overwrite it", path.display());
+/// Refuses to start when the description `path` or its sidecar exists,
+/// unless `force`: checked before anything runs, so that a long conversion
+/// is not thrown away at the end.
+fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+    if !force {
+        for file in [path.to_path_buf(), ttfs_ir::sidecar_path(path)] {
+            if file.exists() {
+                anyhow::bail!("{} exists; pass --force to overwrite it", file.display());
+            }
+        }
     }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-    // A temporary file is private (0600); a description is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    file.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes `net` to `path` and its sidecar, refusing to replace either
+/// unless `force`. Both go to temporary files beside `path` that are
+/// renamed into place ([`ttfs_ir::save`]), so a failure never leaves half a
+/// description behind.
+fn write_new(path: &Path, net: &Network, force: bool) -> Result<()> {
+    ttfs_ir::save(net, path, force)?;
     Ok(())
 }

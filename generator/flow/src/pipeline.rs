@@ -783,7 +783,11 @@ fn summary(result: &FlowResult, dir: &Path) -> String {
         (Some(StageStatus::Ok), _) => "the design in hw/; no bitstream (synth skipped)".to_string(),
         _ => "no hardware: generate was skipped, so there is no hw/".to_string(),
     };
-    let _ = writeln!(t, "\nwrote {} (net.json, report.md, report.html, flow.json; {hardware})", dir.display());
+    let _ = writeln!(
+        t,
+        "\nwrote {} (net.json with net.safetensors, report.md, report.html, flow.json; {hardware})",
+        dir.display()
+    );
     t
 }
 

@@ -51,6 +51,11 @@ const SPRAM_BLOCKS: &[&str] = &["ttfs_spi_flash_reader.v", "ttfs_weight_loader.v
 /// Behavioural models of the iCE40 primitives, for Verilator and Icarus.
 const SPRAM_MODEL: (&str, &str) = ("SB_SPRAM256KA.v", include_str!("../../../rtl-templates/sim/SB_SPRAM256KA.v"));
 
+/// The network description in DIR.
+pub const NET_JSON: &str = "net.json";
+/// Its tensor sidecar, named by it ([`ttfs_ir::sidecar_path`] of [`NET_JSON`]).
+pub const NET_SIDECAR: &str = "net.safetensors";
+
 /// A generated design: relative path → contents.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Design {
@@ -157,8 +162,12 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         }
         // The flash reader comes with SPRAM designs; a board always needs it then.
     }
-    // The network itself, so that DIR alone is enough for `ttfs cosim DIR`.
-    files.insert("net.json".into(), net.to_json().into_bytes());
+    // The network itself, so that DIR alone is enough for `ttfs cosim DIR`:
+    // the description and its tensor sidecar, as `ttfs convert` writes them.
+    let (json, sidecar) =
+        ttfs_ir::sidecar::to_files(net, NET_SIDECAR).expect("a validated network's tensors fit their layers");
+    files.insert(NET_JSON.into(), json.into_bytes());
+    files.insert(NET_SIDECAR.into(), sidecar);
     crate::collateral::add(&mut files, net, plan, &v, model, stats);
     Design { top: v.top, files }
 }

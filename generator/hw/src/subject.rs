@@ -43,10 +43,10 @@ impl Subject {
 /// [`crate::inspect::check_entry`]).
 pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
     if input.is_dir() {
-        for name in ["net.json", "manifest.json", "rtl", "sim", "mem"] {
+        for name in [design::NET_JSON, design::NET_SIDECAR, "manifest.json", "rtl", "sim", "mem"] {
             crate::inspect::refuse_symlink(&input.join(name))?;
         }
-        let net = ttfs_ir::load(&input.join("net.json"))
+        let net = ttfs_ir::load(&input.join(design::NET_JSON))
             .with_context(|| format!("{} is not a directory written by `ttfs generate`", input.display()))?;
         let manifest = Manifest::read(input)?;
         let lanes: Vec<usize> = manifest.layers.iter().map(|l| l.lanes).collect();

@@ -16,7 +16,8 @@ pub struct Args {
     /// Use only the first N calibration samples.
     #[arg(long)]
     calib_count: Option<usize>,
-    /// Where to write the network description.
+    /// Where to write the network description (NET.json; its tensors go to
+    /// NET.safetensors beside it).
     #[arg(short, long)]
     output: PathBuf,
     /// Neuron model.
@@ -25,11 +26,12 @@ pub struct Args {
     #[command(flatten)]
     passes: super::PassOptions,
     /// Also write the description after this pass (or `import`), to
-    /// OUTPUT with `.json` replaced by `.after-PASS.json`; repeatable
+    /// OUTPUT with `.json` replaced by `.after-PASS.json` (tensors in
+    /// `.after-PASS.safetensors`); repeatable
     /// (`ttfs passes` lists the passes).
     #[arg(long, value_name = "PASS")]
     dump_after: Vec<String>,
-    /// Overwrite the output file (and dumps) if they exist.
+    /// Overwrite the output files (description, sidecar, dumps) if they exist.
     #[arg(long)]
     force: bool,
 }

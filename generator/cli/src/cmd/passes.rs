@@ -39,10 +39,11 @@ struct RunArgs {
     calib_count: Option<usize>,
     #[command(flatten)]
     passes: super::PassOptions,
-    /// Where to write the result.
+    /// Where to write the result (NET.json; its tensors go to
+    /// NET.safetensors beside it).
     #[arg(short, long)]
     output: PathBuf,
-    /// Overwrite the output file if it exists.
+    /// Overwrite the output file and its sidecar if they exist.
     #[arg(long)]
     force: bool,
 }
