@@ -7,7 +7,10 @@
 //! (`cargo test --test fuzz -- --nocapture`).
 //!
 //! 10,000 cases in all (4,000 + 2,000 ONNX, 4,000 net.json); proptest's
-//! `PROPTEST_CASES` does not apply, the counts are fixed here.
+//! `PROPTEST_CASES` does not apply, the counts are fixed here. A further
+//! 1,000 cases mutate the bytes of a version 3 tensor sidecar
+//! (`net.safetensors`), half of them with the JSON's size and checksum
+//! made to agree so that the mutation reaches the header and data checks.
 
 mod common;
 
@@ -508,6 +511,117 @@ fn check_description(edits: &[(usize, Edit)]) {
             };
             count(format!("net.json/{kind}"));
         }
+    }
+}
+
+// ---------------------------------------------------------- net.safetensors
+
+/// The converted digits network as the two files `ttfs_ir::save` writes.
+static DIGITS_FILES: LazyLock<(String, Vec<u8>)> = LazyLock::new(|| {
+    let net = common::convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(300), &Default::default());
+    ttfs_ir::sidecar::to_files(&net, "net.safetensors").unwrap()
+});
+
+/// One mutation of the sidecar's bytes: positions are taken modulo the
+/// length (or, with `in_header`, modulo the length prefix and header, where
+/// most checks live).
+#[derive(Debug, Clone)]
+enum ByteEdit {
+    Set { in_header: bool, at: usize, byte: u8 },
+    Truncate(usize),
+    Append(Vec<u8>),
+    Splice { at: usize, text: String },
+}
+
+fn byte_edit() -> impl Strategy<Value = ByteEdit> {
+    prop_oneof![
+        (any::<bool>(), 0usize..1 << 20, any::<u8>()).prop_map(|(in_header, at, byte)| ByteEdit::Set {
+            in_header,
+            at,
+            byte
+        }),
+        (0usize..1 << 20).prop_map(ByteEdit::Truncate),
+        prop::collection::vec(any::<u8>(), 1..16).prop_map(ByteEdit::Append),
+        (0usize..1 << 20, "[a-zA-Z0-9_.,:\\[\\]{}\" -]{1,12}").prop_map(|(at, text)| ByteEdit::Splice { at, text }),
+    ]
+}
+
+fn apply_byte_edit(bytes: &mut Vec<u8>, edit: &ByteEdit) {
+    let header_end = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+        .map_or(bytes.len(), |n| (n as usize).saturating_add(8).min(bytes.len()));
+    match edit {
+        ByteEdit::Set { in_header, at, byte } => {
+            let span = if *in_header { header_end } else { bytes.len() };
+            if span > 0 {
+                bytes[at % span] = *byte;
+            }
+        }
+        ByteEdit::Truncate(at) => bytes.truncate(at % (bytes.len() + 1)),
+        ByteEdit::Append(more) => bytes.extend(more),
+        ByteEdit::Splice { at, text } => {
+            // Overwrite inside the header text (after the length prefix).
+            if header_end > 8 {
+                let start = 8 + at % (header_end - 8);
+                for (i, b) in text.bytes().enumerate().take(header_end - start) {
+                    bytes[start + i] = b;
+                }
+            }
+        }
+    }
+}
+
+/// Writes the mutated sidecar and its JSON into `dir` and loads them.
+fn check_sidecar(dir: &Path, edits: &[ByteEdit], agree: bool, counts: &Mutex<BTreeMap<String, usize>>) {
+    use sha2::Digest as _;
+    let (json, sidecar) = &*DIGITS_FILES;
+    let mut bytes = sidecar.clone();
+    for e in edits {
+        apply_byte_edit(&mut bytes, e);
+    }
+    let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
+    if agree {
+        value["tensors"]["bytes"] = bytes.len().into();
+        value["tensors"]["sha256"] = format!("{:x}", sha2::Sha256::digest(&bytes)).into();
+    }
+    std::fs::write(dir.join("net.safetensors"), &bytes).unwrap();
+    std::fs::write(dir.join("net.json"), value.to_string()).unwrap();
+    // Hashes shaped by `shape_of` are runs of `#` and letters: left out, so
+    // that one kind of refusal counts once.
+    let shape = |m: &str| -> String {
+        let shaped = shape_of(m);
+        shaped.split_whitespace().filter(|w| w.matches('#').count() < 3).take(7).collect::<Vec<_>>().join(" ")
+    };
+    let kind = match ttfs_ir::load_with_notes(&dir.join("net.json")) {
+        Ok(loaded) => {
+            simulate(&loaded.network);
+            "loaded".to_string()
+        }
+        Err(ttfs_ir::LoadError::Sidecar { source, .. }) => format!("sidecar: {}", shape(&source.to_string())),
+        Err(ttfs_ir::LoadError::Invalid { source, .. }) => format!("invalid: {}", shape(&source.to_string())),
+        Err(e) => format!("other: {}", shape(&e.to_string())),
+    };
+    *counts.lock().unwrap().entry(kind).or_default() += 1;
+}
+
+/// 1,000 mutated sidecars (500 with the JSON's size and hash made to
+/// agree): none may panic, and the agreeing ones reach the header checks.
+#[test]
+fn a_thousand_mutated_sidecars_end_in_a_value_or_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let counts = Mutex::new(BTreeMap::new());
+    for agree in [false, true] {
+        fuzz(500, prop::collection::vec(byte_edit(), 1..4), |e| check_sidecar(dir.path(), e, agree, &counts));
+    }
+    let counts = counts.into_inner().unwrap();
+    println!("sidecar fuzz: {} kinds", counts.len());
+    for (kind, n) in &counts {
+        println!("{n:6}  {kind}");
+    }
+    assert_eq!(counts.values().sum::<usize>(), 1000);
+    for reached in ["sidecar: it holds", "sidecar: its SHA", "sidecar: its header"] {
+        assert!(counts.keys().any(|k| k.starts_with(reached)), "no case reached {reached}: {counts:#?}");
     }
 }
 

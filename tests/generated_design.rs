@@ -332,7 +332,8 @@ fn generated_files_snapshot() {
         let copied = rel.starts_with("rtl/") && !generated_rtl
             || rel.starts_with("sim/") && !rel.ends_with("_tb.v")
             || rel.starts_with("mem/")
-            || rel == "net.json";
+            || rel == "net.json"
+            || rel == "net.safetensors";
         if copied {
             let hash = fnv1a(bytes, FNV_OFFSET);
             summary.push_str(&format!("{rel}: {} bytes, fnv1a {hash:016x}\n", bytes.len()));

@@ -117,6 +117,28 @@ fn a_symlink_in_mem_is_refused() {
     assert!(message.contains("mem/l0_weights.hex is a symbolic link"), "{message}");
 }
 
+/// The design's tensor sidecar travels with its net.json: a symbolic link
+/// in its place is refused like any other, and a missing one is named
+/// with both files.
+#[test]
+fn the_design_sidecar_is_checked_like_the_rest_of_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hw, _) = generate(dir.path());
+    let sidecar = hw.join("net.safetensors");
+    let copy = dir.path().join("copy.safetensors");
+    std::fs::rename(&sidecar, &copy).unwrap();
+    let message = refused(&args(&hw, 2, true));
+    assert!(
+        message.contains(&hw.join("net.json").display().to_string())
+            && message.contains(&sidecar.display().to_string())
+            && message.contains("cannot open"),
+        "{message}"
+    );
+    std::os::unix::fs::symlink(&copy, &sidecar).unwrap();
+    let message = refused(&args(&hw, 2, true));
+    assert!(message.contains("net.safetensors is a symbolic link"), "{message}");
+}
+
 /// A `$fatal` at time 0 in the design: refused as a construct generate
 /// never writes; with --trust-design, the Verilated model's stop comes back
 /// as our error (file, line and the design's message) and this process,

@@ -31,6 +31,10 @@ fn flow_then_sim_and_inspect_as_json() {
     assert!(stdout.contains("accuracy, discrete TTFS") && stdout.contains("97.33 %"), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("generate") && l.contains(" ok ")), "{stdout}");
     assert!(out.join("hw/manifest.json").exists() && out.join("report.html").exists(), "{stdout}");
+    // The descriptions travel with their tensor sidecars.
+    for file in ["net.json", "net.safetensors", "hw/net.json", "hw/net.safetensors"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
     for (stage, install) in [("cosim", "apt-get install verilator"), ("synth", "apt-get install yosys")] {
         let line = stdout.lines().find(|l| l.starts_with(stage)).unwrap();
         assert!(line.contains("skipped") && line.contains(install), "{line}");
@@ -309,6 +313,41 @@ fn passes_are_listed_and_run_again_on_a_description() {
     ]);
     assert!(ok, "{stderr}");
     assert!(dir.path().join("again.after-calibrate.json").is_file());
+    assert!(dir.path().join("again.after-calibrate.safetensors").is_file());
+}
+
+/// A version 2 description (tensors inline) still works, with one note on
+/// stderr that the file is old, which is not copied into the network's own
+/// notes; `passes run` writes it again as version 3 with a sidecar.
+#[test]
+fn an_old_description_is_noted_once_and_rewritten_as_version_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = convert(dir.path(), "digits_mlp.onnx", "digits/test_images.csv.gz", "net.json");
+    let mut old: serde_json::Value =
+        serde_json::from_str(&ttfs_ir::load(std::path::Path::new(&net)).unwrap().to_json()).unwrap();
+    old["version"] = 2.into();
+    let v2 = dir.path().join("v2.json");
+    std::fs::write(&v2, old.to_string()).unwrap();
+    let (ok, stdout, stderr) = ttfs(&["inspect", v2.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr.matches("note: ").count(), 1, "{stderr}");
+    assert!(stderr.contains("is a version 2 network description") && stderr.contains("write version 3"), "{stderr}");
+    assert!(!stdout.contains("is a version 2"), "{stdout}");
+    let v3 = dir.path().join("v3.json");
+    let (ok, _, stderr) =
+        ttfs(&["passes", "run", v2.to_str().unwrap(), "--from", "validate", "-o", v3.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&v3).unwrap()).unwrap();
+    assert_eq!(written["version"], 3);
+    assert_eq!(written["tensors"]["file"], "v3.safetensors");
+    assert!(!written["notes"].to_string().contains("version 2"), "the file note is not the network's");
+    let (ok, _, stderr) = ttfs(&["inspect", v3.to_str().unwrap()]);
+    assert!(ok && !stderr.contains("note: "), "{stderr}");
+    // Without --force, neither file is replaced.
+    std::fs::remove_file(&v3).unwrap();
+    let (ok, _, stderr) =
+        ttfs(&["passes", "run", v2.to_str().unwrap(), "--from", "validate", "-o", v3.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("v3.safetensors exists; pass --force"), "{stderr}");
 }
 
 /// One CLI: negative numbers parse, `--target` works where `--device` did,

@@ -256,7 +256,9 @@ fn net_json_cases() -> Vec<(&'static str, serde_json::Value, Vec<&'static str>)>
 fn hostile_network_descriptions_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let net = digits_net(dir.path());
-    let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&net).unwrap()).unwrap();
+    // The self-contained form (every tensor inline), so that the pointers
+    // reach into the tensors too.
+    let good: serde_json::Value = serde_json::from_str(&ttfs_ir::load(&net).unwrap().to_json()).unwrap();
     for (k, (pointer, value, fragments)) in net_json_cases().into_iter().enumerate() {
         let mut bad = good.clone();
         *bad.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer} exists")) = value;
@@ -273,6 +275,122 @@ fn hostile_network_descriptions_are_refused_before_anything_runs() {
         }
         let parsed = std::panic::catch_unwind(|| ttfs_ir::Network::from_json(&bad.to_string()));
         assert!(parsed.expect("no panic").is_err(), "{pointer}");
+    }
+}
+
+/// A copy of the digits description (`digits.json` and its sidecar) in
+/// `dir` under `name`, with `edit` applied to the sidecar's bytes and to the
+/// JSON.
+fn sidecar_case(
+    dir: &Path,
+    good: &Path,
+    name: &str,
+    edit: impl FnOnce(&mut Vec<u8>, &mut serde_json::Value),
+) -> (PathBuf, PathBuf) {
+    let json = dir.join(format!("{name}.json"));
+    let sidecar = ttfs_ir::sidecar_path(&json);
+    let mut bytes = std::fs::read(ttfs_ir::sidecar_path(good)).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(good).unwrap()).unwrap();
+    value["tensors"]["file"] = sidecar.file_name().unwrap().to_str().unwrap().into();
+    edit(&mut bytes, &mut value);
+    std::fs::write(&sidecar, &bytes).unwrap();
+    std::fs::write(&json, value.to_string()).unwrap();
+    (json, sidecar)
+}
+
+/// The sidecar's size and SHA-256 written into the JSON, so that only the
+/// edit under test is wrong.
+fn agree(bytes: &[u8], value: &mut serde_json::Value) {
+    use sha2::Digest as _;
+    value["tensors"]["bytes"] = bytes.len().into();
+    value["tensors"]["sha256"] = format!("{:x}", sha2::Sha256::digest(bytes)).into();
+}
+
+/// Hostile tensor sidecars (version 3): each is refused by `ttfs sim`,
+/// `ttfs inspect` and the library with a message naming the files and the
+/// place, under the memory and time bounds.
+#[test]
+fn hostile_sidecars_are_refused_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = digits_net(dir.path());
+    let header_len = |b: &[u8]| u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    type Edit = Box<dyn FnOnce(&mut Vec<u8>, &mut serde_json::Value)>;
+    // (name, edit, the error names the sidecar too, what it must say)
+    let cases: Vec<(&str, Edit, bool, &str)> = vec![
+        ("missing", Box::new(|b, _| b.clear()), true, "SHA-256"),
+        ("truncated", Box::new(|b, _| b.truncate(b.len() / 2)), true, "truncated"),
+        (
+            "changed",
+            Box::new(|b, _| {
+                let last = b.len() - 1;
+                b[last] ^= 0x40;
+            }),
+            true,
+            "SHA-256",
+        ),
+        (
+            "header-past-end",
+            Box::new(|b, v| {
+                b[..8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+                agree(b, v);
+            }),
+            true,
+            "runs past the end",
+        ),
+        (
+            "offsets-overlap",
+            Box::new(move |b, v| {
+                let n = header_len(b);
+                let text = String::from_utf8(b[8..8 + n].to_vec()).unwrap();
+                let header: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let first = header["layers.0.weights"]["data_offsets"].to_string();
+                let second = header["layers.1.weights"]["data_offsets"].to_string();
+                let edited = text.replacen(&second, &first, 1);
+                let mut out = (edited.len() as u64).to_le_bytes().to_vec();
+                out.extend(edited.as_bytes());
+                out.extend(&b[8 + n..]);
+                *b = out;
+                agree(b, v);
+            }),
+            true,
+            "not a valid safetensors header",
+        ),
+        (
+            "wrong-dtype",
+            Box::new(move |b, v| {
+                let n = header_len(b);
+                let text = String::from_utf8(b[8..8 + n].to_vec()).unwrap();
+                // F64 → I64 keeps every length and offset.
+                let edited = text.replacen("\"F64\"", "\"I64\"", 1);
+                b[8..8 + n].copy_from_slice(edited.as_bytes());
+                agree(b, v);
+            }),
+            true,
+            "has dtype I64",
+        ),
+        ("escape", Box::new(|_, v| v["tensors"]["file"] = "../digits.safetensors".into()), false, "tensors.file"),
+        ("absolute", Box::new(|_, v| v["tensors"]["file"] = "/etc/passwd".into()), false, "plain file name"),
+        (
+            "both",
+            Box::new(|_, v| v["layers"][0]["params"]["bias"] = serde_json::json!(vec![0.0; 32])),
+            true,
+            "given both inline and in the sidecar",
+        ),
+    ];
+    for (name, edit, names_sidecar, fragment) in cases {
+        let (json, sidecar) = sidecar_case(dir.path(), &good, name, edit);
+        if name == "missing" {
+            std::fs::remove_file(&sidecar).unwrap();
+        }
+        let mut expected = vec![json.to_str().unwrap(), fragment];
+        if names_sidecar {
+            expected.push(sidecar.to_str().unwrap());
+        }
+        let expected = if name == "missing" { vec![expected[0], expected[2], "cannot open"] } else { expected };
+        refused(&strings(&["sim", json.to_str().unwrap(), "--data", &corpus("digits_20.csv")]), &expected);
+        refused(&strings(&["inspect", json.to_str().unwrap()]), &expected);
+        let loaded = std::panic::catch_unwind(|| ttfs_ir::load(&json));
+        assert!(loaded.expect("no panic").is_err(), "{name}");
     }
 }
 
