@@ -11,7 +11,10 @@
 //!
 //! This crate has no heavy dependencies: serde types, [`Network::validate`],
 //! the geometry of every layer kind, and the worst-case bounds from which the
-//! register widths are derived ([`bounds`]).
+//! register widths are derived ([`bounds`]). Since version 3 a description
+//! is two files, the JSON and a safetensors sidecar with the tensors; [`save`]
+//! writes them and [`load`] reads and checks them ([`sidecar`], which adds the
+//! `safetensors` and `sha2` crates).
 
 pub mod bounds;
 mod geometry;
