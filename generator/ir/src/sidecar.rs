@@ -892,6 +892,18 @@ fn read_sidecar(net: &mut Network, inline: &[[bool; 6]], t: &TensorsRef, path: &
                 info.shape
             )));
         }
+        // The file's size already bounds the buffer; the limits keep a huge
+        // but real file from being read only to be refused by validation.
+        let limit = if matches!(field, Field::Weights | Field::QuantWeights) {
+            crate::limits::MAX_LAYER_PARAMETERS
+        } else {
+            crate::limits::MAX_TENSOR_VALUES
+        };
+        if crate::limits::checked_product(&shape).is_none_or(|n| n > limit) {
+            return Err(bad(format!(
+                "{label}: sidecar tensor {name} of shape {shape:?} holds more than the {limit} values allowed"
+            )));
+        }
         let values = read_tensor(&mut file, &mut hasher, &label, &name, field, info)?;
         let params = net.layers[k].params_mut().ok_or_else(|| bad(format!("{label} is not a weight layer")))?;
         match (field, values) {

@@ -677,3 +677,31 @@ fn a_sidecar_that_is_a_directory_is_refused() {
     let e = refused(&c.json);
     assert!(e.contains(&c.sidecar.display().to_string()), "{e}");
 }
+
+#[test]
+fn a_tensor_beyond_the_size_limits_is_refused_before_it_is_read() {
+    // A layer of 32,769 × 32,768 weights (just over 2^30) whose sidecar
+    // really is that large (a sparse file): refused by the limit, not after
+    // reading a gigabyte.
+    let net = mlp(&[12, 8, 5], 8, 1);
+    let c = case(&net);
+    let (rows, cols) = (32_769usize, 32_768usize);
+    let n = rows * cols;
+    let header = serde_json::json!({
+        "layers.0.quant.weights": {"dtype": "I8", "shape": [rows, cols], "data_offsets": [0, n]}
+    });
+    let mut text = header.to_string().into_bytes();
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let size = (8 + text.len() + n) as u64;
+    let mut file = std::fs::File::create(&c.sidecar).unwrap();
+    std::io::Write::write_all(&mut file, &(text.len() as u64).to_le_bytes()).unwrap();
+    std::io::Write::write_all(&mut file, &text).unwrap();
+    file.set_len(size).unwrap();
+    drop(file);
+    let mut value = json_value(&c.json);
+    value["tensors"]["bytes"] = size.into();
+    value["layers"][0]["inputs"] = cols.into();
+    value["layers"][0]["outputs"] = rows.into();
+    std::fs::write(&c.json, value.to_string()).unwrap();
+    assert_names(&refused(&c.json), &["layer 'fc0' (index 0)", "layers.0.quant.weights", "values allowed"]);
+}
