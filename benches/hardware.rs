@@ -142,6 +142,7 @@ fn main() {
             count: None,
             freq_mhz: None,
             strict: false,
+            exhaustive: false,
             baud: ttfs_hw::board::BAUD,
             progress: false,
         });

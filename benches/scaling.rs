@@ -17,7 +17,10 @@
 //! (`/proc/self/clear_refs`), reported next to the bytes of the tensors
 //! (the float weights at f64 plus the integer weights).
 //!
-//! Run: `cargo bench --bench scaling` (about 15 minutes on 2 cores;
+//! Each network is measured in a child process of its own, so that memory
+//! the allocator keeps from one network does not count towards the next.
+//!
+//! Run: `cargo bench --bench scaling` (about 6 minutes on 2 cores;
 //! `SCALING_MAX_PARAMS=3000000` for a quick pass). Results also go to
 //! `target/scaling.json`.
 
@@ -194,15 +197,11 @@ fn tensor_bytes(net: &Network) -> u64 {
         .sum()
 }
 
-/// Bytes of the description on disk: the JSON and every file beside it
-/// that shares its stem (the tensor sidecar).
+/// Bytes of the description on disk: the JSON and its tensor sidecar.
 fn description_bytes(json: &Path) -> u64 {
-    let stem = json.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    std::fs::read_dir(json.parent().expect("parent"))
-        .expect("directory")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{stem}.")))
-        .filter_map(|e| e.metadata().ok())
+    [json.to_path_buf(), json.with_extension("safetensors")]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum()
 }
@@ -231,6 +230,37 @@ struct Row {
     checked: String,
 }
 
+fn row_json(r: &Row) -> String {
+    let m = |m: &Measure| json!([m.seconds, m.peak_bytes]);
+    json!({
+        "name": r.name, "params": r.params, "macs": r.macs, "samples": r.samples, "gemm": r.gemm,
+        "convert": m(&r.convert), "sim": m(&r.sim), "generate": r.generate.as_ref().map(m),
+        "tensor_bytes": r.tensor_bytes, "file_bytes": r.file_bytes, "checked": r.checked,
+    })
+    .to_string()
+}
+
+fn row_from_json(line: &str) -> Row {
+    let v: serde_json::Value = serde_json::from_str(line).expect("the child's result is JSON");
+    let m = |v: &serde_json::Value| Measure {
+        seconds: v[0].as_f64().expect("seconds"),
+        peak_bytes: v[1].as_u64().expect("bytes"),
+    };
+    Row {
+        name: v["name"].as_str().expect("name").to_string(),
+        params: v["params"].as_u64().expect("params") as usize,
+        macs: v["macs"].as_u64().expect("macs") as usize,
+        samples: v["samples"].as_u64().expect("samples") as usize,
+        gemm: v["gemm"].as_f64().expect("gemm"),
+        convert: m(&v["convert"]),
+        sim: m(&v["sim"]),
+        generate: (!v["generate"].is_null()).then(|| m(&v["generate"])),
+        tensor_bytes: v["tensor_bytes"].as_u64().expect("bytes"),
+        file_bytes: v["file_bytes"].as_u64().expect("bytes"),
+        checked: v["checked"].as_str().expect("checked").to_string(),
+    }
+}
+
 fn run_one(spec: &Spec, data: &Path, samples: usize, dir: &Path) -> Row {
     let model = dir.join(format!("{}.onnx", spec.name));
     std::fs::write(&model, spec.onnx(7)).expect("write the model");
@@ -253,6 +283,7 @@ fn run_one(spec: &Spec, data: &Path, samples: usize, dir: &Path) -> Row {
             data: data.to_path_buf(),
             labels: None,
             count: Some(samples),
+            exhaustive: false,
         })
         .expect("sim")
     });
@@ -328,7 +359,9 @@ fn main() {
     let cnn_samples = 100;
     let pixels = images(&[3, 32, 32], cnn_samples, 11);
     let array = ndarray::Array4::from_shape_vec((cnn_samples, 3, 32, 32), pixels).expect("images");
-    ndarray_npy::write_npy(&cifar_like, &array).expect("write the images");
+    if !cifar_like.exists() {
+        ndarray_npy::write_npy(&cifar_like, &array).expect("write the images");
+    }
 
     let mut specs: Vec<(Spec, PathBuf, usize)> = Vec::new();
     for h in [112, 256, 512, 1024, 2048, 4096, 6656] {
@@ -339,10 +372,28 @@ fn main() {
     }
     specs.retain(|(s, _, _)| s.parameters() <= max_params);
 
+    // A child process measures one network (SCALING_CHILD=index): memory
+    // the allocator kept from an earlier network would otherwise count
+    // towards the next one's peak.
+    if let Some(index) = std::env::var("SCALING_CHILD").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let (spec, data, samples) = &specs[index];
+        println!("{}", row_json(&run_one(spec, data, *samples, &work)));
+        return;
+    }
+
     let mut rows = Vec::new();
-    for (spec, data, samples) in &specs {
+    for (index, (spec, _, samples)) in specs.iter().enumerate() {
         eprintln!("{} ({:.2} M parameters, {samples} samples) …", spec.name, spec.parameters() as f64 / 1e6);
-        let row = run_one(spec, data, *samples, &work);
+        let child = std::process::Command::new(std::env::current_exe().expect("this benchmark's path"))
+            .args(std::env::args().skip(1))
+            .env("SCALING_CHILD", index.to_string())
+            .env("SCALING_KEEP", &work)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("the measuring process runs");
+        assert!(child.status.success(), "measuring {} failed", spec.name);
+        let line = String::from_utf8_lossy(&child.stdout);
+        let row = row_from_json(line.lines().last().expect("one result line"));
         let ratio = |m: &Measure| m.seconds / row.gemm;
         eprintln!(
             "  GEMM {:.3} s; convert {:.2} s ({:.1}×), sim {:.2} s ({:.1}×), generate {}; peak {:.0}/{:.0}/{} MB; \
