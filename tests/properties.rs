@@ -5,6 +5,9 @@
 //! - no register exceeds the width derived for it, even on the worst-case
 //!   inputs the widths were derived from.
 
+mod common;
+
+use common::synthetic::Rng;
 use proptest::prelude::*;
 use ttfs_convert::{self as convert, CalibrationData, Graph, Op, Options};
 use ttfs_ir::{Network, NeuronModel, bounds::fits_signed};
@@ -12,29 +15,6 @@ use ttfs_sim::Prepared;
 use ttfs_sim::discrete::{NO_SPIKE, run_weight_layer};
 use ttfs_sim::eval::{Samples, evaluate};
 use ttfs_sim::kernel::Stage;
-
-/// A small deterministic generator (SplitMix64), so one proptest seed
-/// describes a whole network.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-        (0..n).map(|_| self.uniform(lo, hi)).collect()
-    }
-}
 
 fn graph(ops: Vec<Op>, data_shape: Vec<usize>) -> Graph {
     let rank = data_shape.len();

@@ -43,17 +43,20 @@ pub struct Spec {
     pub blocks: Vec<Block>,
 }
 
-/// A splitmix64 generator: enough for reproducible weights, no dependency.
-pub struct Rng(u64);
+/// A SplitMix64 generator: one seed describes a whole network and its data,
+/// with no dependency (shared by the synthetic networks and the property
+/// tests).
+pub struct Rng(pub u64);
 
 impl Rng {
-    /// Seeded generator.
+    /// Seeded generator (the seed mixed with the golden-ratio constant, so
+    /// that small seeds start far apart).
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
     /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -63,7 +66,17 @@ impl Rng {
 
     /// Uniform in `[lo, hi)`.
     pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// `n` values uniform in `[lo, hi)`.
+    pub fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(lo, hi)).collect()
     }
 }
 

@@ -9,36 +9,18 @@
 //!   event-driven simulator counts;
 //! - a sample's results do not depend on the other samples of its chunk.
 
+#[path = "../../../tests/common/synthetic.rs"]
+mod synthetic;
+
 use proptest::prelude::*;
 use std::path::PathBuf;
+use synthetic::Rng;
 use ttfs_convert::{CalibrationData, Graph, InputEncoding, Op, Options};
 use ttfs_ir::{Network, NeuronModel};
 use ttfs_sim::batch::{Batch, CHUNK};
 use ttfs_sim::eval::{Samples, clipping};
 use ttfs_sim::kernel::Stage;
 use ttfs_sim::{Prepared, continuous, discrete, encode, quantized, relu};
-
-/// SplitMix64: one seed describes a whole network and its data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-        (0..n).map(|_| self.uniform(lo, hi)).collect()
-    }
-}
 
 /// A random network: convolutions (padded, strided, sometimes pooled) on
 /// an image, or a plain MLP, with dense layers and a dense output.
