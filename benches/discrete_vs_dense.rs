@@ -71,7 +71,9 @@ fn main() {
         common::convert_fixture("mnist_mlp.onnx", "mnist/train5k-images-idx3-ubyte.gz", None, &Options::default());
     let (values, count) = common::canonical_samples(&net, "mnist/t10k-images-idx3-ubyte.gz", Some(BATCH));
     let model = Prepared::new(&net);
-    let q0: Vec<Vec<i64>> = values.chunks(784).map(|raw| encode::discrete(&net, raw)).collect();
+    // One contiguous batch, as the dense side's input matrix is.
+    let q0_batch: Vec<i64> = values.chunks(784).flat_map(|raw| encode::discrete(&net, raw)).collect();
+    let q0: Vec<&[i64]> = q0_batch.chunks(784).collect();
     let x = Array2::from_shape_vec((count, 784), values.iter().map(|&v| (v / 255.0) as f32).collect()).unwrap();
     let x64 = Array2::from_shape_vec((count, 784), values.iter().map(|&v| v / 255.0).collect()).unwrap();
     let dense = Dense::<f32>::from(&net);
