@@ -27,6 +27,9 @@ enum Command {
     Prog(cmd::prog::Args),
     Run(cmd::run::Args),
     BoardSim(cmd::board_sim::Args),
+    Train(cmd::train::Args),
+    Finetune(cmd::finetune::Args),
+    Gradients(cmd::gradients::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,9 @@ fn main() -> ExitCode {
         Command::Prog(a) => cmd::prog::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::BoardSim(a) => cmd::board_sim::run(a),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Finetune(a) => cmd::finetune::run(a),
+        Command::Gradients(a) => cmd::gradients::run(a),
     };
     match result {
         Ok(text) => {

@@ -222,3 +222,13 @@ fn write_new(path: &Path, net: &Network, force: bool) -> Result<()> {
     ttfs_ir::save(net, path, force)?;
     Ok(())
 }
+
+/// Parses `P,R` (the `--input-range` option) into an input range.
+pub fn parse_range(text: &str) -> Result<[f64; 2], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [p, r] = parts.as_slice() else {
+        return Err(format!("expected two numbers P,R (e.g. 0,255), got {text:?}"));
+    };
+    let number = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
+    Ok([number(p)?, number(r)?])
+}

@@ -4,14 +4,17 @@
 pub mod board_sim;
 pub mod convert;
 pub mod cosim;
+pub mod finetune;
 pub mod flow;
 pub mod generate;
+pub mod gradients;
 pub mod inspect;
 pub mod passes;
 pub mod prog;
 pub mod run;
 pub mod sim;
 pub mod synth;
+pub mod train;
 
 use ttfs_hw::target::Target;
 
@@ -53,7 +56,7 @@ pub struct PassOptions {
     pub margin: f64,
     /// Raw input range P,R mapped onto the input window (default: 0,255
     /// for byte data, else the calibration data's min and max).
-    #[arg(long, value_name = "P,R", value_parser = parse_range, allow_hyphen_values = true)]
+    #[arg(long, value_name = "P,R", value_parser = ttfs_convert::stage::parse_range, allow_hyphen_values = true)]
     pub input_range: Option<[f64; 2]>,
     /// Without --input-range: one range for all features, one per feature,
     /// or per feature only when a shared range would squash a feature
@@ -89,16 +92,6 @@ impl PassOptions {
             },
         }
     }
-}
-
-/// Parses `P,R` into an input range.
-fn parse_range(text: &str) -> Result<[f64; 2], String> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let [p, r] = parts.as_slice() else {
-        return Err(format!("expected two numbers P,R (e.g. 0,255), got {text:?}"));
-    };
-    let number = |s: &str| s.parse::<f64>().map_err(|_| format!("{s:?} is not a number"));
-    Ok([number(p)?, number(r)?])
 }
 
 /// A data set to run (`sim`, `cosim`).
