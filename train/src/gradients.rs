@@ -13,7 +13,7 @@
 //! The output layer reads potentials with ordinary weights in every set-up.
 
 use crate::epoch::cross_entropy;
-use crate::net::{AlphaInit, Layer, Neuron, SpikingNet, tensor};
+use crate::net::{AlphaInit, Hidden, Layer, Neuron, SpikingNet, tensor};
 use crate::optim::{Optimizer, State};
 use crate::rng::SplitMix64;
 use crate::spec::{Arch, LayerSpec};
@@ -60,6 +60,12 @@ pub struct LayerFigure {
     pub norm_ratio: f64,
     /// Cosine similarity of the two gradients.
     pub cosine: f64,
+    /// Hidden layers: ‖∂L/∂t‖ / ‖∂L/∂x‖, the error signal reaching the
+    /// layer's spike times against the ReLU activations' (the vanishing or
+    /// exploding factor accumulated from the output down to this layer).
+    pub error_norm_ratio: Option<f64>,
+    /// Hidden layers: cosine of −∂L/∂t and ∂L/∂x (`t = t_max − x`).
+    pub error_cosine: Option<f64>,
 }
 
 /// The comparison at one training step.
@@ -69,7 +75,7 @@ pub struct Snapshot {
     pub step: u64,
     /// Per weight layer.
     pub layers: Vec<LayerFigure>,
-    /// Largest over smallest norm ratio across the layers.
+    /// Largest over smallest error-signal norm ratio across the hidden layers.
     pub spread: f64,
     /// Loss of the SNN on the analysis batch.
     pub loss: f64,
@@ -140,44 +146,72 @@ fn relu_equivalent(net: &SpikingNet) -> CResult<Vec<(Var, Var)>> {
     Ok(out)
 }
 
-fn relu_logits(params: &[(Var, Var)], x0: &Tensor) -> CResult<Tensor> {
+/// The logits of the ReLU network `params`, and a tap (a zero variable
+/// added, whose gradient is `∂L/∂x`) on each hidden layer's activations.
+fn relu_logits(params: &[(Var, Var)], x0: &Tensor) -> CResult<(Tensor, Vec<Var>)> {
     let mut x = x0.clone();
+    let mut taps = Vec::new();
     for (k, (w, b)) in params.iter().enumerate() {
         let a = x.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
-        x = if k + 1 == params.len() { a } else { a.relu()? };
+        if k + 1 == params.len() {
+            return Ok((a, taps));
+        }
+        let tap = Var::zeros(a.shape(), candle_core::DType::F64, &candle_core::Device::Cpu)?;
+        x = a.relu()?.add(tap.as_tensor())?;
+        taps.push(tap);
     }
-    Ok(x)
+    candle_core::bail!("no layers")
+}
+
+/// Norm ratio ‖a‖/‖b‖ and cosine of `sign·a` and `b` (NaN ratio when ‖b‖ = 0).
+fn compare(a: &[f64], b: &[f64], sign: f64) -> (f64, f64) {
+    let dot: f64 = a.iter().zip(b).map(|(p, q)| sign * p * q).sum();
+    let na = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let cosine = if na > 0.0 && nb > 0.0 { dot / (na * nb) } else { 0.0 };
+    (if nb > 0.0 { na / nb } else { f64::NAN }, cosine)
 }
 
 /// Compares the gradients on the batch `(x, y)`.
 fn snapshot(net: &SpikingNet, step: u64, x: &Tensor, y: &Tensor) -> CResult<Snapshot> {
-    let snn_loss = cross_entropy(&net.forward(x)?.logits, y)?;
+    let pass = net.forward_tapped(x, true)?;
+    let snn_loss = cross_entropy(&pass.logits, y)?;
     let snn = snn_loss.backward()?;
     let relu = relu_equivalent(net)?;
-    let relu_grads = cross_entropy(&relu_logits(&relu, x)?, y)?.backward()?;
+    let (relu_out, acts) = relu_logits(&relu, x)?;
+    let relu_grads = cross_entropy(&relu_out, y)?.backward()?;
+    let values = |g: Option<&Tensor>, like: &Tensor| -> CResult<Vec<f64>> {
+        match g {
+            Some(g) => g.flatten_all()?.to_vec1::<f64>(),
+            None => Ok(vec![0.0; like.elem_count()]),
+        }
+    };
     let mut layers = Vec::new();
     for (k, (layer, (rw, _))) in net.layers.iter().zip(&relu).enumerate() {
         let Layer::Dense { w, .. } = layer else { continue };
-        let values = |g: Option<&Tensor>, like: &Tensor| -> CResult<Vec<f64>> {
-            match g {
-                Some(g) => g.flatten_all()?.to_vec1::<f64>(),
-                None => Ok(vec![0.0; like.elem_count()]),
-            }
-        };
         let a = values(snn.get(w.as_tensor()), w.as_tensor())?;
         let b = values(relu_grads.get(rw.as_tensor()), rw.as_tensor())?;
-        let dot: f64 = a.iter().zip(&b).map(|(p, q)| p * q).sum();
-        let na = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let cosine = if na > 0.0 && nb > 0.0 { dot / (na * nb) } else { 0.0 };
-        layers.push(LayerFigure { layer: k + 1, norm_ratio: if nb > 0.0 { na / nb } else { f64::NAN }, cosine });
+        let (norm_ratio, cosine) = compare(&a, &b, 1.0);
+        let (error_norm_ratio, error_cosine) = match (pass.hidden.get(k), acts.get(k)) {
+            (Some(Hidden { tap: Some(tap), .. }), Some(act)) => {
+                let (snn_t, relu_x) = (tap.as_tensor(), act.as_tensor());
+                let (r, c) = compare(&values(snn.get(snn_t), snn_t)?, &values(relu_grads.get(relu_x), relu_x)?, -1.0);
+                (Some(r), Some(c))
+            }
+            _ => (None, None),
+        };
+        layers.push(LayerFigure { layer: k + 1, norm_ratio, cosine, error_norm_ratio, error_cosine });
     }
     Ok(Snapshot { step, spread: spread(&layers), layers, loss: snn_loss.to_scalar::<f64>()? })
 }
 
-/// Largest over smallest finite, positive norm ratio.
+/// Largest over smallest finite, positive error-signal norm ratio across
+/// the hidden layers: how much the vanishing or exploding factor varies
+/// with depth (1 when every layer's error signal is the ReLU network's up
+/// to one common scale).
 fn spread(layers: &[LayerFigure]) -> f64 {
-    let ratios: Vec<f64> = layers.iter().map(|l| l.norm_ratio).filter(|r| r.is_finite() && *r > 0.0).collect();
+    let ratios: Vec<f64> =
+        layers.iter().filter_map(|l| l.error_norm_ratio).filter(|r| r.is_finite() && *r > 0.0).collect();
     let (lo, hi) = ratios.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
     if ratios.is_empty() { f64::NAN } else { hi / lo }
 }
@@ -268,17 +302,43 @@ pub fn run(args: &Args) -> Result<Report> {
 
 /// The table `ttfs gradients` prints.
 pub fn render(r: &Report) -> String {
-    let mut out = String::from("set-up          step   loss    layer: norm ratio SNN/ReLU (cosine)\n");
+    let number = |v: f64| if v.is_finite() { format!("{v:.3e}") } else { "n/a".into() };
+    let mut out = String::from(
+        "weight gradients, per layer: norm ratio SNN/ReLU (cosine); a NaN loss or ratio (n/a) means that set-up diverged\n",
+    );
+    out.push_str("set-up          step   loss       layers\n");
     for s in &r.setups {
         for snap in &s.snapshots {
-            let cells: Vec<String> =
-                snap.layers.iter().map(|l| format!("{}: {:.3e} ({:.6})", l.layer, l.norm_ratio, l.cosine)).collect();
-            out.push_str(&format!("{:<15} {:>5}  {:<7.4} {}\n", s.setup, snap.step, snap.loss, cells.join(", ")));
+            let cells: Vec<String> = snap
+                .layers
+                .iter()
+                .map(|l| format!("{}: {} ({:.6})", l.layer, number(l.norm_ratio), l.cosine))
+                .collect();
+            out.push_str(&format!(
+                "{:<15} {:>5}  {:<10} {}\n",
+                s.setup,
+                snap.step,
+                number(snap.loss),
+                cells.join(", ")
+            ));
         }
     }
-    out.push_str("\nspread of the norm ratios across layers at initialisation (largest / smallest):\n");
+    out.push_str("\nerror signals at the hidden spike times, per layer: norm ratio ‖∂L/∂t‖/‖∂L/∂x‖ (cosine)\n");
+    for s in &r.setups {
+        for snap in &s.snapshots {
+            let cells: Vec<String> = snap
+                .layers
+                .iter()
+                .filter_map(|l| Some(format!("{}: {} ({:.6})", l.layer, number(l.error_norm_ratio?), l.error_cosine?)))
+                .collect();
+            out.push_str(&format!("{:<15} {:>5}  {}\n", s.setup, snap.step, cells.join(", ")));
+        }
+    }
+    out.push_str(
+        "\nspread of the error-signal norm ratios across the hidden layers at initialisation (largest / smallest):\n",
+    );
     for (setup, depth, spread) in &r.spread_by_depth {
-        out.push_str(&format!("  {setup:<15} depth {depth:>2}: {spread:.4e}\n"));
+        out.push_str(&format!("  {setup:<15} depth {depth:>2}: {}\n", number(*spread)));
     }
     if let Some(svg) = &r.svg {
         out.push_str(&format!("wrote {svg}\n"));

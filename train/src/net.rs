@@ -105,6 +105,10 @@ pub struct Hidden {
     pub u: Tensor,
     /// Spike times, `t_max` for silent (b1) or forced (α/J) neurons.
     pub t: Tensor,
+    /// With [`SpikingNet::forward_tapped`]: a zero variable added to the
+    /// spike times, whose gradient is `∂L/∂t` (candle keeps gradients of
+    /// variables only).
+    pub tap: Option<Var>,
 }
 
 impl SpikingNet {
@@ -203,6 +207,19 @@ impl SpikingNet {
     /// The forward pass in spike times on encoded inputs `x0`
     /// (`[B, n]` or `[B, C, H, W]`).
     pub fn forward(&self, x0: &Tensor) -> CResult<Pass> {
+        self.forward_tapped(x0, false)
+    }
+
+    /// [`Self::forward`], with a tap on every hidden layer's spike times
+    /// when `tap` (see [`Hidden::tap`]).
+    pub fn forward_tapped(&self, x0: &Tensor, tap: bool) -> CResult<Pass> {
+        let tapped = |t: Tensor| -> CResult<(Tensor, Option<Var>)> {
+            if !tap {
+                return Ok((t, None));
+            }
+            let v = Var::zeros(t.shape(), DType::F64, &Device::Cpu)?;
+            Ok((t.add(v.as_tensor())?, Some(v)))
+        };
         let mut t = Self::input_times(&self.reshape_input(x0)?)?;
         let mut t_min = 1.0; // the current spike times' layer's t_max
         let mut t_min_prev = 0.0;
@@ -220,12 +237,15 @@ impl SpikingNet {
                         (Some(win), Neuron::B1) => {
                             let x = t_in.affine(-1.0, t_min)?;
                             let u = x.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
-                            t = b1_fire(&u, win.t_max)?;
-                            hidden.push(Hidden { layer: k, u, t: t.clone() });
+                            let (fired, tap) = tapped(b1_fire(&u, win.t_max)?)?;
+                            t = fired;
+                            hidden.push(Hidden { layer: k, u, t: t.clone(), tap });
                         }
                         (Some(win), Neuron::Alpha(_)) => {
-                            t = alpha_dense(&t_in, w.as_tensor(), b.as_tensor(), t_min_prev, win.t_max)?;
-                            hidden.push(Hidden { layer: k, u: t.affine(-1.0, win.t_max)?, t: t.clone() });
+                            let (fired, tap) =
+                                tapped(alpha_dense(&t_in, w.as_tensor(), b.as_tensor(), t_min_prev, win.t_max)?)?;
+                            t = fired;
+                            hidden.push(Hidden { layer: k, u: t.affine(-1.0, win.t_max)?, t: t.clone(), tap });
                         }
                     }
                     t_min_prev = t_min;
@@ -236,8 +256,9 @@ impl SpikingNet {
                     let u = x.conv2d(w.as_tensor(), *pad, *stride, 1, 1)?;
                     let co = b.as_tensor().dim(0)?;
                     let u = u.broadcast_add(&b.as_tensor().reshape((1, co, 1, 1))?)?;
-                    t = b1_fire(&u, window.t_max)?;
-                    hidden.push(Hidden { layer: k, u, t: t.clone() });
+                    let (fired, tap) = tapped(b1_fire(&u, window.t_max)?)?;
+                    t = fired;
+                    hidden.push(Hidden { layer: k, u, t: t.clone(), tap });
                     t_min_prev = t_min;
                     t_min = window.t_max;
                 }
@@ -263,14 +284,14 @@ impl SpikingNet {
                         return Ok(Pass { logits: a, hidden });
                     }
                     x = a.relu()?;
-                    hidden.push(Hidden { layer: k, u: a, t: x.clone() });
+                    hidden.push(Hidden { layer: k, u: a, t: x.clone(), tap: None });
                 }
                 Layer::Conv { w, b, stride, pad, .. } => {
                     let co = b.as_tensor().dim(0)?;
                     let a = x.conv2d(w.as_tensor(), *pad, *stride, 1, 1)?;
                     let a = a.broadcast_add(&b.as_tensor().reshape((1, co, 1, 1))?)?;
                     x = a.relu()?;
-                    hidden.push(Hidden { layer: k, u: a, t: x.clone() });
+                    hidden.push(Hidden { layer: k, u: a, t: x.clone(), tap: None });
                 }
                 // Not candle's max_pool2d: its backward (candle-core 0.11)
                 // scales the gradient by the mean of the argmax mask, 1/k²
