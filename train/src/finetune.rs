@@ -336,14 +336,15 @@ pub fn run(args: &Args) -> Result<Report> {
     let (own_time, own_weight) = own_bits(&base).with_context(|| args.network.display().to_string())?;
     let time_bits = args.time_bits.clone().unwrap_or(own_time);
     let weight_bits = args.weight_bits.clone().unwrap_or(own_weight);
-    let train = coded(&base, &args.data, &args.labels)?;
+    let mut quant = quantized(&base, &ours, &time_bits, &weight_bits)?;
+    // The input codes at the requested input time bits (not the base's).
+    let train = coded(&quant, &args.data, &args.labels)?;
     let eval = match (&args.test_data, &args.test_labels) {
-        (Some(d), Some(l)) => coded(&base, d, l)?,
-        (None, None) => coded(&base, &args.data, &args.labels)?,
+        (Some(d), Some(l)) => coded(&quant, d, l)?,
+        (None, None) => coded(&quant, &args.data, &args.labels)?,
         _ => bail!("--test-data and --test-labels go together"),
     };
     let eval_set = if args.test_data.is_some() { "test" } else { "training" };
-    let mut quant = quantized(&base, &ours, &time_bits, &weight_bits)?;
     let float_before = float_accuracy(&ours, &base, &eval)?;
     let before = accuracy(&ours, &quant, &eval, None)?;
     let jitter_before =
@@ -446,6 +447,8 @@ pub fn run(args: &Args) -> Result<Report> {
     let jitter_after =
         (args.noise > 0.0).then(|| accuracy(&ours, &quant, &eval, Some((args.noise, args.seed)))).transpose()?;
     ttfs_ir::save(&out, &args.output, args.force)?;
+    // Per layer, as the quantize pass spread them.
+    let (time_bits, weight_bits) = own_bits(&out)?;
     Ok(Report {
         output: args.output.display().to_string(),
         time_bits,
