@@ -43,10 +43,7 @@ fn main() {
     let mlp_set = TrainSet::new(&data, labels.clone(), range, 10);
     data.truncate(1000);
     let cnn_set = TrainSet::new(&data, labels[..1000].to_vec(), range, 10);
-    let cases = [
-        ("784-340-10", &mlp_set, vec![784]),
-        ("c16k5-p2-c32k5-p2-10", &cnn_set, vec![1, 28, 28]),
-    ];
+    let cases = [("784-340-10", &mlp_set, vec![784]), ("c16k5-p2-c32k5-p2-10", &cnn_set, vec![1, 28, 28])];
     let mut rows = Vec::new();
     println!("{:<24} {:>8} {:>10} {:>10} {:>7}", "network", "samples", "b1 s", "ReLU s", "ratio");
     for (arch, set, shape) in cases {

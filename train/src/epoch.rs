@@ -7,6 +7,7 @@ use crate::net::{Pass, SpikingNet};
 use crate::optim::State;
 use crate::rng::SplitMix64;
 use candle_core::{D, Result as CResult, Tensor};
+use rayon::prelude::*;
 
 /// What one epoch measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -136,6 +137,50 @@ pub fn correct(logits: &Tensor, labels: &[usize]) -> CResult<usize> {
     Ok(rows.iter().zip(labels).filter(|(row, l)| ttfs_sim::argmax(row) == **l).count())
 }
 
+/// Samples per shard of a mini-batch (a fixed number, so that results do
+/// not depend on the machine's threads).
+pub const SHARD: usize = 16;
+
+/// What one shard of a mini-batch computed.
+struct Shard {
+    /// Its share of the batch's loss (penalty included).
+    loss: f64,
+    /// Its share of the batch's cross-entropy.
+    cross_entropy: f64,
+    /// Gradients of the variables, in [`SpikingNet::vars`] order.
+    grads: Vec<Option<Tensor>>,
+    correct: usize,
+    spikes: f64,
+    early: u64,
+    neurons: f64,
+    largest: Vec<f64>,
+}
+
+/// Forward and backward on the rows `rows` of a batch of `batch` samples.
+fn shard(net: &SpikingNet, data: &TrainSet, settings: &Settings, rows: &[usize], batch: usize) -> CResult<Shard> {
+    let (x, targets, labels) = data.batch(rows)?;
+    let pass = if settings.relu_twin { net.relu_forward(&x)? } else { net.forward(&x)? };
+    let share = rows.len() as f64 / batch as f64;
+    let ce = cross_entropy(&pass.logits, &targets)?.affine(share, 0.0)?;
+    let loss = if settings.spike_penalty > 0.0 {
+        (&ce + spike_surrogate(&pass)?.affine(settings.spike_penalty * share, 0.0)?)?
+    } else {
+        ce.clone()
+    };
+    let grads = loss.backward()?;
+    let (spikes, early, largest) = activity(net, &pass)?;
+    Ok(Shard {
+        loss: loss.to_scalar::<f64>()?,
+        cross_entropy: ce.to_scalar::<f64>()?,
+        grads: net.vars().iter().map(|v| grads.get(v.as_tensor()).cloned()).collect(),
+        correct: correct(&pass.logits, &labels)?,
+        spikes,
+        early,
+        neurons: (SpikingNet::hidden_neurons(&pass) * rows.len()) as f64,
+        largest,
+    })
+}
+
 /// Trains one epoch (`epoch` is 1-based; its shuffle is drawn from the
 /// seed and the epoch number alone).
 pub fn epoch(
@@ -152,30 +197,43 @@ pub fn epoch(
     let mut stats = EpochStats { epoch, ..EpochStats::default() };
     let (mut loss_sum, mut right, mut spikes, mut neurons) = (0.0, 0usize, 0.0, 0.0);
     for (step, rows) in order.chunks(settings.batch).enumerate() {
-        let (x, targets, labels) = data.batch(rows)?;
-        let pass = if settings.relu_twin { net.relu_forward(&x)? } else { net.forward(&x)? };
-        let ce = cross_entropy(&pass.logits, &targets)?;
-        let loss = if settings.spike_penalty > 0.0 {
-            (&ce + spike_surrogate(&pass)?.affine(settings.spike_penalty, 0.0)?)?
-        } else {
-            ce.clone()
-        };
-        let value = loss.to_scalar::<f64>()?;
+        // The mini-batch's shards run forward and backward in parallel;
+        // their gradients are summed in shard order, so the result does not
+        // depend on the number of threads.
+        let shards: Vec<CResult<Shard>> = rows
+            .chunks(SHARD)
+            .map(|r| (r, rows.len()))
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|&(r, n)| shard(net, data, settings, r, n))
+            .collect();
+        let shards: Vec<Shard> = shards.into_iter().collect::<CResult<_>>()?;
+        let value: f64 = shards.iter().map(|s| s.loss).sum();
         if !value.is_finite() {
             return Err(StepError::Diverged { step, loss: value });
         }
-        let grads = loss.backward()?;
         let vars = net.vars();
-        let g: Vec<Option<Tensor>> = vars.iter().map(|v| grads.get(v.as_tensor()).cloned()).collect();
+        let mut g: Vec<Option<Tensor>> = vec![None; vars.len()];
+        for s in &shards {
+            for (total, part) in g.iter_mut().zip(&s.grads) {
+                *total = match (total.take(), part) {
+                    (Some(t), Some(p)) => Some((t + p)?),
+                    (t, p) => t.or_else(|| p.clone()),
+                };
+            }
+        }
         // A non-finite gradient shows in the next step's loss.
         state.update(&vars, &g)?;
-        let (s, early, largest) = activity(net, &pass)?;
+        let mut largest = vec![0.0f64; shards.first().map_or(0, |s| s.largest.len())];
+        for s in &shards {
+            largest.iter_mut().zip(&s.largest).for_each(|(l, x)| *l = l.max(*x));
+            loss_sum += s.cross_entropy;
+            right += s.correct;
+            spikes += s.spikes;
+            stats.early_spikes += s.early;
+            neurons += s.neurons;
+        }
         net.adapt_windows_to(&largest);
-        loss_sum += ce.to_scalar::<f64>()?;
-        right += correct(&pass.logits, &labels)?;
-        spikes += s;
-        stats.early_spikes += early;
-        neurons += (SpikingNet::hidden_neurons(&pass) * rows.len()) as f64;
         stats.loss = loss_sum / (step + 1) as f64;
         let seen = (step * settings.batch + rows.len()).min(data.count);
         stats.train_accuracy = right as f64 / seen as f64;

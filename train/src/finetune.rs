@@ -152,12 +152,7 @@ pub struct Coded {
 
 fn coded(net: &Network, data: &std::path::Path, labels: &std::path::Path) -> Result<Coded> {
     let (d, canonical) = ttfs_data::load_samples(net, data, None)?;
-    let classes = net.layers.iter().rev().find_map(|l| l.weight_rows()).map_or(0, |(c, _)| c);
-    let classes = match net.layers.last() {
-        Some(ttfs_ir::Layer::Dense(d)) => d.outputs,
-        _ => classes,
-    };
-    let labels = ttfs_data::load_labels_for(labels, data, d.count, d.total, classes)?;
+    let labels = ttfs_data::load_labels_for(labels, data, d.count, d.total, quant_classes(net))?;
     let sample_len: usize = net.input.shape.iter().product();
     let q0 = canonical
         .chunks(sample_len)
@@ -345,7 +340,7 @@ pub fn run(args: &Args) -> Result<Report> {
         _ => bail!("--test-data and --test-labels go together"),
     };
     let eval_set = if args.test_data.is_some() { "test" } else { "training" };
-    let float_before = float_accuracy(&ours, &base, &eval)?;
+    let float_before = float_accuracy(&base, &eval)?;
     let before = accuracy(&ours, &quant, &eval, None)?;
     let jitter_before =
         (args.noise > 0.0).then(|| accuracy(&ours, &quant, &eval, Some((args.noise, args.seed)))).transpose()?;
@@ -369,8 +364,8 @@ pub fn run(args: &Args) -> Result<Report> {
                 .iter()
                 .flat_map(|&r| train.q0[r * train.sample_len..(r + 1) * train.sample_len].iter().copied())
                 .collect();
-            let mut one_hot = vec![0.0; rows.len() * quant_classes(&quant)];
             let classes = quant_classes(&quant);
+            let mut one_hot = vec![0.0; rows.len() * classes];
             for (i, &r) in rows.iter().enumerate() {
                 one_hot[i * classes + train.labels[r]] = 1.0;
             }
@@ -466,6 +461,8 @@ pub fn run(args: &Args) -> Result<Report> {
     })
 }
 
+/// The output layer's width (0 when the last layer is not dense, which
+/// validation rules out).
 fn quant_classes(net: &Network) -> usize {
     match net.layers.last() {
         Some(ttfs_ir::Layer::Dense(d)) => d.outputs,
@@ -474,7 +471,7 @@ fn quant_classes(net: &Network) -> usize {
 }
 
 /// Float (ReLU) accuracy of the description's float layers.
-fn float_accuracy(_ours: &SpikingNet, base: &Network, set: &Coded) -> Result<f64> {
+fn float_accuracy(base: &Network, set: &Coded) -> Result<f64> {
     let model = ttfs_sim::Prepared::new(base);
     let summary = ttfs_sim::batch::Batch::new(&model).relu(ttfs_sim::Samples {
         values: &set.canonical,
