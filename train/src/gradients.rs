@@ -346,8 +346,9 @@ pub fn render(r: &Report) -> String {
     out
 }
 
-/// An SVG plot of log10(norm ratio) per layer, one line per set-up and
-/// snapshot (solid at initialisation, dashed at the end of training).
+/// An SVG plot of log10 of the error-signal norm ratio per hidden layer, one
+/// line per set-up and snapshot (solid at initialisation, dashed at the end
+/// of training; a layer whose ratio is 0 or undefined is left out).
 pub fn plot(setups: &[SetupReport]) -> String {
     const W: f64 = 640.0;
     const H: f64 = 360.0;
@@ -355,7 +356,7 @@ pub fn plot(setups: &[SetupReport]) -> String {
     let colours = ["#d62728", "#ff7f0e", "#1f77b4"];
     let points: Vec<(usize, f64)> = setups
         .iter()
-        .flat_map(|s| s.snapshots.iter().flat_map(|n| n.layers.iter().map(|l| (l.layer, l.norm_ratio))))
+        .flat_map(|s| s.snapshots.iter().flat_map(|n| n.layers.iter().filter_map(|l| Some((l.layer, l.error_norm_ratio?)))))
         .filter(|(_, r)| r.is_finite() && *r > 0.0)
         .collect();
     let layers = points.iter().map(|p| p.0).max().unwrap_or(1).max(2);
@@ -366,7 +367,7 @@ pub fn plot(setups: &[SetupReport]) -> String {
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"20\" text-anchor=\"middle\">SNN / ReLU weight-gradient norm per layer (log10; solid: init, dashed: trained)</text>\n\
+         <text x=\"{}\" y=\"20\" text-anchor=\"middle\">error signal at the spike times, SNN / ReLU norm per hidden layer (log10; solid: init, dashed: trained)</text>\n\
          <line x1=\"{M}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n<line x1=\"{M}\" y1=\"{M}\" x2=\"{M}\" y2=\"{}\" stroke=\"black\"/>\n",
         W / 2.0,
         H - M,
@@ -387,15 +388,16 @@ pub fn plot(setups: &[SetupReport]) -> String {
     for l in 1..=layers {
         svg += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{l}</text>\n", x(l), H - M + 16.0);
     }
-    svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">weight layer</text>\n", W / 2.0, H - 12.0);
+    svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">hidden layer (1 = nearest the input)</text>\n", W / 2.0, H - 12.0);
     for (i, s) in setups.iter().enumerate() {
         let colour = colours[i % colours.len()];
         for (k, snap) in [s.snapshots.first(), s.snapshots.last()].into_iter().flatten().enumerate() {
             let path: Vec<String> = snap
                 .layers
                 .iter()
-                .filter(|l| l.norm_ratio.is_finite() && l.norm_ratio > 0.0)
-                .map(|l| format!("{:.1},{:.1}", x(l.layer), y(l.norm_ratio.log10())))
+                .filter_map(|l| l.error_norm_ratio.map(|r| (l.layer, r)))
+                .filter(|(_, r)| r.is_finite() && *r > 0.0)
+                .map(|(layer, r)| format!("{:.1},{:.1}", x(layer), y(r.log10())))
                 .collect();
             let dash = if k == 0 { "" } else { " stroke-dasharray=\"5,4\"" };
             svg += &format!(
