@@ -356,7 +356,9 @@ pub fn plot(setups: &[SetupReport]) -> String {
     let colours = ["#d62728", "#ff7f0e", "#1f77b4"];
     let points: Vec<(usize, f64)> = setups
         .iter()
-        .flat_map(|s| s.snapshots.iter().flat_map(|n| n.layers.iter().filter_map(|l| Some((l.layer, l.error_norm_ratio?)))))
+        .flat_map(|s| {
+            s.snapshots.iter().flat_map(|n| n.layers.iter().filter_map(|l| Some((l.layer, l.error_norm_ratio?))))
+        })
         .filter(|(_, r)| r.is_finite() && *r > 0.0)
         .collect();
     let layers = points.iter().map(|p| p.0).max().unwrap_or(1).max(2);
@@ -388,7 +390,11 @@ pub fn plot(setups: &[SetupReport]) -> String {
     for l in 1..=layers {
         svg += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{l}</text>\n", x(l), H - M + 16.0);
     }
-    svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">hidden layer (1 = nearest the input)</text>\n", W / 2.0, H - 12.0);
+    svg += &format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">hidden layer (1 = nearest the input)</text>\n",
+        W / 2.0,
+        H - 12.0
+    );
     for (i, s) in setups.iter().enumerate() {
         let colour = colours[i % colours.len()];
         for (k, snap) in [s.snapshots.first(), s.snapshots.last()].into_iter().flatten().enumerate() {
