@@ -12,18 +12,8 @@ use ttfs_train::finetune::{self, Args as Request};
 pub struct Args {
     /// The converted network description.
     network: PathBuf,
-    /// Training data (IDX, .npy or CSV; .gz allowed).
-    #[arg(long)]
-    data: PathBuf,
-    /// Training labels.
-    #[arg(long)]
-    labels: PathBuf,
-    /// Data for the accuracies reported (default: the training data).
-    #[arg(long, requires = "test_labels")]
-    test_data: Option<PathBuf>,
-    /// Labels of --test-data.
-    #[arg(long, requires = "test_data")]
-    test_labels: Option<PathBuf>,
+    #[command(flatten)]
+    data: super::train::DataPair,
     /// Time bits: one value, or one per spiking layer (default: the network's).
     #[arg(long, value_delimiter = ',')]
     time_bits: Option<Vec<u32>>,
@@ -60,10 +50,10 @@ pub struct Args {
 pub fn run(a: Args) -> Result<String> {
     let report = finetune::run(&Request {
         network: a.network,
-        data: a.data,
-        labels: a.labels,
-        test_data: a.test_data,
-        test_labels: a.test_labels,
+        data: a.data.data,
+        labels: a.data.labels,
+        test_data: a.data.test_data,
+        test_labels: a.data.test_labels,
         time_bits: a.time_bits,
         weight_bits: a.weight_bits,
         noise: a.noise,

@@ -55,21 +55,21 @@ pub struct Args {
     json: bool,
 }
 
-/// Training and test data.
+/// Training and test data (`train`, `finetune`).
 #[derive(clap::Args)]
 pub struct DataPair {
     /// Training data (IDX, .npy or CSV; .gz allowed).
     #[arg(long)]
-    data: PathBuf,
+    pub data: PathBuf,
     /// Training labels.
     #[arg(long)]
-    labels: PathBuf,
-    /// Test data: float accuracy after every epoch, discrete accuracy at the end.
+    pub labels: PathBuf,
+    /// Test data for the accuracies reported (default: the training data).
     #[arg(long, requires = "test_labels")]
-    test_data: Option<PathBuf>,
+    pub test_data: Option<PathBuf>,
     /// Test labels.
     #[arg(long, requires = "test_data")]
-    test_labels: Option<PathBuf>,
+    pub test_labels: Option<PathBuf>,
 }
 
 /// Runs `ttfs train`; returns what it prints.
