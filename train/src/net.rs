@@ -13,7 +13,7 @@ pub enum Neuron {
     /// Paper 2's constant-slope neuron: the parameters are the ReLU weights
     /// and biases, and gradients equal the ReLU network's.
     B1,
-    /// Paper 1's α/J neuron (dense layers only), parameters J, α and ϑ.
+    /// Paper 1's α/J neuron, parameters J, α and ϑ (dense and conv layers).
     Alpha(AlphaInit),
 }
 
@@ -55,7 +55,7 @@ pub enum Layer {
         /// Hidden layers: the window; `None` for the output layer.
         window: Option<Window>,
     },
-    /// Convolution (b1 only): weights `[co, ci, k, k]`, bias `[co]`.
+    /// Convolution: weights `[co, ci, k, k]` (J for α/J), bias `[co]` (α/J: `[co, 2]`, α and ϑ).
     Conv {
         /// Weights.
         w: Var,
@@ -116,8 +116,7 @@ impl SpikingNet {
     /// (Glorot-uniform weights, zero biases, as the authors' Keras code;
     /// drawn from `seed`).
     ///
-    /// Errors when the architecture does not fit the input or the neuron
-    /// (α/J trains dense layers only).
+    /// Errors when the architecture does not fit the input.
     pub fn new(arch: &Arch, input_shape: &[usize], neuron: Neuron, seed: u64) -> Result<SpikingNet, String> {
         Self::with_window(arch, input_shape, neuron, seed, INITIAL_WINDOW)
     }
@@ -131,9 +130,6 @@ impl SpikingNet {
         initial_window: f64,
     ) -> Result<SpikingNet, String> {
         let shapes = shapes(arch, input_shape)?;
-        if matches!(neuron, Neuron::Alpha(_)) && arch.layers.iter().any(|l| !matches!(l, LayerSpec::Dense(_))) {
-            return Err("the α/J neuron trains dense layers only; use --neuron b1 for convolutions".into());
-        }
         let mut rng = SplitMix64::new(seed);
         let mut shape = input_shape.to_vec();
         let mut layers = Vec::new();
@@ -168,9 +164,15 @@ impl SpikingNet {
                     let taps = shape[0] * kernel * kernel;
                     let limit = (6.0 / (taps + channels * kernel * kernel) as f64).sqrt();
                     let w: Vec<f64> = (0..channels * taps).map(|_| rng.uniform(-limit, limit)).collect();
+                    let (b, b_dims) = match neuron {
+                        Neuron::Alpha(init) => {
+                            (alpha_params(&w, taps, init, window(), t_min - prev_length(&layers)), vec![channels, 2])
+                        }
+                        Neuron::B1 => (vec![0.0; channels], vec![channels]),
+                    };
                     Layer::Conv {
                         w: var(w, &[channels, shape[0], kernel, kernel]).map_err(fail)?,
-                        b: var(vec![0.0; channels], &[channels]).map_err(fail)?,
+                        b: var(b, &b_dims).map_err(fail)?,
                         stride,
                         pad,
                         window: window(),
@@ -250,6 +252,20 @@ impl SpikingNet {
                     }
                     t_min_prev = t_min;
                     t_min = window.expect("hidden").t_max;
+                }
+                Layer::Conv { w, b, stride, pad, window } if self.neuron != Neuron::B1 => {
+                    let fired = alpha_conv(
+                        &t,
+                        w.as_tensor(),
+                        b.as_tensor(),
+                        (*stride, *pad),
+                        (t_min_prev, t_min, window.t_max),
+                    )?;
+                    let (fired, tap) = tapped(fired)?;
+                    t = fired;
+                    hidden.push(Hidden { layer: k, u: t.affine(-1.0, window.t_max)?, t: t.clone(), tap });
+                    t_min_prev = t_min;
+                    t_min = window.t_max;
                 }
                 Layer::Conv { w, b, stride, pad, window } => {
                     let x = t.affine(-1.0, t_min)?;
@@ -364,6 +380,48 @@ impl SpikingNet {
     pub fn hidden_neurons(pass: &Pass) -> usize {
         pass.hidden.iter().map(|h| h.u.elem_count() / h.u.dim(0).unwrap_or(1).max(1)).sum()
     }
+}
+
+/// An α/J convolution: every output position is an α/J neuron over its
+/// patch of input spike times (`t` `[B, C, H, W]` in the window ending at
+/// `t_min`; zero padding is activation 0, a spike at `t_min`), computed by
+/// [`alpha_dense`] on the unfolded patches. `j` is `[co, C, k, k]`,
+/// `params` `[co, 2]`; windows are `(t_min_prev, t_min, t_max)`.
+fn alpha_conv(
+    t: &Tensor,
+    j: &Tensor,
+    params: &Tensor,
+    (stride, pad): (usize, usize),
+    windows: (f64, f64, f64),
+) -> CResult<Tensor> {
+    let (t_min_prev, t_min, t_max) = windows;
+    let (b, c, h, w) = t.dims4()?;
+    let (co, _, k, _) = j.dims4()?;
+    let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+    let (oh, ow) = ((hp - k) / stride + 1, (wp - k) / stride + 1);
+    let mut index = Vec::with_capacity(oh * ow * k * k);
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for ky in 0..k {
+                for kx in 0..k {
+                    index.push(((oy * stride + ky) * wp + ox * stride + kx) as u32);
+                }
+            }
+        }
+    }
+    let index = Tensor::from_vec(index, oh * ow * k * k, &Device::Cpu)?;
+    // Pad in activations (0), gather the patches, back to spike times.
+    let x = t.affine(-1.0, t_min)?.pad_with_zeros(2, pad, pad)?.pad_with_zeros(3, pad, pad)?;
+    let patches = x
+        .reshape((b, c, hp * wp))?
+        .index_select(&index, 2)?
+        .reshape((b, c, oh * ow, k * k))?
+        .permute((0, 2, 1, 3))?
+        .contiguous()?
+        .reshape((b * oh * ow, c * k * k))?
+        .affine(-1.0, t_min)?;
+    let out = alpha_dense(&patches, &j.reshape((co, c * k * k))?, params, t_min_prev, t_max)?;
+    out.reshape((b, oh * ow, co))?.permute((0, 2, 1))?.contiguous()?.reshape((b, co, oh, ow))
 }
 
 /// The window length before the current layer (for α/J's `t_min_prev`).

@@ -114,6 +114,21 @@ fn alpha_gradients_match_finite_differences() {
     }
 }
 
+#[test]
+fn alpha_conv_pool_gradients_match_finite_differences() {
+    let arch = spec::parse("2x6x6-c3k3z1-p2-c2k2-4-3").unwrap();
+    for init in [AlphaInit::Ordinary, AlphaInit::SlopeNormalised] {
+        let net = SpikingNet::with_window(&arch, &[2, 6, 6], Neuron::Alpha(init), 5, 4.0).unwrap();
+        let (x, y) = batch(6, 3, 72, 3);
+        // The first convolution's J gets a gradient (its neurons are not all forced).
+        let grads = cross_entropy(&net.forward(&x).unwrap().logits, &y).unwrap().backward().unwrap();
+        let first = grads.get(net.vars()[0].as_tensor()).unwrap().sqr().unwrap().sum_all().unwrap();
+        assert!(first.to_scalar::<f64>().unwrap() > 0.0, "{init:?}: no gradient reaches the first convolution");
+        let (err, n) = gradient_error(&net, &x, &y);
+        assert!(err <= 1e-6, "{init:?}: relative gradient error {err:e} over {n} parameters");
+    }
+}
+
 /// Paper 2's claim, in the forward and the backward pass: the b1 network's
 /// logits and parameter gradients are the ReLU network's.
 #[test]
