@@ -24,7 +24,6 @@ fn args(dir: &Path, arch: &str, epochs: usize) -> Args {
         seed: 7,
         spike_penalty: 0.0,
         convert: ttfs_convert::Options::default(),
-        input_range: None,
         output: dir.join("net.json"),
         force: false,
         resume: false,

@@ -17,11 +17,12 @@
 use crate::net::{Layer, SpikingNet};
 use crate::optim::{Optimizer, State};
 use crate::rng::SplitMix64;
-use crate::stage::{progress_bar, refuse_existing};
+use crate::stage::progress_bar;
 use anyhow::{Context, Result, bail};
 use candle_core::{Device, Result as CResult, Tensor};
 use serde::Serialize;
 use std::path::PathBuf;
+use ttfs_convert::stage::refuse_existing;
 use ttfs_ir::{Network, Quant};
 
 /// The `ttfs finetune` request.

@@ -233,12 +233,11 @@ pub fn run(args: &Args) -> Result<Report> {
     {
         bail!("{} exists; pass --force to overwrite it", svg.display());
     }
-    let (mut data, labels) = {
+    let (data, labels) = {
         let d = ttfs_data::load_data_limited(&args.data, Some(args.count))?;
         let l = ttfs_data::load_labels_for(&args.labels, &args.data, d.count, d.total, usize::MAX)?;
         (d, l)
     };
-    data.truncate(args.count);
     let classes = labels.iter().max().map_or(1, |m| m + 1);
     let range = crate::data::input_range(&data, None)?;
     let set = crate::data::TrainSet::new(&data, labels, range, classes);

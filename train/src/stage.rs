@@ -38,10 +38,9 @@ pub struct Args {
     pub seed: u64,
     /// λ of the spike penalty.
     pub spike_penalty: f64,
-    /// Conversion options for the written description (bits, margin).
+    /// Conversion options for the written description (bits, margin, and
+    /// the raw input range: default `[0, 255]` for bytes, else the data's).
     pub convert: ttfs_convert::Options,
-    /// Raw input range (default: `[0, 255]` for bytes, else the data's).
-    pub input_range: Option<[f64; 2]>,
     /// The network description to write.
     pub output: PathBuf,
     /// Overwrite `output`.
@@ -85,17 +84,6 @@ pub struct Report {
 /// The default checkpoint directory for `output`.
 pub fn default_checkpoint_dir(output: &Path) -> PathBuf {
     output.with_extension("ckpt")
-}
-
-/// Refuses an existing output without `force` (before any work).
-pub fn refuse_existing(output: &Path, force: bool) -> Result<()> {
-    let sidecar = ttfs_ir::sidecar_path(output);
-    for path in [output, sidecar.as_path()] {
-        if !force && path.exists() {
-            bail!("{} exists; pass --force to overwrite it", path.display());
-        }
-    }
-    Ok(())
 }
 
 /// Checks the numeric options.
@@ -157,7 +145,7 @@ fn eval_data(args: &Args, classes: usize) -> Result<Option<(Data, Vec<usize>)>> 
 
 /// Runs `ttfs train`.
 pub fn run(args: &Args) -> Result<Report> {
-    refuse_existing(&args.output, args.force)?;
+    ttfs_convert::stage::refuse_existing(&args.output, args.force)?;
     check_settings(args)?;
     let arch = spec::parse(&args.arch)?;
     let classes = match arch.layers.last() {
@@ -166,7 +154,7 @@ pub fn run(args: &Args) -> Result<Report> {
     };
     let (data, labels) = load(&args.data, &args.labels, classes)?;
     let shape = input_shape(&arch, &data)?;
-    let range = input_range(&data, args.input_range)?;
+    let range = input_range(&data, args.convert.input_range)?;
     let train = TrainSet::new(&data, labels, range, classes);
     let test = eval_data(args, classes)?;
     let test_set = match &test {

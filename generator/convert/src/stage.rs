@@ -203,7 +203,7 @@ fn summary(net: &Network, output: &Path) -> String {
 /// Refuses to start when the description `path` or its sidecar exists,
 /// unless `force`: checked before anything runs, so that a long conversion
 /// is not thrown away at the end.
-fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
     if !force {
         for file in [path.to_path_buf(), ttfs_ir::sidecar_path(path)] {
             if file.exists() {

@@ -90,7 +90,6 @@ pub fn run(a: Args) -> Result<String> {
         seed: a.seed,
         spike_penalty: a.spike_penalty,
         convert: a.passes.options(super::Neuron::B1),
-        input_range: a.passes.input_range,
         output: a.output,
         force: a.force,
         resume: a.resume,
