@@ -115,6 +115,77 @@ fn mnist_full_test_set_on_the_up5k() {
     assert!(r.accuracy.unwrap() > 0.97, "{:?}", r.accuracy);
 }
 
+/// The lanes the convolution tests use: the MNIST CNN fixture's three
+/// convolutions and two dense layers, and the trained LeNet-style CNN's two
+/// convolutions and its dense layer.
+const CNN_LANES: [usize; 5] = [8, 16, 16, 32, 10];
+const LENET_LANES: [usize; 3] = [16, 32, 10];
+
+/// The convolutional networks on 200 MNIST test images: the tf2onnx CNN
+/// (padded convolutions with bias maps after folding the input offset and a
+/// batch norm, fused 2×2 pools, a flatten, two dense layers) and the
+/// LeNet-style CNN trained by `ttfs train` (5×5 convolutions without
+/// padding): every spike, logit and latency equal to the reference and the
+/// cycle model, and the layers within 1.3× of their weight-bandwidth bound.
+#[test]
+fn convolutional_networks_on_200_images() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cnn = convert(dir.path(), "mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(1000));
+    let lenet = fixture("trained/mnist_lenet.json");
+    for (net, lanes, what) in [(cnn, &CNN_LANES[..], "MNIST CNN (tf2onnx)"), (lenet, &LENET_LANES[..], "trained LeNet")]
+    {
+        let mut a = args(&net, "mnist/t10k-images-idx3-ubyte.gz", Some("mnist/t10k-labels-idx1-ubyte.gz"), Some(200));
+        a.target = Target::Generic;
+        a.lanes = ttfs_hw::planner::Lanes::Fixed(lanes.to_vec());
+        let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+        eprintln!("{what}: {}", cosim::render(&r));
+        assert_eq!(r.samples, 200);
+        assert_exact(&r, what);
+        assert!(r.accuracy.unwrap() >= 0.98, "{what}: {:?}", r.accuracy);
+        let bound = bound_ratio(&net, lanes, 200);
+        assert!(bound <= 1.3, "{what}: layers take {bound:.2}× their bound");
+    }
+}
+
+/// The layers' mean busy cycles over their weight-bandwidth bound on the
+/// first `count` MNIST test images.
+fn bound_ratio(net: &Path, lanes: &[usize], count: usize) -> f64 {
+    let net = ttfs_ir::load(net).unwrap();
+    let plan = ttfs_hw::planner::plan(&net, Target::Generic, lanes).unwrap();
+    let codes = ttfs_hw::stage::input_codes(&net, &fixture("mnist/t10k-images-idx3-ubyte.gz"), Some(count)).unwrap();
+    let model = ttfs_sim::Prepared::new(&net);
+    ttfs_hw::cycles::stats(&model, &plan, "t10k", &codes).ratio_to_bound
+}
+
+/// Slow tier (`cargo test -- --ignored`): both convolutional networks on
+/// all 10,000 MNIST test images, exactly the reference's spikes, outputs
+/// and latencies.
+#[test]
+#[ignore = "slow tier: the full MNIST test set through both CNNs in co-simulation"]
+fn convolutional_networks_on_the_full_test_set() {
+    if require(Tool::Verilator).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cnn = convert(dir.path(), "mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(1000));
+    let lenet = fixture("trained/mnist_lenet.json");
+    for (net, lanes, what, accuracy) in
+        [(cnn, &CNN_LANES[..], "MNIST CNN (tf2onnx)", 0.97), (lenet, &LENET_LANES[..], "trained LeNet", 0.99)]
+    {
+        let mut a = args(&net, "mnist/t10k-images-idx3-ubyte.gz", Some("mnist/t10k-labels-idx1-ubyte.gz"), None);
+        a.target = Target::Generic;
+        a.lanes = ttfs_hw::planner::Lanes::Fixed(lanes.to_vec());
+        let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
+        eprintln!("{what}: {}", cosim::render(&r));
+        assert_eq!(r.samples, 10_000);
+        assert_exact(&r, what);
+        assert!(r.accuracy.unwrap() >= accuracy, "{what}: {:?}", r.accuracy);
+    }
+}
+
 /// One weight flipped in a generated design's ROM image: the co-simulation
 /// finds mismatches, and its first divergence is exactly where the
 /// reference with the same flipped weight first differs from the original.

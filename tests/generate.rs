@@ -54,10 +54,48 @@ fn digits_mlp_with_all_lanes_fits_the_hx8k_memories_but_not_its_logic() {
     );
 }
 
+/// The convolution block takes what the MNIST CNN has (padding, a bias
+/// map, fused 2×2 pools, flatten), and refuses what it cannot build, naming
+/// the layer and the limit.
 #[test]
-fn convolutions_and_alpha_networks_are_refused_with_a_reason() {
+fn convolutions_plan_and_what_the_block_cannot_build_is_refused() {
     let cnn = convert_fixture("mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(20), &Options::default());
-    insta::assert_snapshot!("refuse_conv", plan(&cnn, Target::Generic, &[]).unwrap_err().to_string());
+    let p = plan(&cnn, Target::Generic, &[]).expect("the CNN plans");
+    let kinds: Vec<bool> = p.layers.iter().map(|l| l.conv().is_some()).collect();
+    assert_eq!(kinds, [true, true, true, false, false], "three convolutions (pools fused), two dense layers");
+    let conv1 = p.layers[0].conv().unwrap();
+    assert_eq!((conv1.pool, conv1.bias_map, conv1.out_flat), ([2, 2], true, false));
+    assert_eq!(p.layers[0].emits, 1, "conv1 emits its pool's values");
+    assert!(p.layers[2].conv().unwrap().out_flat, "conv3 feeds the dense layer: flat indices");
+    let refused = |edit: &dyn Fn(&mut ttfs_ir::Network)| {
+        let mut net = cnn.clone();
+        edit(&mut net);
+        plan(&net, Target::Generic, &[]).unwrap_err().to_string()
+    };
+    fn pool(net: &mut ttfs_ir::Network) -> &mut ttfs_ir::MaxPool {
+        match &mut net.layers[1] {
+            ttfs_ir::Layer::MaxPool(p) => p,
+            _ => unreachable!("layer 1 is the first pool"),
+        }
+    }
+    fn conv(net: &mut ttfs_ir::Network, k: usize) -> &mut ttfs_ir::Conv2d {
+        match &mut net.layers[k] {
+            ttfs_ir::Layer::Conv2d(c) => c,
+            _ => unreachable!("a convolution"),
+        }
+    }
+    let overlap = refused(&|n| pool(n).stride = [1, 1]);
+    assert!(overlap.contains("pool1") && overlap.contains("overlap"), "{overlap}");
+    let padded = refused(&|n| pool(n).pads = [1, 1, 0, 0]);
+    assert!(padded.contains("without padding"), "{padded}");
+    let stride = refused(&|n| conv(n, 2).stride = [3, 3]);
+    assert!(stride.contains("conv2") && stride.contains("powers of two"), "{stride}");
+    let pads = refused(&|n| conv(n, 2).pads = [3, 0, 3, 0]);
+    assert!(pads.contains("padding smaller than the kernel"), "{pads}");
+    let pool_first = refused(&|n| {
+        n.layers.swap(0, 1);
+    });
+    assert!(pool_first.contains("does not follow a convolution"), "{pool_first}");
     let options = Options { neuron: NeuronModel::Alpha, ..Options::default() };
     let alpha = convert_fixture("digits_mlp.onnx", "digits/train_images.csv.gz", Some(50), &options);
     insta::assert_snapshot!("refuse_alpha", plan(&alpha, Target::Generic, &[]).unwrap_err().to_string());

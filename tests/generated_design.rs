@@ -53,6 +53,7 @@ fn check_against_reference(net: &Network, plan: &Plan, codes: &[i64], transcript
     let width = plan.inputs;
     let images = codes.len() / width;
     assert_eq!(transcript.results.len(), images, "one result per image");
+    let hw_layers = ttfs_hw::layers::hw_layers(net).expect("the network has hardware layers");
     let mut expected_spikes = Vec::new();
     for (image, q0) in codes.chunks(width).enumerate() {
         let trace = quantized::forward(&model, q0);
@@ -68,7 +69,7 @@ fn check_against_reference(net: &Network, plan: &Plan, codes: &[i64], transcript
         assert_eq!(result.image, image);
         assert_eq!(result.logits, trace.logits(), "logits of image {image}");
         assert_eq!(result.class, ttfs_sim::argmax(trace.logits()), "class of image {image}");
-        let counts = SpikeCounts::of(&model, q0);
+        let counts = SpikeCounts::of(&model, &hw_layers, q0);
         assert_eq!(result.cycles, cycles::latency(plan, &counts), "cycles of image {image} ({counts:?})");
     }
     // Each layer emits in neuron order per image; the test bench prints

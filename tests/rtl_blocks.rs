@@ -119,10 +119,14 @@ type Overrides = &'static [(&'static str, i64)];
 /// `<module>: <rule>`; Icarus names the undefined `<module>_<rule>` (spaces
 /// as underscores).
 const BAD_PARAMETERS: &[(&str, Overrides, &str)] = &[
+    ("ttfs_block_serializer", &[("LANE_STRIDE", 0)], "LANE_STRIDE must be 1 or more"),
+    ("ttfs_conv_layer", &[("SH", 3)], "SH and SW must be powers of two"),
     ("ttfs_dense_layer", &[("P", 5)], "P must be 1 to N_OUT"),
     ("ttfs_event_fifo", &[("ADDR_W", 0)], "ADDR_W must be 1 to 30"),
     ("ttfs_fire", &[("BETA", 0)], "BETA must be 1 or more"),
     ("ttfs_input_encoder", &[("IDX_W", 9)], "IDX_W must be 1 to 32 and hold N_IN minus 1"),
+    ("ttfs_mac_lanes", &[("P", 0)], "P must be 1 or more"),
+    ("ttfs_potential_ram", &[("WORDS", 0)], "WORDS must be 1 or more"),
     ("ttfs_power_on_reset", &[("HOLD_BITS", -1)], "HOLD_BITS must be 0 or more"),
     ("ttfs_readout", &[("N", 17)], "CLS_W must be 1 to 31 and hold N minus 1"),
     ("ttfs_result_sender", &[("CLS_W", 9)], "CLS_W must be 1 to 8"),

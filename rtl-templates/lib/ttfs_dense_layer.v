@@ -243,9 +243,6 @@ module ttfs_dense_layer #(
     localparam integer GW = (G > 1) ? $clog2(G) : 1;
     localparam integer WDEPTH = N_IN * G;
     localparam integer WAW = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
-    localparam integer PW = WB + QIN_W + 1;          // signed product width
-    localparam integer RB = $clog2(BETA + 1);        // bits of BETA
-    localparam integer CW = ((VW > RB) ? VW : RB) + 1;
     localparam integer LAST_LANES = N_OUT - (G - 1) * P;
     localparam integer USE_RAM = ((POT_RAM != 0) && (G >= 2)) ? 1 : 0;
 
@@ -295,26 +292,15 @@ module ttfs_dense_layer #(
         end
     endfunction
 
-    function [CW-1:0] to_cw;
-        input integer x;
-        integer i;
-        begin
-            to_cw = {CW{1'b0}};
-            for (i = 0; i < CW && i < 31; i = i + 1) to_cw[i] = x[i];
-        end
-    endfunction
 
-    localparam [CW-1:0] BETA_CW = to_cw(BETA);
     localparam [GW-1:0] G_LAST = to_gw(G - 1);
     localparam [WAW-1:0] G_WAW = to_waw(G);
     localparam [IDX_OUT_W-1:0] P_IDX = to_idx(P);
     localparam [P-1:0] LAST_MASK = last_mask(LAST_LANES);
 
-    // ---- serializer state (drives the global advance) ----------------------
-    reg [P-1:0] smask;   // lanes of the held block still to emit
-    reg         spend;   // `last` beat pending after the held block
-    // adv: every pipeline stage moves (the serializer is free to take a block).
-    wire adv = (smask == {P{1'b0}}) && !spend;
+    // adv: every pipeline stage moves (the serializer is free to take a
+    // block); driven by the serializer below.
+    wire adv;
 
     // ---- controller --------------------------------------------------------
     reg [1:0]    state;
@@ -499,64 +485,19 @@ module ttfs_dense_layer #(
     wire [P*VW-1:0] vold;   // block g's potentials before the op in M
     wire [P*VW-1:0] vnew;   // after it (ACC: old + product; BIAS and FIRE: the bias)
 
-    // Multiplier operands at PW bits (PW > WB and PW > QIN_W): the weight
-    // sign-extended, q zero-extended. Products and biases go to VW bits by
-    // sign extension or truncation; truncating is exact, since V is
-    // accumulated modulo 2^VW and its final value fits.
+    // The lanes' products (ttfs_mac_lanes), registered as an ACC op enters M.
+    wire [P*VW-1:0] prod_v;
+    ttfs_mac_lanes #(
+        .P(P), .WB(WB), .QIN_W(QIN_W), .VW(VW), .MUL_OPERATOR(MUL_OPERATOR)
+    ) u_mac (
+        .clk(clk), .en(adv && vR && (kR == K_ACC)), .w_word(w_data), .q(qR), .prod_v(prod_v));
+
+    // Biases go to VW bits by sign extension or truncation (modulo 2^VW).
     genvar l;
     generate
         for (l = 0; l < P; l = l + 1) begin : g_lane
-            wire [WB-1:0] w_lane = w_data[l*WB +: WB];
-            wire [PW-1:0] w_ext = {{(PW - WB){w_lane[WB-1]}}, w_lane};
             wire [BW-1:0] b_lane = bq[l*BW +: BW];
-            wire [PW-1:0] prod;
-            wire [VW-1:0] prod_v;
             wire [VW-1:0] bias_v;
-            // The product is only needed by an ACC op (vnew ignores it
-            // otherwise), so it is computed only when one enters M: idle
-            // cycles cost nothing in simulation.
-            if (MUL_OPERATOR != 0) begin : g_mul
-                wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, qR};
-                reg  [PW-1:0] prod_r;
-                always @(posedge clk) begin
-                    if (adv && vR && (kR == K_ACC)) prod_r <= $unsigned($signed(w_ext) * $signed(q_ext));
-                end
-                assign prod = prod_r;
-            end else if (QIN_W >= 2) begin : g_shift_add
-                // A logic multiplier (Yosys never maps it to a DSP), split
-                // across R and M to keep both short: R multiplies W by the
-                // low and the high half of q (two adder trees, registered),
-                // M adds the halves (hi << QL) on its way into V.
-                localparam integer QL = QIN_W / 2;
-                wire [PW-1:0] lo_next;
-                wire [PW-1:0] hi_next;
-                reg  [PW-1:0] lo;
-                reg  [PW-1:0] hi;
-                ttfs_shift_add_mul #(.AW(PW), .QW(QL)) u_lo (.a(w_ext), .q(qR[QL-1:0]), .p(lo_next));
-                ttfs_shift_add_mul #(.AW(PW), .QW(QIN_W - QL)) u_hi (.a(w_ext), .q(qR[QIN_W-1:QL]), .p(hi_next));
-                always @(posedge clk) begin
-                    if (adv && vR && (kR == K_ACC)) begin
-                        lo <= lo_next;
-                        hi <= hi_next;
-                    end
-                end
-                assign prod = lo + (hi << QL);
-            end else begin : g_shift_add_1
-                // One-bit q: the product is W or 0.
-                reg [PW-1:0] prod_r;
-                always @(posedge clk) begin
-                    if (adv && vR && (kR == K_ACC)) prod_r <= qR[0] ? w_ext : {PW{1'b0}};
-                end
-                assign prod = prod_r;
-            end
-            if (VW > PW) begin : g_prod_wide
-                assign prod_v = {{(VW - PW){prod[PW-1]}}, prod};
-            end else begin : g_prod_narrow
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [PW-1:0] prod_all = prod; // bits above VW: modulo arithmetic
-                /* verilator lint_on UNUSEDSIGNAL */
-                assign prod_v = prod_all[VW-1:0];
-            end
             if (VW > BW) begin : g_bias_wide
                 assign bias_v = {{(VW - BW){b_lane[BW-1]}}, b_lane};
             end else begin : g_bias_narrow
@@ -565,24 +506,18 @@ module ttfs_dense_layer #(
                 /* verilator lint_on UNUSEDSIGNAL */
                 assign bias_v = bias_all[VW-1:0];
             end
-            assign vnew[l*VW +: VW] = (kM == K_ACC) ? vold[l*VW +: VW] + prod_v : bias_v;
+            assign vnew[l*VW +: VW] = (kM == K_ACC) ? vold[l*VW +: VW] + prod_v[l*VW +: VW] : bias_v;
         end
     endgenerate
 
     generate
         if (USE_RAM != 0) begin : g_pram
-            // A read never meets a write to the same word (see the header),
-            // so Yosys need not build read-during-write bypass logic.
-            (* no_rw_check *)
-            reg [P*VW-1:0] pmem [0:G-1];
-            reg [P*VW-1:0] pq;
-            always @(posedge clk) begin
-                if (adv && vM) pmem[gM] <= vnew;
-            end
-            always @(posedge clk) begin
-                if (adv && vR) pq <= pmem[gR];
-            end
-            assign vold = pq;
+            // Consecutive ops on one block are G >= 2 ops apart: a read
+            // never meets a write to its word (no forwarding needed).
+            ttfs_potential_ram #(.WORDS(G), .WIDTH(P*VW), .FORWARD(0)) u_pot (
+                .clk(clk),
+                .rd_en(adv && vR), .rd_addr(gR), .rd_data(vold),
+                .wr_en(adv && vM), .wr_addr(gM), .wr_data(vnew));
         end else begin : g_ring
             reg [G*P*VW-1:0] ring;
             if (G == 1) begin : g_one
@@ -599,116 +534,30 @@ module ttfs_dense_layer #(
         end
     endgenerate
 
-    // ---- serializer --------------------------------------------------------
-    // Holds one block of potentials; emits its selected lanes (hidden: V >=
-    // BETA, i.e. q > 0; output layer: every lane) lowest first, then, after
-    // the image's last block, the `last` beat. Takes a block from M in a
-    // cycle in which it holds nothing (adv).
-    reg [P*VW-1:0]      sdata;
-    reg [IDX_OUT_W-1:0] sbase;   // neuron index of lane 0 of the held block
-    reg [IDX_OUT_W-1:0] snext;   // ... of the next block
-    wire                ser_take;  // the beat on ser_* is taken this cycle
-
-    wire         blk_valid = vM && (kM == K_FIRE);
-    wire [P-1:0] blk_sel;        // lanes of the block in M to emit
-
-    generate
-        for (l = 0; l < P; l = l + 1) begin : g_sel
-            if (HIDDEN != 0) begin : g_hid
-                // q > 0  <=>  V >= BETA; compared in CW > VW bits.
-                wire signed [CW-1:0] v_ext = $signed({{(CW - VW){vold[l*VW + VW - 1]}}, vold[l*VW +: VW]});
-                assign blk_sel[l] = (v_ext >= $signed(BETA_CW));
-            end else begin : g_all
-                assign blk_sel[l] = 1'b1;
-            end
-        end
-    endgenerate
+    // ---- serializer (ttfs_block_serializer) --------------------------------
+    // Takes a block from M in a cycle in which it holds nothing (adv) and
+    // emits its lanes with q > 0 (hidden) or all its lanes (output layer),
+    // lanes past N_OUT never, then after the image's last block the `last`
+    // beat. snext is the neuron index of the next block's lane 0.
+    reg [IDX_OUT_W-1:0] snext;
+    wire                blk_valid = vM && (kM == K_FIRE);
+    wire                ser_busy;
+    assign adv = !ser_busy;
 
     always @(posedge clk) begin
-        if (rst) begin
-            smask <= {P{1'b0}};
-            spend <= 1'b0;
-            snext <= {IDX_OUT_W{1'b0}};
-        end else if (adv) begin
-            if (blk_valid) begin
-                smask <= blk_sel & (lastM ? LAST_MASK : {P{1'b1}});
-                spend <= lastM;
-                snext <= lastM ? {IDX_OUT_W{1'b0}} : snext + P_IDX;
-            end
-        end else if (ser_take) begin
-            if (smask != {P{1'b0}}) smask <= smask & (smask - 1'b1);
-            else spend <= 1'b0;
-        end
-    end
-    always @(posedge clk) begin
-        if (adv && blk_valid) begin
-            sdata <= vold;
-            sbase <= snext;
-        end
+        if (rst) snext <= {IDX_OUT_W{1'b0}};
+        else if (adv && blk_valid) snext <= lastM ? {IDX_OUT_W{1'b0}} : snext + P_IDX;
     end
 
-    // Lowest pending lane.
-    reg [IDX_OUT_W-1:0] sel_lane;
-    reg [VW-1:0]        sel_val;
-    integer li;
-    always @(*) begin
-        sel_lane = {IDX_OUT_W{1'b0}};
-        sel_val = sdata[VW-1:0];
-        for (li = P - 1; li >= 0; li = li - 1) begin
-            if (smask[li]) begin
-                sel_lane = to_idx(li);
-                sel_val = sdata[li*VW +: VW];
-            end
-        end
-    end
-
-    wire                 ser_valid = !adv;
-    wire                 ser_last = (smask == {P{1'b0}});
-    wire [IDX_OUT_W-1:0] ser_idx = sbase + sel_lane;
-
-    // ---- emit register, then fire (hidden) or out_* (output layer) ---------
-    // The output path (serializer, emit register, fire pipeline) moves when
-    // the output register is empty or being taken; it stalls as a whole while
-    // the output beat waits.
-    wire pce = !out_valid || out_ready;
-    assign ser_take = pce;
-
-    reg                 e_valid;
-    reg                 e_last;
-    reg [IDX_OUT_W-1:0] e_idx;
-    reg signed [VW-1:0] e_v;     // the potential V, signed like out_v and ttfs_fire's in_v
-    always @(posedge clk) begin
-        if (rst) e_valid <= 1'b0;
-        else if (pce) e_valid <= ser_valid;
-    end
-    always @(posedge clk) begin
-        if (pce) begin
-            e_last <= ser_last;
-            e_idx <= ser_idx;
-            e_v <= $signed(sel_val);
-        end
-    end
-
-    generate
-        if (HIDDEN != 0) begin : g_fire
-            // One ttfs_fire for the emitted beats; index and `last` ride in
-            // its tag.
-            ttfs_fire #(
-                .VW(VW), .QW(QOUT_W), .BETA(BETA), .SPS(FIRE_SPS),
-                .TAG_W(IDX_OUT_W + 1)
-            ) u_fire (
-                .clk(clk), .rst(rst), .ce(pce),
-                .in_valid(e_valid), .in_v(e_v), .in_tag({e_last, e_idx}),
-                .out_valid(out_valid), .out_q(out_q), .out_tag({out_last, out_idx}));
-            assign out_v = {VW{1'b0}};
-        end else begin : g_out
-            assign out_valid = e_valid;
-            assign out_last = e_last;
-            assign out_idx = e_idx;
-            assign out_v = e_v;
-            assign out_q = {QOUT_W{1'b0}};
-        end
-    endgenerate
+    ttfs_block_serializer #(
+        .P(P), .VW(VW), .IDX_OUT_W(IDX_OUT_W), .LANE_STRIDE(1), .HIDDEN(HIDDEN),
+        .QOUT_W(QOUT_W), .BETA(BETA), .FIRE_SPS(FIRE_SPS)
+    ) u_ser (
+        .clk(clk), .rst(rst),
+        .take(adv && blk_valid), .blk_v(vold), .blk_lanes(lastM ? LAST_MASK : {P{1'b1}}),
+        .blk_last(lastM), .blk_base(snext), .busy(ser_busy),
+        .out_valid(out_valid), .out_ready(out_ready), .out_last(out_last),
+        .out_idx(out_idx), .out_q(out_q), .out_v(out_v));
 
 endmodule
 `default_nettype wire

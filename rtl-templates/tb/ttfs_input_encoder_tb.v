@@ -14,6 +14,10 @@
 //   malformed image's last beat, stay set, and clear on rst.
 // Every output beat is compared with the expected event list (and error with
 // every last beat); out_* must hold while out_valid && !out_ready.
+// A second encoder in packed mode (ROW = 3, ROWS = 2: two channels of 2x3
+// pixels, index {c, y, x} in 1 + 1 + 2 bits) gets the same stimulus: every
+// cycle its handshakes, values, `last` and error must equal the first's,
+// and its index must be the packed coordinates of the first's flat index.
 module ttfs_input_encoder_tb;
 
     localparam integer N_IN = 12;
@@ -45,6 +49,45 @@ module ttfs_input_encoder_tb;
         .s_valid(s_valid), .s_ready(s_ready), .s_last(s_last), .s_data(s_data),
         .out_valid(out_valid), .out_ready(out_ready), .out_last(out_last),
         .out_idx(out_idx), .out_q(out_q), .error(error));
+
+    wire             p_s_ready;
+    wire             p_out_valid;
+    wire             p_out_last;
+    wire [IDX_W-1:0] p_out_idx;
+    wire [QW-1:0]    p_out_q;
+    wire             p_error;
+
+    ttfs_input_encoder #(.N_IN(N_IN), .QW(QW), .IDX_W(4), .ROW(3), .ROWS(2)) dut_packed (
+        .clk(clk), .rst(rst),
+        .s_valid(s_valid), .s_ready(p_s_ready), .s_last(s_last), .s_data(s_data),
+        .out_valid(p_out_valid), .out_ready(out_ready), .out_last(p_out_last),
+        .out_idx(p_out_idx), .out_q(p_out_q), .error(p_error));
+
+    // The packed index of flat index j: {c, y, x} of (c*2 + y)*3 + x.
+    function [IDX_W-1:0] packed_of;
+        input [IDX_W-1:0] j;
+        integer jj;
+        reg [0:0] c;
+        reg [0:0] y;
+        reg [1:0] x;
+        begin
+            jj = j;
+            c = jj / 6;
+            y = (jj / 3) % 2;
+            x = jj % 3;
+            packed_of = {c, y, x};
+        end
+    endfunction
+
+    always @(posedge clk) begin
+        if (p_s_ready !== s_ready || p_out_valid !== out_valid || p_error !== error
+            || (out_valid && (p_out_last !== out_last || p_out_q !== out_q
+                              || (!out_last && p_out_idx !== packed_of(out_idx))))) begin
+            $display("FAIL ttfs_input_encoder: packed encoder differs: ready %b/%b valid %b/%b idx %0d/%0d (want %0d)",
+                     p_s_ready, s_ready, p_out_valid, out_valid, p_out_idx, out_idx, packed_of(out_idx));
+            failed = 1'b1;
+        end
+    end
 
     // Stimulus: pixels of phase p in [pix_start[p], pix_start[p+1]).
     reg [QW-1:0] pix [0:MAXPIX-1];

@@ -4,8 +4,9 @@
 // The blocks it wires are in rtl/ttfs_*.v; docs/hardware.md of ttfs-hdl
 // describes them, manifest.json lists every parameter and memory.
 //
-// Pipeline: pixel stream -> ttfs_input_encoder -> queue 0 -> {{ layers.len() }} dense layers
-// (a spike queue after each hidden layer) -> ttfs_readout -> result stream.
+// Pipeline: pixel stream -> ttfs_input_encoder -> queue 0 -> {{ layers.len() }} layers
+// (convolutions with their max pooling, then dense layers; a spike queue
+// after each hidden layer) -> ttfs_readout -> result stream.
 // Each queue holds two whole images and shows an image only once all of it
 // is inside, so each stage works on one image while the one before it takes
 // the next.
@@ -74,7 +75,9 @@ module {{ top }} (
     ttfs_input_encoder #(
         .N_IN({{ n_in }}),
         .QW({{ q0_bits }}),
-        .IDX_W({{ queues[0].idx_bits }})
+        .IDX_W({{ queues[0].idx_bits }}),
+        .ROW({{ in_row }}),
+        .ROWS({{ in_rows }})
     ) u_encoder (
         .clk(clk), .rst(rst),
         .s_valid(s_valid && loaded), .s_ready(enc_s_ready), .s_last(s_last), .s_data(s_data),

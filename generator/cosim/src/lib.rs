@@ -105,6 +105,7 @@ pub struct Comparison {
 /// (`plan.inputs` per sample), spike by spike and output by output.
 pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize]>, seen: &Observed) -> Comparison {
     let model = Prepared::new(net);
+    let layers = ttfs_hw::layers::hw_layers(net).expect("a planned network has hardware layers");
     let hidden = plan.layers.iter().filter(|l| l.hidden).count();
     let samples = codes.len() / plan.inputs;
     // Hardware spikes per (sample, layer): neuron -> q; duplicates count as extra.
@@ -130,14 +131,16 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
         for layer in 0..hidden {
             // T = 2^B − 1 ticks; `stage` indexes the closed form's per-layer arrays.
             let ticks = plan.layers[layer].output_value_bits.map_or(0, |bits| (1u32 << bits) - 1);
-            let stage = plan.layers[layer].layer;
+            let stage = plan.layers[layer].emits;
             let expected = &trace.values[stage];
             let mut actual: Vec<Option<u32>> = vec![None; expected.len()];
             let mut extra_dupes = Vec::new();
-            for &(neuron, q) in &per[sample][layer] {
-                match actual.get_mut(neuron as usize) {
+            for &(index, q) in &per[sample][layer] {
+                // A convolution feeding another one sends packed coordinates.
+                let neuron = plan.layers[layer].conv().map_or(index as usize, |c| c.flat_output(index));
+                match actual.get_mut(neuron) {
                     Some(slot @ None) => *slot = Some(q),
-                    _ => extra_dupes.push(neuron as usize),
+                    _ => extra_dupes.push(neuron),
                 }
             }
             let mut note = |neuron: usize, kind: &str, exp: Option<u32>, act: Option<u32>| {
@@ -185,7 +188,7 @@ pub fn compare(net: &Network, plan: &Plan, codes: &[i64], labels: Option<&[usize
                     Some(OutputMismatch { sample, expected_class: reference_class, actual_class: class, first_logit });
             }
         }
-        let sample_counts = SpikeCounts::from_trace(&trace, q0);
+        let sample_counts = SpikeCounts::from_trace(&layers, &trace, q0);
         let model_latency = cycles::latency(plan, &sample_counts);
         counts.push(sample_counts);
         model_sum += model_latency;

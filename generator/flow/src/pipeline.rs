@@ -630,11 +630,15 @@ fn layer_spikes(net: &ttfs_ir::Network, counts: &[SpikeCounts]) -> Vec<LayerSpik
         mean_spikes: counts.iter().map(|c| c.input_events as f64).sum::<f64>() / n,
         max_spikes: counts.iter().map(|c| c.input_events as usize).max().unwrap_or(0),
     }];
-    let hidden = net.dense_layers().filter(|(_, d)| d.role == ttfs_ir::Role::Hidden);
-    for (k, (_, d)) in hidden.enumerate() {
+    // The hidden layer blocks: dense layers, and convolutions with their
+    // fused pools (whose spikes are the pool's).
+    let shapes = net.shapes();
+    let blocks = ttfs_hw::layers::hw_layers(net).unwrap_or_default();
+    let hidden = blocks.iter().take(blocks.len().saturating_sub(1));
+    for (k, b) in hidden.enumerate() {
         layers.push(LayerSpikes {
-            name: d.name.clone(),
-            neurons: d.outputs,
+            name: net.layers[b.weights].name().to_string(),
+            neurons: shapes[b.emits + 1].len(),
             mean_spikes: counts.iter().map(|c| c.hidden_events[k] as f64).sum::<f64>() / n,
             max_spikes: counts.iter().map(|c| c.hidden_events[k] as usize).max().unwrap_or(0),
         });
@@ -702,12 +706,14 @@ fn raster(net: &ttfs_ir::Network, codes: &[i64], label: Option<usize>) -> Option
         ticks: code.ticks,
         spikes: q0.iter().enumerate().filter(|(_, q)| **q > 0).map(|(i, &q)| (i, code.ticks - q as u32)).collect(),
     }];
-    let hidden = net.dense_layers().filter(|(_, d)| d.role == ttfs_ir::Role::Hidden);
-    for ((_, d), ticks) in hidden.zip(&trace.ticks) {
-        let fire = d.params.quant.as_ref()?.fire?;
+    let shapes = net.shapes();
+    let hidden = net.layers.iter().enumerate().filter(|(_, l)| l.role() == Some(ttfs_ir::Role::Hidden));
+    for (k, layer) in hidden {
+        let fire = layer.params()?.quant.as_ref()?.fire?;
+        let ticks = trace.ticks.get(k)?;
         layers.push(RasterLayer {
-            name: d.name.clone(),
-            neurons: d.outputs,
+            name: layer.name().to_string(),
+            neurons: shapes[k + 1].len(),
             ticks: fire.ticks,
             spikes: ticks
                 .iter()

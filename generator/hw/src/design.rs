@@ -5,7 +5,7 @@
 
 use crate::cycles::{CycleModel, CycleStats};
 use crate::deref_to_view;
-use crate::plan::{Plan, WeightStore};
+use crate::plan::{LayerPlan, Plan, WeightStore};
 use crate::rom;
 use crate::view::{TopView, file_text, view};
 use crate::{stimulus, testbench};
@@ -15,10 +15,14 @@ use ttfs_ir::Network;
 
 /// The hand-written blocks, copied into `rtl/` of every design.
 const BLOCKS: &[(&str, &str)] = &[
+    ("ttfs_block_serializer.v", include_str!("../../../rtl-templates/lib/ttfs_block_serializer.v")),
+    ("ttfs_conv_layer.v", include_str!("../../../rtl-templates/lib/ttfs_conv_layer.v")),
     ("ttfs_dense_layer.v", include_str!("../../../rtl-templates/lib/ttfs_dense_layer.v")),
     ("ttfs_event_fifo.v", include_str!("../../../rtl-templates/lib/ttfs_event_fifo.v")),
     ("ttfs_fire.v", include_str!("../../../rtl-templates/lib/ttfs_fire.v")),
     ("ttfs_input_encoder.v", include_str!("../../../rtl-templates/lib/ttfs_input_encoder.v")),
+    ("ttfs_mac_lanes.v", include_str!("../../../rtl-templates/lib/ttfs_mac_lanes.v")),
+    ("ttfs_potential_ram.v", include_str!("../../../rtl-templates/lib/ttfs_potential_ram.v")),
     ("ttfs_readout.v", include_str!("../../../rtl-templates/lib/ttfs_readout.v")),
     ("ttfs_shift_add_mul.v", include_str!("../../../rtl-templates/lib/ttfs_shift_add_mul.v")),
     ("ttfs_spike_queue.v", include_str!("../../../rtl-templates/lib/ttfs_spike_queue.v")),
@@ -43,6 +47,9 @@ const BOARD_MODELS: &[(&str, &str)] = &[
     ("SB_PLL40_PAD.v", include_str!("../../../rtl-templates/sim/SB_PLL40_PAD.v")),
     ("ttfs_spi_flash_model.v", include_str!("../../../rtl-templates/sim/ttfs_spi_flash_model.v")),
 ];
+
+/// Blocks only designs with convolutions get.
+const CONV_BLOCKS: &[&str] = &["ttfs_conv_layer.v"];
 
 /// Blocks only designs with SPRAM weights get (the flash reader is for the
 /// board wrapper that feeds the loaders).
@@ -91,16 +98,37 @@ deref_to_view!(TopTemplate, TbTemplate);
 /// least significant byte first (`ttfs_weight_loader`'s stream format).
 pub fn load_stream(net: &Network, plan: &Plan) -> Vec<u8> {
     let mut bytes = Vec::new();
-    for (lp, d) in plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d)) {
+    for lp in &plan.layers {
         if lp.weight_store != WeightStore::Spram {
             continue;
         }
-        let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
-        for word in rom::weight_words(&quant.weights, lp.inputs, lp.outputs, lp.lanes) {
+        for word in weight_words(net, lp) {
             bytes.extend(rom::pack_bytes(&word, lp.lanes, lp.weight_bits));
         }
     }
     bytes
+}
+
+fn quant_of<'a>(net: &'a Network, lp: &LayerPlan) -> &'a ttfs_ir::Quant {
+    net.layers[lp.layer].params().and_then(|p| p.quant.as_ref()).expect("b1 layers are quantized")
+}
+
+/// A layer's weight memory, word by word in address order.
+fn weight_words(net: &Network, lp: &LayerPlan) -> Vec<Vec<i64>> {
+    let quant = quant_of(net, lp);
+    match lp.conv() {
+        Some(c) => rom::conv_weight_words(&quant.weights, c, lp.lanes),
+        None => rom::weight_words(&quant.weights, lp.inputs, lp.outputs, lp.lanes),
+    }
+}
+
+/// A layer's bias memory image.
+fn bias_image(net: &Network, lp: &LayerPlan) -> String {
+    let quant = quant_of(net, lp);
+    match (lp.conv(), &quant.bias_map) {
+        (Some(c), Some(map)) => rom::words_image(&rom::conv_bias_map_words(map, c, lp.lanes), lp.lanes, lp.bias_bits),
+        _ => rom::bias_image(&quant.bias, lp.lanes, lp.bias_bits),
+    }
 }
 
 /// Renders every file of the design. Deterministic: the same inputs give
@@ -109,8 +137,9 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
     let v = view(net, plan);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let uses_spram = !v.loaders.is_empty();
+    let uses_conv = plan.layers.iter().any(|l| l.conv().is_some());
     for (name, text) in BLOCKS {
-        if uses_spram || !SPRAM_BLOCKS.contains(name) {
+        if (uses_spram || !SPRAM_BLOCKS.contains(name)) && (uses_conv || !CONV_BLOCKS.contains(name)) {
             files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
         }
     }
@@ -137,15 +166,15 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         stimulus::EXPECTED_FILE.into(),
         stimulus::expected_hex(net, &images, v.cls_bits, v.logit_bits).into_bytes(),
     );
-    for (layer, (lp, d)) in v.layers.iter().zip(plan.layers.iter().zip(net.dense_layers().map(|(_, d)| d))) {
-        let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
+    for (layer, lp) in v.layers.iter().zip(&plan.layers) {
         if layer.spram.is_none() {
-            files.insert(
-                layer.weight_file.clone(),
-                rom::weight_image(&quant.weights, lp.inputs, lp.outputs, lp.lanes, lp.weight_bits).into_bytes(),
-            );
+            let image = match lp.conv() {
+                Some(_) => rom::words_image(&weight_words(net, lp), lp.lanes, lp.weight_bits),
+                None => rom::weight_image(&quant_of(net, lp).weights, lp.inputs, lp.outputs, lp.lanes, lp.weight_bits),
+            };
+            files.insert(layer.weight_file.clone(), image.into_bytes());
         }
-        files.insert(layer.bias_file.clone(), rom::bias_image(&quant.bias, lp.lanes, lp.bias_bits).into_bytes());
+        files.insert(layer.bias_file.clone(), bias_image(net, lp).into_bytes());
     }
     if uses_spram {
         let stream = load_stream(net, plan);

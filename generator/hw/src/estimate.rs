@@ -78,20 +78,36 @@ pub const COEFFICIENTS: [f64; 7] = [
     LC_PER_LOGIT_BIT,
 ];
 
+/// What a convolution adds to a dense layer of the same lanes and widths,
+/// from Yosys `synth_ice40 -dsp` of `ttfs_conv_layer` (16×12×12 → 32
+/// channels, 5×5, pool 2×2, 8 lanes, VW = 23: 1,767 LUT4) against
+/// `ttfs_dense_layer` (512 → 32, 8 lanes, VW = 23: 1,189 LUT4): the decode
+/// stage, the tap and window counters and address adders count as this many
+/// layers' worth of controller ...
+const CONV_EXTRA_LAYERS: f64 = 2.0;
+/// ... and the pool's lane-wise maximum (a comparator and a multiplexer per
+/// potential bit) as this share of a lane bit. Not fitted to placed designs
+/// as the dense terms are (`benches/estimate_fit.csv` holds dense designs).
+const POOL_LANE_BITS: f64 = 0.5;
+
 /// One layer's quantities of [`TERMS`] (no logit bits).
 fn layer_terms(layer: &LayerPlan) -> [f64; 7] {
     let lanes = layer.lanes as f64;
     let vw = f64::from(layer.potential_bits);
+    let (extra_layers, pool_bits) = match layer.conv() {
+        Some(c) => (CONV_EXTRA_LAYERS, if c.pool == [1, 1] { 0.0 } else { POOL_LANE_BITS * lanes * vw }),
+        None => (0.0, 0.0),
+    };
     let product_bits = f64::from(layer.weight_bits + layer.input_value_bits + 1);
     let logic_lanes = (layer.lanes - layer.dsp_lanes) as f64;
     let ring = if potentials_in_ram(layer) { 0.0 } else { layer.blocks as f64 * lanes * vw };
     [
         logic_lanes * product_bits * f64::from(layer.input_value_bits),
-        lanes * vw,
+        lanes * vw + pool_bits,
         ring,
         layer.output_value_bits.map_or(0.0, |q| f64::from(q) * vw),
         if layer.weight_store == WeightStore::Spram { 1.0 } else { 0.0 },
-        1.0,
+        1.0 + extra_layers,
         0.0,
     ]
 }

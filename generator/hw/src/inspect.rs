@@ -194,7 +194,7 @@ fn check_hex(dir: &Path, name: &str, bytes: &[u8], depth: u64, bits: u64) -> Res
 pub fn check_memory_images(dir: &Path, design: &Design, view: &TopView) -> Result<()> {
     let mut spram_bytes = 0u64;
     for l in &view.layers {
-        let mut images = vec![(&l.bias_file, l.blocks as u64, (l.lanes as u64) * u64::from(l.bias_bits))];
+        let mut images = vec![(&l.bias_file, l.bias_words, (l.lanes as u64) * u64::from(l.bias_bits))];
         if l.spram.is_none() {
             images.push((&l.weight_file, l.weight_words, l.weight_word_bits));
         } else {

@@ -10,6 +10,7 @@ pub mod design;
 pub mod emit;
 pub mod estimate;
 pub mod inspect;
+pub mod layers;
 pub mod manifest;
 pub mod plan;
 pub mod planner;

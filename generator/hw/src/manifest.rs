@@ -13,7 +13,7 @@ use std::path::Path;
 /// The value of [`Manifest::format`].
 pub const FORMAT: &str = "ttfs-hdl-design";
 /// The value of [`Manifest::version`] this crate writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// One port of the top module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

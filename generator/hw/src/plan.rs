@@ -2,6 +2,7 @@
 //! widths and where each layer's weights live, with the per-layer cycle
 //! formulas of `ttfs_dense_layer`. [`crate::planner`] makes plans.
 
+use crate::layers::LayerShape;
 use crate::target::{Resources, Target};
 use serde::{Deserialize, Serialize};
 
@@ -15,22 +16,33 @@ pub enum WeightStore {
     Spram,
 }
 
-/// One dense layer in hardware.
+/// One layer block in hardware: a dense layer, or a convolution with its
+/// fused max pooling.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerPlan {
-    /// Index in the network's layers.
+    /// Index of its weight layer in the network's layers.
     pub layer: usize,
+    /// Index of the layer whose values it emits (a convolution's fused
+    /// pool; otherwise the layer itself).
+    pub emits: usize,
+    /// Dense, or a convolution's geometry.
+    pub shape: LayerShape,
+    /// Σ over its inputs of the operations per block an event there costs
+    /// (a dense layer: one per input), for the worst case.
+    pub worst_taps: u64,
+    /// Its inputs whose events reach no output it keeps (convolutions).
+    pub worst_silent: u64,
     /// Layer name.
     pub name: String,
     /// True for hidden (firing) layers, false for the output layer.
     pub hidden: bool,
-    /// Inputs.
+    /// Inputs (a convolution's C·H·W).
     pub inputs: usize,
-    /// Neurons.
+    /// Neurons it emits (a convolution's channels × pooled positions).
     pub outputs: usize,
-    /// Neurons processed in parallel.
+    /// Neurons (a convolution's channels) processed in parallel.
     pub lanes: usize,
-    /// Blocks of lanes: ⌈outputs / lanes⌉.
+    /// Blocks of lanes: ⌈outputs / lanes⌉ (a convolution's ⌈channels / lanes⌉).
     pub blocks: usize,
     /// Weight bits.
     pub weight_bits: u32,
@@ -63,34 +75,74 @@ pub struct LayerPlan {
 pub const FIRE_STEPS_PER_STAGE: u32 = 1;
 
 impl LayerPlan {
-    /// `ttfs_dense_layer`'s LATENCY for one image with `inputs_spiking`
-    /// input events and `emitted` output beats (hidden: neurons with q > 0;
-    /// output: all): `G·(S + 1) + E + LAT_FIRE + 4` cycles from the first
-    /// cycle its first input beat is valid (the layer idle, biases loaded)
-    /// to its `last` output beat, without back-pressure (the block's header;
-    /// its test bench checks it image by image).
-    pub fn latency(&self, inputs_spiking: u64, emitted: u64) -> u64 {
-        let g = self.blocks as u64;
-        let fire_latency = self.output_value_bits.map_or(0, |bits| u64::from(bits.div_ceil(FIRE_STEPS_PER_STAGE)) + 1);
-        g * (inputs_spiking + 1) + emitted + fire_latency + 4
+    /// Cycles between the layer's input and its controller:
+    /// `ttfs_conv_layer`'s decode register (1); a dense layer has none.
+    pub fn decode_cycles(&self) -> u64 {
+        u64::from(matches!(self.shape, LayerShape::Conv(_)))
     }
 
-    /// `ttfs_dense_layer`'s BUSY: cycles per image when images follow each
-    /// other, `G·(S + 1) + E + 1` (the next image's accumulation starts as
-    /// soon as this one's `last` beat leaves the serializer).
-    pub fn busy(&self, inputs_spiking: u64, emitted: u64) -> u64 {
-        self.blocks as u64 * (inputs_spiking + 1) + emitted + 1
+    /// Operations of its fire pass: one per block (dense), one per block
+    /// and kept position (a convolution: F = H_USE·W_USE·G).
+    pub fn fire_ops(&self) -> u64 {
+        let positions = match &self.shape {
+            LayerShape::Dense => 1,
+            LayerShape::Conv(c) => c.positions() as u64,
+        };
+        positions * self.blocks as u64
+    }
+
+    /// Accumulate cycles of one image whose input events cost `taps`
+    /// operations per block in all, `silent` of them reaching no kept
+    /// output (one cycle each): `A = G·taps + silent` (a dense layer:
+    /// `taps` = its input events, `silent` = 0).
+    pub fn acc_cycles(&self, taps: u64, silent: u64) -> u64 {
+        self.blocks as u64 * taps + silent
+    }
+
+    /// The block's LATENCY for one image with input taps `taps`, `silent`
+    /// (see [`Self::acc_cycles`]) and `emitted` output beats (hidden:
+    /// neurons with q > 0; output: all): `D + A + F + E + LAT_FIRE + 4`
+    /// cycles from the first cycle its first input beat is valid (the layer
+    /// idle, biases loaded) to its `last` output beat, without
+    /// back-pressure (`ttfs_dense_layer`'s and `ttfs_conv_layer`'s headers;
+    /// their test benches check it image by image).
+    pub fn latency(&self, taps: u64, silent: u64, emitted: u64) -> u64 {
+        self.decode_cycles() + self.acc_cycles(taps, silent) + self.latency_from_fire(emitted)
+    }
+
+    /// Cycles from the first op of its fire pass to its `last` output beat,
+    /// both included: `F + E + LAT_FIRE + 4`.
+    pub fn latency_from_fire(&self, emitted: u64) -> u64 {
+        let fire_latency = self.output_value_bits.map_or(0, |bits| u64::from(bits.div_ceil(FIRE_STEPS_PER_STAGE)) + 1);
+        self.fire_ops() + emitted + fire_latency + 4
+    }
+
+    /// The block's BUSY: cycles per image when images follow each other,
+    /// `A + F + E + 1` (the next image's accumulation starts as soon as
+    /// this one's `last` beat leaves the serializer).
+    pub fn busy(&self, taps: u64, silent: u64, emitted: u64) -> u64 {
+        self.acc_cycles(taps, silent) + self.fire_ops() + emitted + 1
     }
 
     /// Busy cycles in the worst case: every input spikes and every neuron emits.
     pub fn worst_case_cycles(&self) -> u64 {
-        self.busy(self.inputs as u64, self.outputs as u64)
+        self.busy(self.worst_taps, self.worst_silent, self.outputs as u64)
     }
 
-    /// The weight-bandwidth bound for `inputs_spiking` events: each event
-    /// reads its fan-out's weights once, one block of P weights per cycle.
-    pub fn bandwidth_bound(&self, inputs_spiking: u64) -> u64 {
-        inputs_spiking * self.blocks as u64
+    /// The weight-bandwidth bound for input events worth `taps` operations
+    /// per block: each event reads its fan-out's weights once, one block of
+    /// P weights per cycle (a convolution: input spikes × kernel taps ×
+    /// output channels ÷ lanes, counting only taps that reach a kept output).
+    pub fn bandwidth_bound(&self, taps: u64) -> u64 {
+        taps * self.blocks as u64
+    }
+
+    /// The convolution geometry, if it is one.
+    pub fn conv(&self) -> Option<&crate::layers::ConvShape> {
+        match &self.shape {
+            LayerShape::Conv(c) => Some(c),
+            LayerShape::Dense => None,
+        }
     }
 }
 
@@ -119,9 +171,26 @@ pub fn index_bits(n: usize) -> u32 {
     (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
 }
 
-/// Whether a layer keeps its potentials in block RAM rather than flip-flops.
+/// Whether a layer keeps its potentials in block RAM rather than flip-flops
+/// (a convolution always does).
 pub fn potentials_in_ram(layer: &LayerPlan) -> bool {
-    layer.blocks >= 2 && (layer.outputs as u64) * u64::from(layer.potential_bits) > POTENTIAL_FLIP_FLOPS
+    layer.conv().is_some()
+        || (layer.blocks >= 2 && (layer.outputs as u64) * u64::from(layer.potential_bits) > POTENTIAL_FLIP_FLOPS)
+}
+
+/// Words of a layer's potential store: one per block (a convolution: per
+/// block and kept position).
+pub fn potential_words(layer: &LayerPlan) -> u64 {
+    layer.fire_ops()
+}
+
+/// Words of a layer's bias memory: one per block, or per block and kept
+/// position for a convolution with a bias map.
+pub fn bias_words(layer: &LayerPlan) -> u64 {
+    match layer.conv() {
+        Some(c) if c.bias_map => layer.fire_ops(),
+        _ => layer.blocks as u64,
+    }
 }
 
 /// Potential bits above which block RAM beats flip-flops.

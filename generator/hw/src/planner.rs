@@ -9,7 +9,11 @@
 //! synth` refuses it after packing, before place and route.
 
 use crate::cycles::{self, SpikeCounts};
-use crate::plan::{LayerPlan, Plan, SMALL_ROM_WORDS, WeightStore, index_bits, potentials_in_ram, queue_addr_bits};
+use crate::layers::{HwLayer, LayerShape};
+use crate::plan::{
+    LayerPlan, Plan, SMALL_ROM_WORDS, WeightStore, bias_words, index_bits, potential_words, potentials_in_ram,
+    queue_addr_bits,
+};
 use crate::target::{Resources, SPRAM_WIDTH, SPRAM_WORDS, Target, bram_blocks, spram_blocks};
 use thiserror::Error;
 use ttfs_ir::{Layer, Network, NeuronModel, Role, bounds::signed_bits};
@@ -31,6 +35,12 @@ pub enum PlanError {
         /// Needs, haves and what to change.
         details: String,
     },
+}
+
+impl From<crate::layers::Unsupported> for PlanError {
+    fn from(e: crate::layers::Unsupported) -> Self {
+        PlanError::Unsupported(e.0)
+    }
 }
 
 /// How the lanes of each layer are chosen (`--lanes`).
@@ -129,7 +139,11 @@ pub fn auto(
     if let Err(e @ (PlanError::Unsupported(_) | PlanError::Option(_))) = &default_plan {
         return Err(e.clone());
     }
-    let outputs: Vec<usize> = net.dense_layers().map(|(_, d)| d.outputs).collect();
+    // Lanes run over a dense layer's neurons and a convolution's channels.
+    let outputs: Vec<usize> = match &default_plan {
+        Ok(p) => p.layers.iter().map(lane_limit).collect(),
+        Err(_) => crate::layers::hw_layers(net)?.iter().map(|l| lane_limit_of(net, l)).collect(),
+    };
     let search = Search::new(net, target, goal, clock_mhz, counts, &outputs);
     let mut starts = vec![vec![1; outputs.len()]];
     // Memories alone can rule out few lanes (a layer's weights fit SPRAM
@@ -343,10 +357,23 @@ fn lane_steps(outputs: usize) -> Vec<usize> {
 /// Every input and every hidden neuron spiking (the plan-independent
 /// worst case of [`SpikeCounts::worst`]).
 fn worst_counts(net: &Network) -> SpikeCounts {
-    SpikeCounts::all_spike(
-        net.input.shape.iter().product(),
-        net.dense_layers().filter(|(_, d)| d.role == Role::Hidden).map(|(_, d)| d.outputs),
-    )
+    let plan = plan(net, Target::Generic, &[1]).expect("a network the generator builds plans on the generic target");
+    SpikeCounts::worst(&plan)
+}
+
+/// The most lanes a planned layer can use: its neurons, or a convolution's
+/// channels.
+fn lane_limit(l: &LayerPlan) -> usize {
+    l.conv().map_or(l.outputs, |c| c.out_channels)
+}
+
+/// [`lane_limit`] of a hardware layer before planning.
+fn lane_limit_of(net: &Network, l: &HwLayer) -> usize {
+    match (&l.shape, &net.layers[l.weights]) {
+        (LayerShape::Conv(c), _) => c.out_channels,
+        (LayerShape::Dense, Layer::Dense(d)) => d.outputs,
+        _ => 1,
+    }
 }
 
 /// Lanes per layer: `lanes` gives one value for all layers or one per
@@ -359,56 +386,73 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
                 .into(),
         ));
     }
-    if let Some(layer) = net.layers.iter().find(|l| !matches!(l, Layer::Dense(_))) {
-        return Err(PlanError::Unsupported(format!(
-            "layer '{}' is a {} layer; the generator builds dense networks for now (convolution and pooling hardware comes in a later release)",
-            layer.name(),
-            layer.kind()
-        )));
-    }
-    let dense: Vec<(usize, &ttfs_ir::Dense)> = net.dense_layers().collect();
-    let lanes_of = |i: usize, outputs: usize| -> Result<usize, PlanError> {
+    let hw = crate::layers::hw_layers(net)?;
+    let lanes_of = |i: usize, limit: usize| -> Result<usize, PlanError> {
         let asked = match lanes.len() {
-            0 => return Ok(outputs.min(default_lanes(target))),
+            0 => return Ok(limit.min(default_lanes(target))),
             1 => lanes[0],
-            n if n == dense.len() => lanes[i],
+            n if n == hw.len() => lanes[i],
             n => {
                 return Err(PlanError::Option(format!(
                     "--lanes-per-layer has {n} values for {} layers; give one per layer",
-                    dense.len()
+                    hw.len()
                 )));
             }
         };
-        Ok(if asked == 0 { outputs } else { asked.min(outputs) })
+        Ok(if asked == 0 { limit } else { asked.min(limit) })
     };
     let code = net.input.code.expect("b1 networks have an input code");
     let mut value_bits = code.time_bits;
-    let mut index_in = index_bits(net.input.shape.iter().product());
+    let mut index_in = match &hw[0].shape {
+        LayerShape::Conv(c) => c.input_index_bits(),
+        LayerShape::Dense => index_bits(net.input.shape.iter().product()),
+    };
     let mut dsp_left = target.resources().dsp_blocks;
     let mut layers = Vec::new();
-    for (i, (k, d)) in dense.iter().enumerate() {
-        let quant = d.params.quant.as_ref().expect("b1 layers are quantized");
-        if quant.bias_map.is_some() {
-            return Err(PlanError::Unsupported(format!(
-                "layer '{}' has a per-position bias map (a folded padded convolution); the generator builds plain dense layers",
-                d.name
-            )));
-        }
+    for (i, l) in hw.iter().enumerate() {
+        let layer = &net.layers[l.weights];
+        let params = layer.params().expect("weight layers have parameters");
+        let quant = params.quant.as_ref().expect("b1 layers are quantized");
+        let hidden = layer.role() == Some(Role::Hidden);
+        let limit = lane_limit_of(net, l);
         // The fewest lanes that keep the same number of blocks: the cycles
         // depend on the blocks only, so extra lanes would be idle logic
         // (10 outputs at 8 lanes are 2 blocks, as at 5 lanes).
-        let blocks = d.outputs.div_ceil(lanes_of(i, d.outputs)?);
-        let lanes = d.outputs.div_ceil(blocks);
+        let blocks = limit.div_ceil(lanes_of(i, limit)?);
+        let lanes = limit.div_ceil(blocks);
         let fire = quant.fire;
         let dsp_lanes = if dsp_left >= lanes as u64 { lanes } else { 0 };
         dsp_left -= dsp_lanes as u64;
-        let output_index_bits = index_bits(d.outputs);
+        let (inputs, outputs, weight_words, output_index_bits) = match (&l.shape, layer) {
+            (LayerShape::Conv(c), _) => (
+                c.inputs(),
+                c.outputs(),
+                (c.in_shape[0] * c.kernel[0] * c.kernel[1] * blocks) as u64,
+                c.output_index_bits(),
+            ),
+            (LayerShape::Dense, Layer::Dense(d)) => {
+                (d.inputs, d.outputs, (d.inputs * blocks) as u64, index_bits(d.outputs))
+            }
+            _ => unreachable!("hardware layers are dense or convolutions"),
+        };
+        let (worst_taps, worst_silent) = if l.taps.is_empty() {
+            (inputs as u64, 0)
+        } else {
+            let channels = (inputs / l.taps.len()) as u64;
+            let taps: u64 = l.taps.iter().map(|&t| u64::from(t)).sum();
+            let silent = l.taps.iter().filter(|&&t| t == 0).count() as u64;
+            (taps * channels, silent * channels)
+        };
         layers.push(LayerPlan {
-            layer: *k,
-            name: d.name.clone(),
-            hidden: d.role == Role::Hidden,
-            inputs: d.inputs,
-            outputs: d.outputs,
+            layer: l.weights,
+            emits: l.emits,
+            shape: l.shape.clone(),
+            worst_taps,
+            worst_silent,
+            name: layer.name().to_string(),
+            hidden,
+            inputs,
+            outputs,
             lanes,
             blocks,
             weight_bits: quant.weight_bits,
@@ -419,7 +463,7 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
             potential_bits: quant.widths.potential,
             input_index_bits: index_in,
             output_index_bits,
-            weight_words: (d.inputs * blocks) as u64,
+            weight_words,
             weight_word_bits: (lanes as u32 * quant.weight_bits) as u64,
             weight_store: WeightStore::BlockRam,
             dsp_lanes,
@@ -498,8 +542,8 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
     let bias: u64 = plan
         .layers
         .iter()
-        .filter(|l| l.blocks >= SMALL_ROM_WORDS)
-        .map(|l| bram_blocks(l.blocks as u64, (l.lanes as u32 * l.bias_bits) as u64))
+        .filter(|l| bias_words(l) >= SMALL_ROM_WORDS as u64)
+        .map(|l| bram_blocks(bias_words(l), (l.lanes as u32 * l.bias_bits) as u64))
         .sum();
     // Potentials live in block RAM when they would take many flip-flops
     // (ttfs_dense_layer POT_RAM = 1, which needs two or more blocks).
@@ -507,7 +551,7 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
         .layers
         .iter()
         .filter(|l| potentials_in_ram(l))
-        .map(|l| bram_blocks(l.blocks as u64, u64::from(l.lanes as u32 * l.potential_bits)))
+        .map(|l| bram_blocks(potential_words(l), u64::from(l.lanes as u32 * l.potential_bits)))
         .sum();
     let mut bram = fifos + bias + potentials;
     let mut spram = 0;

@@ -1,6 +1,8 @@
 //! Memory images for `$readmemh`: weights and biases packed in words of P
 //! lanes, as `docs/hardware.md` lays them out.
 
+use crate::layers::ConvShape;
+
 /// Packs signed `values` (one per lane, lane 0 in the low bits) into one
 /// word of `lanes × bits` bits, least significant byte first, in
 /// ⌈lanes·bits / 8⌉ bytes.
@@ -85,6 +87,63 @@ pub fn weight_image(weights: &[i32], inputs: usize, outputs: usize, lanes: usize
         }
     }
     String::from_utf8(text).expect("hex digits are ASCII")
+}
+
+/// The words of a convolution's weight memory in address order: word
+/// `((c·KH + ky)·KW + kx)·G + g` holds the weights from input channel c at
+/// tap (ky, kx) to output channels `g·P .. g·P + P − 1` (fewer in the last
+/// block). `weights` is `[co][ci][kh][kw]`.
+pub fn conv_weight_words(weights: &[i32], c: &ConvShape, lanes: usize) -> Vec<Vec<i64>> {
+    let (ci_n, co_n) = (c.in_shape[0], c.out_channels);
+    let [kh, kw] = c.kernel;
+    let blocks = co_n.div_ceil(lanes);
+    let mut words = Vec::with_capacity(ci_n * kh * kw * blocks);
+    for ci in 0..ci_n {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                for g in 0..blocks {
+                    words.push(
+                        (g * lanes..((g + 1) * lanes).min(co_n))
+                            .map(|co| i64::from(weights[((co * ci_n + ci) * kh + ky) * kw + kx]))
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
+    words
+}
+
+/// Words as `$readmemh` lines of `lanes × bits` bits.
+pub fn words_image(words: &[Vec<i64>], lanes: usize, bits: u32) -> String {
+    let mut text = Vec::new();
+    let mut bytes = Vec::new();
+    for word in words {
+        bytes.clear();
+        pack_into(&mut bytes, word, lanes, bits);
+        hex_line(&mut text, &bytes, lanes * bits as usize);
+    }
+    String::from_utf8(text).expect("hex digits are ASCII")
+}
+
+/// The bias words of a convolution with a bias map, in the potentials'
+/// order: word `(oy·W_use + ox)·G + g` holds the biases of output channels
+/// `g·P ..` at kept position (oy, ox). `map` is `[co][oh][ow]` over the
+/// whole convolution output.
+pub fn conv_bias_map_words(map: &[i64], c: &ConvShape, lanes: usize) -> Vec<Vec<i64>> {
+    let [oh, ow] = c.out_hw;
+    let [uh, uw] = c.used();
+    let co_n = c.out_channels;
+    let blocks = co_n.div_ceil(lanes);
+    let mut words = Vec::with_capacity(uh * uw * blocks);
+    for oy in 0..uh {
+        for ox in 0..uw {
+            for g in 0..blocks {
+                words.push((g * lanes..((g + 1) * lanes).min(co_n)).map(|co| map[(co * oh + oy) * ow + ox]).collect());
+            }
+        }
+    }
+    words
 }
 
 /// The bias image: word g holds the biases of neurons `g·P .. g·P + P − 1`.

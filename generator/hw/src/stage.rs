@@ -137,7 +137,7 @@ pub fn run(args: &Args) -> Result<String> {
         let _ = writeln!(
             text,
             "  cycle model on {} ({} images): latency {:.1} cycles mean ({} to {}), one image every {:.1} cycles streaming; \
-             layers {:.1} cycles against a weight-bandwidth bound of {:.1} ({:.2}x)",
+             layers {:.1} cycles against a weight-bandwidth bound of {:.1} ({:.2}x; per layer {})",
             s.data,
             s.samples,
             s.latency_mean,
@@ -146,7 +146,8 @@ pub fn run(args: &Args) -> Result<String> {
             s.initiation_interval_mean,
             s.layer_cycles_mean,
             s.bound_mean,
-            s.ratio_to_bound
+            s.ratio_to_bound,
+            s.ratio_to_bound_per_layer.iter().map(|r| format!("{r:.2}x")).collect::<Vec<_>>().join(", ")
         );
     }
     Ok(text)
@@ -191,7 +192,7 @@ fn with_fitting_command(error: anyhow::Error, net: &Network, args: &Args) -> any
 /// device with `--lanes auto`, as the two commands that build it.
 fn fewer_bits(net: &Network, args: &Args) -> Option<String> {
     let requantize = args.requantize?;
-    let now = net.dense_layers().filter_map(|(_, d)| d.params.quant.as_ref()).map(|q| q.weight_bits).max()?;
+    let now = net.layers.iter().filter_map(|l| l.params()?.quant.as_ref()).map(|q| q.weight_bits).max()?;
     for bits in [6, 4].into_iter().filter(|&b| b < now) {
         let Ok(smaller) = requantize(net, bits) else { continue };
         let fits = [args.target, Target::Ice40Up5k, Target::Ice40Hx8k]

@@ -80,6 +80,50 @@ pub struct LayerView {
     pub weight_file: String,
     /// `$readmemh` file of the biases.
     pub bias_file: String,
+    /// Words of the bias memory (blocks, or blocks × kept positions for a
+    /// convolution with a bias map).
+    pub bias_words: u64,
+    /// A convolution's geometry (`None`: a dense layer).
+    pub conv: Option<ConvView>,
+}
+
+/// A convolution's geometry, as `ttfs_conv_layer`'s parameters.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConvView {
+    /// Input channels, height, width.
+    pub c_in: usize,
+    /// Input height.
+    pub h_in: usize,
+    /// Input width.
+    pub w_in: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Stride along the height.
+    pub sh: usize,
+    /// Stride along the width.
+    pub sw: usize,
+    /// Padding on top.
+    pub pt: usize,
+    /// Padding on the left.
+    pub pl: usize,
+    /// The convolution's output height.
+    pub h_out: usize,
+    /// The convolution's output width.
+    pub w_out: usize,
+    /// Pool window height (1: none).
+    pub pkh: usize,
+    /// Pool window width (1: none).
+    pub pkw: usize,
+    /// Whether a pool is fused.
+    pub pooled: bool,
+    /// A bias per position.
+    pub bias_map: bool,
+    /// Flat output indices (a dense layer follows).
+    pub out_flat: bool,
 }
 
 /// Common fields of the top-level templates.
@@ -95,6 +139,11 @@ pub struct TopView {
     pub target: String,
     /// Pixels per image.
     pub n_in: usize,
+    /// Pixels per row when the first layer is a convolution (the encoder
+    /// then sends packed coordinates `{c, y, x}`); 0: flat indices.
+    pub in_row: usize,
+    /// Rows per channel (with `in_row`).
+    pub in_rows: usize,
     /// Input value bits.
     pub q0_bits: u32,
     /// Queues in front of each layer.
@@ -215,6 +264,8 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
         version: VERSION.into(),
         target: plan.target.name().into(),
         n_in: plan.inputs,
+        in_row: plan.layers[0].conv().map_or(0, |c| c.in_shape[2]),
+        in_rows: plan.layers[0].conv().map_or(0, |c| c.in_shape[1]),
         q0_bits: plan.input_value_bits,
         queues,
         layers,
@@ -225,7 +276,7 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
         loaders,
         load_bytes,
         timeout_per_image: plan.layers.iter().map(|l| l.worst_case_cycles()).sum::<u64>() + plan.inputs as u64 * 2 + 64,
-        settle_cycles: plan.layers.iter().map(|l| l.blocks as u64).max().unwrap_or(0) + 8,
+        settle_cycles: plan.layers.iter().map(crate::plan::potential_words).max().unwrap_or(0) + 8,
         baud: plan.baud,
     }
 }
@@ -261,6 +312,26 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
         dsp: lp.dsp_lanes > 0,
         weight_file: if spram.is_some() { String::new() } else { format!("mem/l{index}_weights.hex") },
         bias_file: format!("mem/l{index}_bias.hex"),
+        bias_words: crate::plan::bias_words(lp),
+        conv: lp.conv().map(|c| ConvView {
+            c_in: c.in_shape[0],
+            h_in: c.in_shape[1],
+            w_in: c.in_shape[2],
+            c_out: c.out_channels,
+            kh: c.kernel[0],
+            kw: c.kernel[1],
+            sh: c.stride[0],
+            sw: c.stride[1],
+            pt: c.pad[0],
+            pl: c.pad[1],
+            h_out: c.out_hw[0],
+            w_out: c.out_hw[1],
+            pkh: c.pool[0],
+            pkw: c.pool[1],
+            pooled: c.pool != [1, 1],
+            bias_map: c.bias_map,
+            out_flat: c.out_flat,
+        }),
     }
 }
 

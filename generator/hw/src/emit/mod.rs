@@ -4,11 +4,18 @@
 //! layer kind adds a module here and a template there, not branches in
 //! `top.v`.
 
+mod conv;
 mod dense;
 
 use crate::view::TopView;
 
 /// The top module's layer fragments, in order.
 pub fn layer_fragments(v: &TopView) -> Vec<String> {
-    v.layers.iter().map(dense::render).collect()
+    v.layers
+        .iter()
+        .map(|l| match &l.conv {
+            Some(c) => conv::render(l, c),
+            None => dense::render(l),
+        })
+        .collect()
 }
