@@ -7,7 +7,7 @@
 //! The designs: the digits MLP (64-32-10) on the LFE5U-25F at 1, 2, 8 and
 //! all lanes (all: layer 0's 32 lanes past the 28 multipliers, so logic
 //! multipliers there), and the MNIST MLP (784-128-10, every weight in block
-//! RAM) at 10/1 lanes; 8-bit time codes; converted like the iCE40 fit data
+//! RAM) at 43/1 lanes (`--lanes auto`); 8-bit time codes; converted like the iCE40 fit data
 //! (`common::FIT_CALIB_SAMPLES`).
 //!
 //! Writes `benches/estimate_fit_ecp5.csv` (committed; `tests/estimate_ecp5.rs`
@@ -35,7 +35,7 @@ const DESIGNS: [(&str, Target, &str, u32); 5] = [
     ("digits_mlp", Target::Ecp5_25f, "2", 8),
     ("digits_mlp", Target::Ecp5_25f, "8", 8),
     ("digits_mlp", Target::Ecp5_25f, "all", 8),
-    ("mnist_mlp", Target::Ecp5_25f, "10/1", 8),
+    ("mnist_mlp", Target::Ecp5_25f, "43/1", 8),
 ];
 
 /// The first line a tool prints for `flag`.
