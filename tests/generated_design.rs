@@ -14,7 +14,7 @@ use ttfs_hw::Design;
 use ttfs_hw::cycles::{self, SpikeCounts};
 use ttfs_hw::plan::Plan;
 use ttfs_hw::stage::build;
-use ttfs_hw::target::Target;
+use ttfs_hw::target::{Family, Target};
 use ttfs_hw::testbench::{self, Spike, Transcript};
 use ttfs_ir::Network;
 use ttfs_sim::{Prepared, quantized};
@@ -176,20 +176,29 @@ fn mnist_design_on_the_up5k_loads_its_spram_and_matches_the_reference_under_veri
 }
 
 /// Designs that cover the generator's choices: block RAM and SPRAM weights,
-/// potentials in RAM and in flip-flops, one lane to all lanes.
+/// potentials in RAM and in flip-flops, one lane to all lanes, both families.
 fn design_matrix() -> Vec<(String, Network, Target, Vec<usize>)> {
     let digits = digits();
     vec![
         ("digits_hx8k".into(), digits.clone(), Target::Ice40Hx8k, vec![]),
+        ("digits_ecp5".into(), digits.clone(), Target::Ecp5_25f, vec![]),
         ("digits_all_lanes".into(), digits.clone(), Target::Generic, vec![0]),
         ("digits_1_lane".into(), digits, Target::Generic, vec![1, 2]),
         ("mnist_up5k".into(), mnist(), Target::Ice40Up5k, vec![]),
     ]
 }
 
+/// Yosys commands that read the target family's primitives as blackboxes.
+fn cell_library(target: Target) -> &'static str {
+    match target.family() {
+        Family::Ecp5 => "read_verilog -lib +/ecp5/cells_bb.v",
+        Family::Ice40 | Family::Generic => "read_verilog -lib +/ice40/cells_sim.v",
+    }
+}
+
 /// Every generated design (top and test bench) passes `verilator
 /// --lint-only -Wall`, compiles under `iverilog -g2005`, and passes Yosys's
-/// `hierarchy -check; proc; check -assert` with the iCE40 cells as `-lib`.
+/// `hierarchy -check; proc; check -assert` with the family's cells as `-lib`.
 #[test]
 fn generated_designs_are_lint_clean_and_pass_yosys_checks() {
     let (Some(verilator), Some(iverilog), Some(yosys)) =
@@ -216,7 +225,8 @@ fn generated_designs_are_lint_clean_and_pass_yosys_checks() {
         let out = run(&mut icarus).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!combined(&out).contains("warning"), "{name}: Icarus warns:\n{}", combined(&out));
         let script = format!(
-            "read_verilog -lib +/ice40/cells_sim.v; read_verilog {}; hierarchy -check -top {}; proc; check -assert",
+            "{}; read_verilog {}; hierarchy -check -top {}; proc; check -assert",
+            cell_library(target),
             rtl.join(" "),
             design.top
         );
@@ -356,6 +366,7 @@ fn board_wrappers_answer_over_the_uart_like_the_reference() {
     for (net, target, data, count, board) in [
         (digits(), Target::Ice40Hx8k, "digits/test_images.csv.gz", 20, "hx8k_breakout"),
         (mnist(), Target::Ice40Up5k, "mnist/t10k-images-idx3-ubyte.gz", 4, "icebreaker"),
+        (digits(), Target::Ecp5_25f, "digits/test_images.csv.gz", 20, "ulx3s"),
     ] {
         let (_, design) = build(&net, target, &[], None).unwrap();
         let dir = write(&design);
@@ -365,7 +376,8 @@ fn board_wrappers_answer_over_the_uart_like_the_reference() {
         lint.current_dir(dir.path()).args(["--lint-only", "-Wall", "-y", "sim", "--top-module", &wrapper]).args(&rtl);
         run(&mut lint).unwrap_or_else(|e| panic!("{e}"));
         let script = format!(
-            "read_verilog -lib +/ice40/cells_sim.v; read_verilog {}; hierarchy -check -top {wrapper}; proc; check -assert",
+            "{}; read_verilog {}; hierarchy -check -top {wrapper}; proc; check -assert",
+            cell_library(target),
             rtl.join(" ")
         );
         run(Command::new(&yosys).current_dir(dir.path()).args(["-q", "-p", &script])).unwrap_or_else(|e| panic!("{e}"));

@@ -48,7 +48,7 @@ module {{ top }}_{{ b.name }}_tb;
 {%- endif %}
 
     {{ top }}_{{ b.name }} #(.CLKS_PER_BIT(BIT)) dut (
-        .clk_12mhz(clk), .uart_rx(host_line), .uart_tx(board_line),
+        .{{ b.clock_port }}(clk), .uart_rx(host_line), .uart_tx(board_line),
 {%- if !v.loaders.is_empty() %}
         .flash_sck(flash_sck), .flash_ssb(flash_ssb), .flash_mosi(flash_mosi), .flash_miso(flash_miso),
 {%- endif %}

@@ -247,7 +247,9 @@ fn synth_errors_say_what_to_do() {
             .status
             .success()
     );
-    assert!(err(&["synth", generic.to_str().unwrap()], &[]).contains("--target ice40-up5k or --target ice40-hx8k"));
+    assert!(
+        err(&["synth", generic.to_str().unwrap()], &[]).contains("--target ice40-up5k, ice40-hx8k, ecp5-25f, ecp5-45f")
+    );
     let hw = tmp.path().join("hw");
     assert!(
         ttfs(&["generate", net.to_str().unwrap(), "-o", hw.to_str().unwrap(), "--target", "ice40-hx8k"], &[])

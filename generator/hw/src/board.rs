@@ -1,10 +1,11 @@
 //! Board wrappers: the accelerator behind a UART, with the PLL, the reset,
 //! and (for SPRAM weights) the power-up load from the configuration flash;
 //! one per board of the target (iCEBreaker for the UP5K, the iCE40-HX8K
-//! breakout for the HX8K), with a test bench that runs it end to end.
+//! breakout for the HX8K, the ULX3S for every ECP5 part), with a test bench
+//! that runs it end to end.
 
-use super::pll::{self, Pll};
-use super::target::Target;
+use super::pll::BoardPll;
+use super::target::{Family, Target};
 use crate::deref_to_view;
 use crate::target::clock_mhz;
 use crate::view::{TopView, file_text};
@@ -14,11 +15,11 @@ use std::collections::BTreeMap;
 /// The UART speed of the wrappers unless `generate --baud` says otherwise.
 pub const BAUD: u32 = 115_200;
 
-/// The fastest UART both boards' USB bridges carry, baud: the iCEBreaker
+/// The fastest UART the boards' USB bridges carry, baud: the iCEBreaker
 /// and the iCE40-HX8K breakout both use an FTDI FT2232H, whose UART runs up
 /// to 12 Mbaud in theory but whose baud generator makes only 3 MHz / n
-/// (n ≥ 1, in eighths) at the usual 3 Mbaud ceiling of its drivers; faster
-/// is refused.
+/// (n ≥ 1, in eighths) at the usual 3 Mbaud ceiling of its drivers; the
+/// ULX3S's FT231X stops at 3 Mbaud too. Faster is refused.
 pub const MAX_BAUD: u32 = 3_000_000;
 
 /// The slowest UART `--baud` takes, baud (a frame of a 784-pixel image
@@ -81,8 +82,19 @@ pub fn check_baud(baud: u32, clock_mhz: f64) -> Result<UartTiming, String> {
     Ok(UartTiming { clks_per_bit, actual_baud, error })
 }
 
-/// The oscillator of both boards, MHz (the PLL's input).
+/// The oscillator of both iCE40 boards, MHz (the PLL's input).
 pub const BOARD_OSCILLATOR_MHZ: f64 = 12.0;
+
+/// The ULX3S's oscillator, MHz (the ECP5 PLL's input).
+pub const ULX3S_OSCILLATOR_MHZ: f64 = 25.0;
+
+/// The oscillator that feeds the PLL of `target`'s board, MHz.
+pub fn oscillator_mhz(target: Target) -> f64 {
+    match target.family() {
+        Family::Ecp5 => ULX3S_OSCILLATOR_MHZ,
+        Family::Ice40 | Family::Generic => BOARD_OSCILLATOR_MHZ,
+    }
+}
 
 /// Where the SPRAM weights sit in the configuration flash (1 MiB, past any
 /// iCE40 bitstream).
@@ -92,6 +104,7 @@ pub const FLASH_OFFSET: u32 = 0x10_0000;
 pub const PIN_FILES: &[(&str, &str)] = &[
     ("icebreaker.pcf", include_str!("../../../constraints/icebreaker.pcf")),
     ("hx8k-breakout.pcf", include_str!("../../../constraints/hx8k-breakout.pcf")),
+    ("ulx3s.lpf", include_str!("../../../constraints/ulx3s.lpf")),
 ];
 
 /// The pins of a pin file: (signal, package pin, what it carries), in
@@ -100,9 +113,19 @@ pub fn pins(pcf: &str) -> Vec<(String, String, String)> {
     let text = PIN_FILES.iter().find(|(name, _)| *name == pcf).map_or("", |(_, t)| t);
     let mut out = Vec::new();
     for line in text.lines() {
-        // `set_io -nowarn SIGNAL PIN`; comments may have four words too.
-        if let ["set_io", _, signal, pin] = line.split_whitespace().collect::<Vec<_>>()[..] {
-            out.push((signal.to_string(), pin.to_string(), signal_text(signal).to_string()));
+        // PCF: `set_io -nowarn SIGNAL PIN`; comments may have four words too.
+        // LPF: `LOCATE COMP "SIGNAL" SITE "PIN";`.
+        match line.split_whitespace().collect::<Vec<_>>()[..] {
+            ["set_io", _, signal, pin] => {
+                out.push((signal.to_string(), pin.to_string(), signal_text(signal).to_string()));
+            }
+            ["LOCATE", "COMP", signal, "SITE", pin] => {
+                let signal = signal.trim_matches('"');
+                let pin = pin.trim_end_matches(';').trim_matches('"');
+                // The LPF's board (the ULX3S) has an FT231X for its UART.
+                out.push((signal.to_string(), pin.to_string(), signal_text(signal).replace("FT2232H", "FT231X")));
+            }
+            _ => {}
         }
     }
     out
@@ -112,6 +135,7 @@ pub fn pins(pcf: &str) -> Vec<(String, String, String)> {
 fn signal_text(signal: &str) -> &'static str {
     match signal {
         "clk_12mhz" => "12 MHz oscillator, into the PLL",
+        "clk_25mhz" => "25 MHz oscillator, into the PLL",
         "uart_rx" => "UART into the FPGA (the FT2232H's TXD): frames from the host",
         "uart_tx" => "UART out of the FPGA (the FT2232H's RXD): replies to the host",
         "led_green_n" | "led[0]" => "LED: ready for images",
@@ -141,14 +165,18 @@ pub struct BoardView {
     pub name: &'static str,
     /// For people.
     pub title: &'static str,
-    /// Its pin file in `constraints/`.
+    /// Its pin file in `constraints/` (a PCF for the iCE40, an LPF for the ECP5).
     pub pcf: &'static str,
+    /// The wrapper's clock input (the oscillator's pin).
+    pub clock_port: &'static str,
+    /// The oscillator's frequency, MHz.
+    pub oscillator_mhz: f64,
     /// The PLL primitive.
     pub pll_cell: &'static str,
     /// The PLL's clock input port.
     pub pll_input: &'static str,
     /// PLL settings.
-    pub pll: Pll,
+    pub pll: BoardPll,
     /// UART baud rate (asked for).
     pub baud: u32,
     /// Clock cycles per UART bit.
@@ -217,13 +245,26 @@ pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> 
             "REFERENCECLK",
             "led[0]: ready for images; led[1]: a UART or framing error was seen",
         ),
+        Target::Ecp5_25f | Target::Ecp5_45f | Target::Ecp5_85f => (
+            "ulx3s",
+            match target {
+                Target::Ecp5_25f => "ULX3S (ECP5 LFE5U-25F)",
+                Target::Ecp5_45f => "ULX3S (ECP5 LFE5U-45F)",
+                _ => "ULX3S (ECP5 LFE5U-85F)",
+            },
+            "ulx3s.lpf",
+            "EHXPLLL",
+            "CLKI",
+            "led[0]: ready for images; led[1]: a UART or framing error was seen",
+        ),
         Target::Generic => return None,
     };
+    let oscillator = oscillator_mhz(target);
     // The fastest PLL clock at which the baud comes out right (at the
     // default baud, every clock from 16 MHz does).
     let mut limit = max_mhz;
     let (pll, uart) = loop {
-        let pll = pll::at_most(BOARD_OSCILLATOR_MHZ, limit)?;
+        let pll = BoardPll::at_most(target.family(), oscillator, limit)?;
         match check_baud(v.baud, pll.mhz) {
             Ok(uart) => break (pll, uart),
             Err(_) => limit = pll.mhz - 1e-6,
@@ -234,6 +275,8 @@ pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> 
         name,
         title,
         pcf,
+        clock_port: if target.family() == Family::Ecp5 { "clk_25mhz" } else { "clk_12mhz" },
+        oscillator_mhz: oscillator,
         pll_cell,
         pll_input,
         pll,
@@ -297,5 +340,13 @@ mod tests {
         // Only set_io lines: a four-word comment ("# 12 MHz oscillator") is no pin.
         assert!(ice.iter().chain(&hx).all(|(s, _, _)| s.starts_with(char::is_lowercase)), "{hx:?}");
         assert_eq!(hx.len(), 15);
+        // The ULX3S: 25 MHz on G2, the FPGA's TX on L4 and RX on M1, eight LEDs.
+        let ulx = pins("ulx3s.lpf");
+        for (signal, pin) in
+            [("clk_25mhz", "G2"), ("uart_tx", "L4"), ("uart_rx", "M1"), ("led[0]", "B2"), ("led[7]", "H3")]
+        {
+            assert!(ulx.iter().any(|(s, p, _)| s == signal && p == pin), "{signal} on {pin}: {ulx:?}");
+        }
+        assert_eq!(ulx.len(), 11);
     }
 }

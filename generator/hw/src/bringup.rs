@@ -22,7 +22,14 @@ pub const BITS_PER_BYTE: u64 = 10;
 /// bitstream itself. `ttfs synth` writes both into `build/`.
 pub fn program_file(v: &TopView, b: &BoardView) -> String {
     let wrapper = board::module_name(v, b);
-    if v.loaders.is_empty() { format!("build/{wrapper}.bin") } else { format!("build/{wrapper}_flash.bin") }
+    if b.pll.ecp5.is_some() {
+        // ecppack's bitstream; ECP5 designs keep every weight in block RAM.
+        format!("build/{wrapper}.bit")
+    } else if v.loaders.is_empty() {
+        format!("build/{wrapper}.bin")
+    } else {
+        format!("build/{wrapper}_flash.bin")
+    }
 }
 
 /// Seconds one image takes on the wire at `baud`: its frame out and the
@@ -79,31 +86,47 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
     let file = program_file(v, b);
     let spram = !v.loaders.is_empty();
     let _ = writeln!(t, "## Bring-up on the {}\n", b.title);
+    let ecp5 = b.pll.ecp5.is_some();
     let _ = writeln!(
         t,
-        "`rtl/{wrapper}.v` puts the accelerator behind the board's USB UART (the FTDI FT2232H's second \
-         interface, usually `/dev/ttyUSB1` on Linux) with its PLL and a power-up reset; pins in \
-         `constraints/{}`.\n",
+        "`rtl/{wrapper}.v` puts the accelerator behind the board's USB UART ({}) with its PLL and a power-up \
+         reset; pins in `constraints/{}`.\n",
+        if ecp5 {
+            "the FTDI FT231X on the US1 port, usually `/dev/ttyUSB0` on Linux"
+        } else {
+            "the FTDI FT2232H's second interface, usually `/dev/ttyUSB1` on Linux"
+        },
         b.pcf
     );
     let _ = writeln!(t, "### Programming\n");
-    let _ = writeln!(
-        t,
-        "`ttfs synth .` builds the bitstream `build/{wrapper}.bin`{}. Plug the board in and write `{file}` into \
+    if ecp5 {
+        let _ = writeln!(
+            t,
+            "`ttfs synth .` builds the bitstream `{file}` with YoWASP's Yosys, nextpnr-ecp5 and ecppack (every \
+             weight is in block RAM, so the bitstream is all the board needs). Plug the board's US1 port in and \
+             write it into the configuration flash:\n\n    openFPGALoader --board ulx3s --write-flash {file}\n\n\
+             `ttfs prog .` runs exactly this (openFPGALoader is a Debian package, `openfpgaloader`); \
+             `openFPGALoader --board ulx3s {file}` loads it into the FPGA alone, until the next power cycle."
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "`ttfs synth .` builds the bitstream `build/{wrapper}.bin`{}. Plug the board in and write `{file}` into \
          its configuration flash:\n\n    iceprog {file}\n\n`ttfs prog .` runs exactly this (`ttfs prog . \
          --programmer openfpgaloader` runs `openFPGALoader --board {} --write-flash {file}`); both programmers \
          come in Debian packages (`fpga-icestorm`, `openfpgaloader`).",
-        if spram {
-            format!(
-                " and the flash image `{file}`: the bitstream, zero-padded to {}, then `mem/weights_spram.bin` \
+            if spram {
+                format!(
+                    " and the flash image `{file}`: the bitstream, zero-padded to {}, then `mem/weights_spram.bin` \
                  ({} bytes)",
-                b.flash_offset_hex, v.load_bytes
-            )
-        } else {
-            String::new()
-        },
-        if b.name == "icebreaker" { "icebreaker" } else { "ice40_generic" }
-    );
+                    b.flash_offset_hex, v.load_bytes
+                )
+            } else {
+                String::new()
+            },
+            if b.name == "icebreaker" { "icebreaker" } else { "ice40_generic" }
+        );
+    }
     if spram {
         let _ = writeln!(
             t,
@@ -124,18 +147,24 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
         }
     );
     let _ = writeln!(t, "### Clock and reset\n");
+    let dividers = match (b.pll.ice40, b.pll.ecp5) {
+        (Some(p), _) => format!("DIVR {}, DIVF {}, DIVQ {}", p.divr, p.divf, p.divq),
+        (None, Some(p)) => format!(
+            "CLKI_DIV {}, CLKFB_DIV {}, CLKOP_DIV {}, VCO {} MHz",
+            p.clki_div, p.clkfb_div, p.clkop_div, p.vco_mhz
+        ),
+        (None, None) => String::new(),
+    };
     let _ = writeln!(
         t,
-        "The generated wrapper's PLL ({}, DIVR {}, DIVF {}, DIVQ {}) makes {} MHz from the 12 MHz oscillator, \
+        "The generated wrapper's PLL ({}, {dividers}) makes {} MHz from the {} MHz oscillator, \
          the target's default clock. `ttfs synth` re-targets the PLL to the fastest setting the routed design \
          meets and, when that differs, routes `build/{wrapper}.v` with it: the clock the bitstream runs at is \
          the one `ttfs synth` reports (`clock_mhz` in `ttfs synth --json`), not this one. CLKS_PER_BIT follows \
          the clock, so the UART stays at {} baud within {:.0} %.\n",
         b.pll_cell,
-        b.pll.divr,
-        b.pll.divf,
-        b.pll.divq,
         b.pll.mhz,
+        b.oscillator_mhz,
         b.baud,
         100.0 * board::MAX_BAUD_ERROR
     );

@@ -4,7 +4,7 @@
 use crate::cycles::{CycleModel, CycleStats};
 use crate::manifest::{BoardInfo, Load, Manifest, Memory, Port};
 use crate::plan::{Plan, SMALL_ROM_WORDS, WeightStore, potentials_in_ram};
-use crate::target::{bram_blocks, clock_mhz, spram_blocks};
+use crate::target::{clock_mhz, spram_blocks};
 use crate::view::{TopView, VERSION, file_text};
 use askama::Template;
 use std::collections::BTreeMap;
@@ -50,7 +50,7 @@ fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
         words,
         width,
         bits: words * width,
-        blocks: bram_blocks(words, width),
+        blocks: plan.target.memory_blocks(words, width),
         file,
     };
     for (q, k) in v.queues.iter().zip(0..) {
@@ -122,6 +122,8 @@ struct ReadmeTemplate<'a> {
     board: Option<crate::board::BoardView>,
     /// The bring-up section ([`crate::bringup::markdown`]), for a board.
     bring_up: String,
+    /// An ECP5 target (YoWASP's tools, not the iCE40 flow).
+    ecp5: bool,
 }
 
 /// The FuseSoC core (`rtl-templates/top/design.core`).
@@ -136,6 +138,9 @@ struct CoreTemplate<'a> {
     nextpnr: Option<(&'static str, &'static str)>,
     /// Multipliers in DSP blocks (`synth_ice40 -dsp`, the UP5K), as `ttfs synth` does.
     dsp: bool,
+    /// An ECP5 target: FuseSoC's icestorm flow does not apply; `ttfs synth`
+    /// (or the README's YoWASP commands) builds it.
+    ecp5: bool,
     /// Whether the design has simulation models (`sim/`, besides its benches).
     models: bool,
     stimulus_images: usize,
@@ -166,7 +171,9 @@ pub fn add(
     files.insert(format!("constraints/{}.sdc", v.top), file_text(sdc.clone()));
     // Vivado reads the same create_clock line.
     files.insert(format!("constraints/{}.xdc", v.top), file_text(sdc));
-    for (name, text) in crate::board::PIN_FILES {
+    // The family's pin files: LPFs for the ECP5, PCFs otherwise.
+    let lpf = plan.target.family() == crate::target::Family::Ecp5;
+    for (name, text) in crate::board::PIN_FILES.iter().filter(|(name, _)| name.ends_with(".lpf") == lpf) {
         files.insert(format!("constraints/{name}"), text.as_bytes().to_vec());
     }
 
@@ -249,6 +256,7 @@ pub fn add(
         rtl,
         bring_up: board.as_ref().map(|b| crate::bringup::markdown(net, plan, v, b)).unwrap_or_default(),
         board,
+        ecp5: plan.target.family() == crate::target::Family::Ecp5,
     }
     .render()
     .expect("renders");
@@ -258,6 +266,7 @@ pub fn add(
         board: crate::board::board(plan.target, v),
         nextpnr: plan.target.nextpnr_device(),
         dsp: plan.target == crate::target::Target::Ice40Up5k,
+        ecp5: plan.target.family() == crate::target::Family::Ecp5,
         models: manifest.files.contains_key("simulation_models"),
         stimulus_images: crate::stimulus::IMAGES,
         stimulus_file: crate::stimulus::IMAGES_FILE,

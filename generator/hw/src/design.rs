@@ -41,7 +41,7 @@ const BOARD_BLOCKS: &[(&str, &str)] = &[
     ("ttfs_uart_tx.v", include_str!("../../../rtl-templates/lib/ttfs_uart_tx.v")),
 ];
 
-/// Simulation models the board benches use.
+/// Simulation models the iCE40 board benches use.
 const BOARD_MODELS: &[(&str, &str)] = &[
     ("SB_PLL40_CORE.v", include_str!("../../../rtl-templates/sim/SB_PLL40_CORE.v")),
     ("SB_PLL40_PAD.v", include_str!("../../../rtl-templates/sim/SB_PLL40_PAD.v")),
@@ -50,6 +50,9 @@ const BOARD_MODELS: &[(&str, &str)] = &[
 
 /// Blocks only designs with convolutions get.
 const CONV_BLOCKS: &[&str] = &["ttfs_conv_layer.v"];
+
+/// Simulation models the ECP5 board benches use (no SPRAM, no flash load).
+const ECP5_BOARD_MODELS: &[(&str, &str)] = &[("EHXPLLL.v", include_str!("../../../rtl-templates/sim/EHXPLLL.v"))];
 
 /// Blocks only designs with SPRAM weights get (the flash reader is for the
 /// board wrapper that feeds the loaders).
@@ -186,7 +189,11 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         for (name, text) in BOARD_BLOCKS {
             files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
         }
-        for (name, text) in BOARD_MODELS {
+        let models = match plan.target.family() {
+            crate::target::Family::Ecp5 => ECP5_BOARD_MODELS,
+            _ => BOARD_MODELS,
+        };
+        for (name, text) in models {
             files.insert(format!("sim/{name}"), text.as_bytes().to_vec());
         }
         // The flash reader comes with SPRAM designs; a board always needs it then.

@@ -18,8 +18,17 @@
 //! refit of the terms does no better in the worst case; `tests/estimate.rs`
 //! checks both and that the data are this code's. `ttfs synth` reports
 //! both figures.
+//!
+//! On the ECP5 the unit is the LUT4 (TRELLIS_COMB: a slice holds two LUT4s
+//! and two flip-flops, and a carry bit takes a LUT4 slot as on the iCE40):
+//! the same terms times [`ECP5_COEFFICIENTS`], fitted to the packing of
+//! YoWASP Yosys 0.70 and nextpnr-ecp5 0.11 of the digits MLP on the
+//! LFE5U-25F at 1, 2, 8 and all lanes and the MNIST MLP at 43 and 1 lanes
+//! (within 8 % of each) (`benches/estimate_fit_ecp5.csv`, written by `cargo bench
+//! --bench estimate_fit_ecp5`, checked by `tests/estimate_ecp5.rs`).
 
 use super::plan::{LayerPlan, Plan, WeightStore, potentials_in_ram};
+use super::target::Family;
 use serde::Serialize;
 
 /// Logic cells per bit-product of a shift-and-add multiplier (one adder
@@ -46,6 +55,20 @@ const LC_PER_LAYER: f64 = 145.0;
 /// Logic cells of a power-up weight loader with its share of the flash
 /// reader and the SPRAM address and data multiplexers.
 const LC_PER_LOADER: f64 = 967.0;
+
+/// ECP5 LUT4s per unit of each of [`TERMS`]. A logic multiplier costs
+/// somewhat more than on the iCE40 (1.37 against 1.15: 1.18 fits the
+/// digits MLP at all lanes, 1.57 the MNIST MLP at 43 lanes, whose
+/// distributed RAM adds LUT4s no term counts; 1.37 splits the error, +7.7 %
+/// and −7.9 %); a lane's accumulator and multiplexers cost more
+/// (4.86 against 3.74: the ECP5 builds its wide multiplexers from LUT4s
+/// and PFUMX); what is mostly flip-flops costs less (the potential ring,
+/// the fire units, the per-layer control and the readout at 0.59 times the
+/// iCE40 figures: an ECP5 flip-flop sits beside a LUT4 where an iCE40
+/// flip-flop without logic takes a cell of its own). The fit data cannot
+/// tell the mostly-flip-flop terms apart (they change with the model only),
+/// so they share one factor. The SPRAM loader does not exist on the ECP5.
+pub const ECP5_COEFFICIENTS: [f64; 7] = [1.37, 4.86, 0.81, 0.77, 0.0, 85.5, 1.48];
 
 /// The estimate, with the share of each part.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -119,9 +142,9 @@ fn readout_terms(plan: &Plan) -> [f64; 7] {
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, logit_bits]
 }
 
-/// Logic cells of a part's quantities, unrounded.
-fn cells(terms: &[f64; 7]) -> f64 {
-    terms.iter().zip(COEFFICIENTS).fold(0.0, |sum, (x, c)| sum + x * c)
+/// A part's quantities times `coefficients`, unrounded.
+fn cells_with(terms: &[f64; 7], coefficients: &[f64; 7]) -> f64 {
+    terms.iter().zip(coefficients).fold(0.0, |sum, (x, c)| sum + x * c)
 }
 
 /// The design's quantities of [`TERMS`], summed over its layers and
@@ -137,11 +160,16 @@ pub fn features(plan: &Plan) -> [f64; 7] {
     sum
 }
 
-/// Estimates `plan` on its target, board wrapper included.
+/// Estimates `plan` on its target, board wrapper included (logic cells on
+/// the iCE40, LUT4s on the ECP5).
 pub fn estimate(plan: &Plan) -> Estimate {
-    let mut parts: Vec<(String, u64)> =
-        plan.layers.iter().map(|layer| (layer.name.clone(), cells(&layer_terms(layer)).round() as u64)).collect();
-    parts.push(("readout".into(), cells(&readout_terms(plan)).round() as u64));
+    let coefficients = if plan.target.family() == Family::Ecp5 { &ECP5_COEFFICIENTS } else { &COEFFICIENTS };
+    let mut parts: Vec<(String, u64)> = plan
+        .layers
+        .iter()
+        .map(|layer| (layer.name.clone(), cells_with(&layer_terms(layer), coefficients).round() as u64))
+        .collect();
+    parts.push(("readout".into(), cells_with(&readout_terms(plan), coefficients).round() as u64));
     Estimate {
         logic_cells: parts.iter().map(|(_, n)| n).sum(),
         bram_blocks: plan.needs.bram_blocks,

@@ -14,7 +14,7 @@ use crate::plan::{
     LayerPlan, Plan, SMALL_ROM_WORDS, WeightStore, bias_words, index_bits, potential_words, potentials_in_ram,
     queue_addr_bits,
 };
-use crate::target::{Resources, SPRAM_WIDTH, SPRAM_WORDS, Target, bram_blocks, spram_blocks};
+use crate::target::{Family, Resources, SPRAM_WIDTH, SPRAM_WORDS, Target, spram_blocks};
 use thiserror::Error;
 use ttfs_ir::{Layer, Network, NeuronModel, Role, bounds::signed_bits};
 
@@ -209,8 +209,9 @@ pub fn auto(
 
 /// Designs that fit when `lanes` does not fit `target`: `--lanes auto` on
 /// the same target (when the lanes were fixed, or the budget left room),
-/// then on the other iCE40 devices, fastest first within each. The plans are
-/// the planner's own, so each fits as planned.
+/// then on the other iCE40 devices (for an iCE40 target) or the larger ECP5
+/// parts, the next one up first (for an ECP5 target), fastest first within
+/// each. The plans are the planner's own, so each fits as planned.
 pub fn alternatives(net: &Network, target: Target, lanes: &Lanes) -> Vec<(Target, Plan)> {
     let mut tried = Vec::new();
     let full = Goal { budget_percent: 100.0, ..Goal::DEFAULT };
@@ -219,8 +220,13 @@ pub fn alternatives(net: &Network, target: Target, lanes: &Lanes) -> Vec<(Target
         Lanes::Auto(goal) if goal.budget_percent < 100.0 || goal.rate.is_some() => tried.push((target, full)),
         Lanes::Auto(_) => {}
     }
-    for other in [Target::Ice40Up5k, Target::Ice40Hx8k] {
-        if other != target {
+    let others = match target.family() {
+        Family::Ecp5 => Target::ECP5.to_vec(),
+        Family::Ice40 | Family::Generic => vec![Target::Ice40Up5k, Target::Ice40Hx8k],
+    };
+    let cells = target.resources().logic_cells;
+    for other in others {
+        if other != target && (target.family() != Family::Ecp5 || other.resources().logic_cells > cells) {
             tried.extend([(other, Goal::DEFAULT), (other, full)]);
         }
     }
@@ -421,7 +427,12 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
         let blocks = limit.div_ceil(lanes_of(i, limit)?);
         let lanes = limit.div_ceil(blocks);
         let fire = quant.fire;
-        let dsp_lanes = if dsp_left >= lanes as u64 { lanes } else { 0 };
+        // One DSP per lane multiplier, while the device has them (and, on
+        // the ECP5, while W and the unsigned input value fit MULT18X18D's
+        // signed 18-bit operands).
+        let operands_fit =
+            target.family() != Family::Ecp5 || quant.weight_bits.max(value_bits + 1) <= target.dsp_operand_bits();
+        let dsp_lanes = if operands_fit && dsp_left >= lanes as u64 { lanes } else { 0 };
         dsp_left -= dsp_lanes as u64;
         let (inputs, outputs, weight_words, output_index_bits) = match (&l.shape, layer) {
             (LayerShape::Conv(c), _) => (
@@ -490,10 +501,12 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
 /// word) suit 8 lanes; the HX8K has no DSPs and every lane costs a logic
 /// multiplier (about 250 logic cells), so 3 lanes: the digits MLP's board
 /// design then takes 49 % of the device (4 lanes: 53 %) and runs at ~80 MHz.
+/// The smallest ECP5 has 28 multipliers: 16 lanes leave 12 for the next layer.
 fn default_lanes(target: Target) -> usize {
     match target {
         Target::Ice40Up5k | Target::Generic => 8,
         Target::Ice40Hx8k => 3,
+        Target::Ecp5_25f | Target::Ecp5_45f | Target::Ecp5_85f => 16,
     }
 }
 
@@ -528,7 +541,7 @@ fn fifo_blocks(plan: &Plan) -> u64 {
         .iter()
         .map(|layer| {
             let width = u64::from(layer.input_value_bits) + u64::from(layer.input_index_bits) + 1;
-            bram_blocks(1 << queue_addr_bits(layer.inputs as u64), width)
+            plan.target.memory_blocks(1 << queue_addr_bits(layer.inputs as u64), width)
         })
         .sum()
 }
@@ -543,7 +556,7 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
         .layers
         .iter()
         .filter(|l| bias_words(l) >= SMALL_ROM_WORDS as u64)
-        .map(|l| bram_blocks(bias_words(l), (l.lanes as u32 * l.bias_bits) as u64))
+        .map(|l| plan.target.memory_blocks(bias_words(l), (l.lanes as u32 * l.bias_bits) as u64))
         .sum();
     // Potentials live in block RAM when they would take many flip-flops
     // (ttfs_dense_layer POT_RAM = 1, which needs two or more blocks).
@@ -551,7 +564,7 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
         .layers
         .iter()
         .filter(|l| potentials_in_ram(l))
-        .map(|l| bram_blocks(potential_words(l), u64::from(l.lanes as u32 * l.potential_bits)))
+        .map(|l| plan.target.memory_blocks(potential_words(l), u64::from(l.lanes as u32 * l.potential_bits)))
         .sum();
     let mut bram = fifos + bias + potentials;
     let mut spram = 0;
@@ -559,10 +572,10 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
     let mut order: Vec<usize> = (0..plan.layers.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(plan.layers[i].weight_words * plan.layers[i].weight_word_bits));
     let mut remaining_bram: u64 =
-        plan.layers.iter().map(|l| bram_blocks(l.weight_words, l.weight_word_bits)).sum::<u64>() + bram;
+        plan.layers.iter().map(|l| plan.target.memory_blocks(l.weight_words, l.weight_word_bits)).sum::<u64>() + bram;
     for i in order {
         let layer = &mut plan.layers[i];
-        let in_bram = bram_blocks(layer.weight_words, layer.weight_word_bits);
+        let in_bram = plan.target.memory_blocks(layer.weight_words, layer.weight_word_bits);
         let in_spram = spram_blocks(layer.weight_words, layer.weight_word_bits);
         // One ttfs_weight_spram holds 16 k words of up to 64 bits.
         let spram_shape = layer.weight_words <= SPRAM_WORDS && layer.weight_word_bits <= 4 * SPRAM_WIDTH;

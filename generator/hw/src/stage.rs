@@ -4,7 +4,7 @@
 use crate::cycles::{self, CycleModel, CycleStats};
 use crate::plan::{self, Plan};
 use crate::planner::{self, Lanes};
-use crate::target::Target;
+use crate::target::{Family, Target};
 use crate::{Design, design};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
@@ -180,12 +180,22 @@ fn with_fitting_command(error: anyhow::Error, net: &Network, args: &Args) -> any
         None => match fewer_bits(net, args) {
             Some(fits) => format!("{details}. {fits}"),
             None => format!(
-                "{details}. No lanes fit on any iCE40 target{}; use --target generic for other devices, or a smaller network",
+                "{details}. No lanes fit on any {} target{}; use --target generic for other devices, or a smaller network",
+                if args.target.family() == Family::Ecp5 { "ECP5" } else { "iCE40" },
                 if args.requantize.is_some() { ", even at 4-bit weights" } else { "" }
             ),
         },
     };
     planner::PlanError::DoesNotFit { target: *target, details }.into()
+}
+
+/// The devices a refusal may suggest beside the asked one: the ECP5 parts
+/// for an ECP5 target, else the iCE40s.
+fn family_targets(target: Target) -> Vec<Target> {
+    match target.family() {
+        Family::Ecp5 => Target::ECP5.to_vec(),
+        Family::Ice40 | Family::Generic => vec![Target::Ice40Up5k, Target::Ice40Hx8k],
+    }
 }
 
 /// The first of 6- and 4-bit weights at which the network fits some
@@ -195,8 +205,8 @@ fn fewer_bits(net: &Network, args: &Args) -> Option<String> {
     let now = net.layers.iter().filter_map(|l| l.params()?.quant.as_ref()).map(|q| q.weight_bits).max()?;
     for bits in [6, 4].into_iter().filter(|&b| b < now) {
         let Ok(smaller) = requantize(net, bits) else { continue };
-        let fits = [args.target, Target::Ice40Up5k, Target::Ice40Hx8k]
-            .into_iter()
+        let fits = std::iter::once(args.target)
+            .chain(family_targets(args.target))
             .find_map(|t| planner::auto(&smaller, t, &planner::Goal::DEFAULT, None).ok().map(|(plan, _)| (t, plan)));
         if let Some((t, plan)) = fits {
             let stem = args.network.file_stem().map_or("net".into(), |s| s.to_string_lossy().into_owned());

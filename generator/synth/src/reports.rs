@@ -1,5 +1,5 @@
-//! Reading what Yosys and nextpnr-ice40 report: Yosys's `stat -json`
-//! (LUTs, carries and flip-flops after `synth_ice40`), nextpnr's `--report`
+//! Reading what Yosys and nextpnr report: Yosys's `stat -json` (LUTs,
+//! carries and flip-flops after `synth_ice40` or `synth_ecp5`), nextpnr's `--report`
 //! JSON (utilisation per bel type and the achieved frequency per clock),
 //! and the utilisation table nextpnr prints after packing (`--pack-only`).
 //! Memories, DSPs and the clock constraint are read from nextpnr's placed
@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 /// The logic of the synthesized netlist.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Netlist {
-    /// SB_LUT4 cells.
+    /// LUT4 cells (SB_LUT4; ECP5 LUT4).
     pub lut4: u64,
-    /// SB_CARRY cells.
+    /// Carry cells (SB_CARRY; ECP5 CCU2C, two bits each).
     pub carry: u64,
-    /// Flip-flops (every SB_DFF* variant).
+    /// Flip-flops (every SB_DFF* variant; ECP5 TRELLIS_FF).
     pub ff: u64,
 }
 
@@ -31,8 +31,9 @@ pub fn parse_yosys_stat(text: &str) -> Result<Netlist, String> {
     for (name, count) in by_type {
         let count = count.as_u64().ok_or_else(|| format!("Yosys's count of {name} is not a number"))?;
         match name.as_str() {
-            "SB_LUT4" => netlist.lut4 += count,
-            "SB_CARRY" => netlist.carry += count,
+            "SB_LUT4" | "LUT4" => netlist.lut4 += count,
+            "SB_CARRY" | "CCU2C" => netlist.carry += count,
+            "TRELLIS_FF" => netlist.ff += count,
             n if n.starts_with("SB_DFF") => netlist.ff += count,
             _ => {}
         }
@@ -124,6 +125,10 @@ mod tests {
         assert_eq!((n.lut4, n.carry, n.ff), (5, 2, 4));
         assert!(parse_yosys_stat("{}").unwrap_err().contains("num_cells_by_type"));
         assert!(parse_yosys_stat("not json").is_err());
+        let ecp5 = r#"{"design": {"num_cells_by_type": {"LUT4": 7, "CCU2C": 3, "TRELLIS_FF": 9,
+            "DP16KD": 2, "MULT18X18D": 1, "EHXPLLL": 1, "L6MUX21": 4, "PFUMX": 5}}}"#;
+        let n = parse_yosys_stat(ecp5).unwrap();
+        assert_eq!((n.lut4, n.carry, n.ff), (7, 3, 9));
     }
 
     #[test]

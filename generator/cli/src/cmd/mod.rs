@@ -20,7 +20,7 @@ use ttfs_hw::target::Target;
 
 /// Parses a `--target` or `--device` value.
 pub fn parse_target(text: &str) -> Result<Target, String> {
-    Target::parse(text).ok_or_else(|| format!("unknown target {text:?}; use ice40-up5k, ice40-hx8k or generic"))
+    Target::parse(text).ok_or_else(|| format!("unknown target {text:?}; use {}", Target::names()))
 }
 
 /// The neuron model a network is converted to.

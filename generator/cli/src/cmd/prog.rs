@@ -14,23 +14,25 @@ pub enum ProgrammerArg {
 }
 
 /// Program the board with a built design (`ttfs synth DIR` first): the
-/// flash image for SPRAM designs, else the bitstream.
+/// flash image for SPRAM designs, else the bitstream (iCE40: iceprog by
+/// default; ULX3S: openFPGALoader --board ulx3s).
 #[derive(clap::Args)]
 pub struct Args {
     /// A directory written by `ttfs generate` and built by `ttfs synth`.
     dir: PathBuf,
-    /// The programmer to run.
-    #[arg(long, value_enum, default_value = "iceprog")]
-    programmer: ProgrammerArg,
+    /// The programmer to run (default: iceprog for the iCE40 boards,
+    /// openfpgaloader for the ULX3S).
+    #[arg(long, value_enum)]
+    programmer: Option<ProgrammerArg>,
 }
 
 /// Runs `ttfs prog`; returns what it prints.
 pub fn run(a: Args) -> Result<String> {
     prog(&Request {
         dir: a.dir,
-        programmer: match a.programmer {
+        programmer: a.programmer.map(|p| match p {
             ProgrammerArg::Iceprog => Programmer::Iceprog,
             ProgrammerArg::Openfpgaloader => Programmer::OpenFpgaLoader,
-        },
+        }),
     })
 }
