@@ -5,7 +5,7 @@
 //! tools. The WebAssembly tools compile themselves on first use and cache
 //! the result (`~/.cache/YoWASP`; `setup.sh` warms it), so only the first
 //! run on a machine pays for that. Larger ECP5 builds (the MNIST MLP) are
-//! in the slow tier (`-- --ignored`) and in `cargo bench --bench hardware`.
+//! in the slow tier (`-- --ignored`).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
