@@ -5,7 +5,7 @@
 //! tools. The WebAssembly tools compile themselves on first use and cache
 //! the result (`~/.cache/YoWASP`; `setup.sh` warms it), so only the first
 //! run on a machine pays for that. Larger ECP5 builds (the MNIST MLP) are
-//! in the slow tier (`-- --ignored`) and in `cargo bench --bench hardware`.
+//! in the slow tier (`-- --ignored`).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -182,9 +182,10 @@ fn missing_yowasp_tools_say_how_to_install_them() {
 
 /// The MNIST MLP on the LFE5U-25F with `--lanes auto`: every weight in
 /// block RAM (no SPRAM on the ECP5), placed, routed, packed, meeting its
-/// clock (slow tier: several minutes with the WebAssembly tools).
+/// clock (slow tier: 37 minutes here with the WebAssembly tools, three
+/// place-and-route rounds).
 #[test]
-#[ignore = "slow: about 10 minutes of YoWASP place and route; run with -- --ignored"]
+#[ignore = "slow: about 40 minutes of YoWASP synthesis and place and route; run with -- --ignored"]
 fn synth_mnist_on_the_ecp5_25f() {
     if !ecp5_tools() {
         return;
