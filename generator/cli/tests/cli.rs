@@ -489,3 +489,20 @@ fn a_design_that_fits_nowhere_is_told_the_bits_that_fit() {
     assert!(stderr.contains("flow FAILED at generate") && stderr.contains("--target ice40-up5k"), "{stderr}");
     assert!(out.join("report.html").exists() && out.join("net.json").exists() && !out.join("hw").exists());
 }
+
+/// A convolutional network too large for every iCE40 (the trained
+/// LeNet-style CNN: its first convolution's potentials alone need 45 of the
+/// UP5K's 30 block RAMs) is refused with the numbers, and pointed at the
+/// smallest ECP5 that holds it, with the command; nothing is written.
+#[test]
+fn a_cnn_too_large_for_the_ice40_is_pointed_at_the_ecp5() {
+    let dir = tempfile::tempdir().unwrap();
+    let hw = dir.path().join("hw");
+    let net = fixture("trained/mnist_lenet.json");
+    let (ok, _, stderr) = ttfs(&["generate", &net, "-o", hw.to_str().unwrap(), "--target", "ice40-up5k"]);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("62 for potentials") && stderr.contains("the device has 30 block RAMs"), "{stderr}");
+    assert!(stderr.contains("No iCE40 holds it; it fits the ecp5-25f"), "{stderr}");
+    assert!(stderr.contains("--target ecp5-25f --lanes-per-layer"), "{stderr}");
+    assert!(!hw.exists());
+}

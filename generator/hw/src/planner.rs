@@ -211,7 +211,7 @@ pub fn auto(
 /// the same target (when the lanes were fixed, or the budget left room),
 /// then on the other iCE40 devices (for an iCE40 target) or the larger ECP5
 /// parts, the next one up first (for an ECP5 target), fastest first within
-/// each. The plans are the planner's own, so each fits as planned.
+/// each. (`generate` names the ECP5 for an iCE40 design that fits no iCE40.) The plans are the planner's own, so each fits as planned.
 pub fn alternatives(net: &Network, target: Target, lanes: &Lanes) -> Vec<(Target, Plan)> {
     let mut tried = Vec::new();
     let full = Goal { budget_percent: 100.0, ..Goal::DEFAULT };

@@ -177,14 +177,35 @@ fn with_fitting_command(error: anyhow::Error, net: &Network, args: &Args) -> any
             plan.needs.spram_blocks,
             command(*t, &plan.layers.iter().map(|l| l.lanes).collect::<Vec<_>>())
         ),
-        None => match fewer_bits(net, args) {
-            Some(fits) => format!("{details}. {fits}"),
-            None => format!(
-                "{details}. No lanes fit on any {} target{}; use --target generic for other devices, or a smaller network",
-                if args.target.family() == Family::Ecp5 { "ECP5" } else { "iCE40" },
-                if args.requantize.is_some() { ", even at 4-bit weights" } else { "" }
-            ),
-        },
+        None => {
+            // An iCE40 design that fits no iCE40: the smallest ECP5 that holds it.
+            let ecp5 = (target.family() != Family::Ecp5)
+                .then(|| {
+                    Target::ECP5.into_iter().find_map(|t| {
+                        planner::auto(net, t, &planner::Goal::DEFAULT, None).ok().map(|(plan, _)| (t, plan))
+                    })
+                })
+                .flatten()
+                .map(|(t, plan)| {
+                    format!(
+                        "it fits the {t} ({} estimated LUT4s of {}, {} block RAMs): {}",
+                        plan.needs.logic_cells,
+                        t.resources().logic_cells,
+                        plan.needs.bram_blocks,
+                        command(t, &plan.layers.iter().map(|l| l.lanes).collect::<Vec<_>>())
+                    )
+                });
+            match (fewer_bits(net, args), ecp5) {
+                (Some(fits), Some(other)) => format!("{details}. As it is, {other}. On the iCE40: {fits}"),
+                (Some(fits), None) => format!("{details}. {fits}"),
+                (None, Some(other)) => format!("{details}. No iCE40 holds it; {other}"),
+                (None, None) => format!(
+                    "{details}. No lanes fit on any {} target{}; use --target generic for other devices, or a smaller network",
+                    if args.target.family() == Family::Ecp5 { "ECP5" } else { "iCE40 or ECP5" },
+                    if args.requantize.is_some() { ", even at 4-bit weights" } else { "" }
+                ),
+            }
+        }
     };
     planner::PlanError::DoesNotFit { target: *target, details }.into()
 }
