@@ -48,41 +48,4 @@
         .out_idx(ro_in_idx), .out_q(l{{ l.index }}_out_q), .out_v(ro_in_v),
 {%- endif %}
         .w_rd_en(l{{ l.index }}_w_rd_en), .w_rd_addr(l{{ l.index }}_w_rd_addr), .w_rd_data(l{{ l.index }}_w_rd_data));
-{%- match l.spram %}
-{%- when Some(d) %}
-
-    // Weights in SPRAM ({{ l.weight_words }} words), written once by loader {{ d }}.
-    wire                    l{{ l.index }}_wr_en;
-    wire [13:0]             l{{ l.index }}_wr_addr;
-    wire [{{ l.weight_word_bits - 1 }}:0]             l{{ l.index }}_wr_data;
-
-    ttfs_weight_loader #(
-        .DATA_W({{ l.weight_word_bits }}),
-        .WORDS({{ l.weight_words }}),
-        .ADDR_W(14)
-    ) u_loader{{ d }} (
-        .clk(clk), .rst(rst),
-        .in_valid(ld{{ d }}_valid), .in_ready(ld{{ d }}_ready), .in_data(ld{{ d }}_data),
-        .out_valid(ld{{ d + 1 }}_valid), .out_ready(ld{{ d + 1 }}_ready), .out_data(ld{{ d + 1 }}_data),
-        .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data),
-        .done(ld{{ d }}_done));
-
-    ttfs_weight_spram #(
-        .DATA_W({{ l.weight_word_bits }}),
-        .RD_ADDR_W({{ l.weight_addr_bits }})
-    ) u_weights{{ l.index }} (
-        .clk(clk),
-        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data),
-        .wr_en(l{{ l.index }}_wr_en), .wr_addr(l{{ l.index }}_wr_addr), .wr_data(l{{ l.index }}_wr_data));
-{%- when None %}
-
-    // Weights in block RAM, initialised by the bitstream.
-    ttfs_weight_rom #(
-        .ADDR_W({{ l.weight_addr_bits }}),
-        .DATA_W({{ l.weight_word_bits }}),
-        .DEPTH({{ l.weight_words }}),
-        .INIT_FILE("{{ l.weight_file }}")
-    ) u_weights{{ l.index }} (
-        .clk(clk),
-        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data));
-{%- endmatch %}
+{%- include "layers/weights.v" %}
