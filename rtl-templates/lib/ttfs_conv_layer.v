@@ -40,10 +40,12 @@
 // its bias back, ready for the next image); the lane-wise maximum over the
 // window goes to the serializer, which emits the lanes with q > 0, lowest
 // first. So output events come in the order (py, px, co).
-// Pipeline: decode register (an event's tap ranges and first addresses) ->
-// issue (weight address) -> R (weight word, q, potential and bias memories
-// addressed) -> M (products, old potentials; new potentials written; pool
-// maximum) -> ttfs_block_serializer (selection, emit register, one
+// Pipeline: input register -> decode register (an event's tap ranges and
+// first addresses) ->
+// issue (weight address) -> R (weight word, q; potential memory addressed)
+// -> X (weight word, q and potentials registered, products computed; bias
+// memory addressed) -> M (products, old potentials; new potentials
+// written; pool maximum) -> ttfs_block_serializer (selection, emit register, one
 // ttfs_fire) -> out_*. The pieces shared with ttfs_dense_layer are
 // ttfs_mac_lanes, ttfs_potential_ram (with forwarding: neighbouring events
 // touch the same words) and ttfs_block_serializer.
@@ -64,7 +66,7 @@
 // layer asks for it), with A = sum over the image's events of
 // max(1, taps(event) * G), F = H_USE*W_USE*G fire operations, E = output
 // events, LAT_FIRE = ceil(QOUT_W / FIRE_SPS) + 1:
-//     LATENCY = A + F + E + LAT_FIRE + 5
+//     LATENCY = A + F + E + LAT_FIRE + 7
 //       from the first cycle an image's first beat is valid at the input of
 //       an idle layer to the cycle of its `last` output beat, both included
 //       (after reset the H_USE*W_USE*G bias-load cycles come first);
@@ -355,10 +357,33 @@ module ttfs_conv_layer #(
     // kernel offsets k in [0, K) with (u + PAD - k) divisible by S and
     // 0 <= (u + PAD - k) / S < USE, from the first (k_s) in steps of S; the
     // first output coordinate o_s = (u + PAD - k_s) / S.
+    // The input register: an event waits here one cycle before its decode,
+    // so that the decode's adders start from a register, not from the
+    // upstream queue's block RAM (whose output alone takes most of a cycle).
+    reg                i_valid;
+    reg                i_last;
+    reg [IDX_IN_W-1:0] i_idx;
+    reg [QIN_W-1:0]    i_q;
+    wire               i_take;   // the decode register takes the event this cycle
+
+    assign in_ready = !i_valid || i_take;
+    always @(posedge clk) begin
+        if (rst) i_valid <= 1'b0;
+        else if (in_valid && in_ready) i_valid <= 1'b1;
+        else if (i_take) i_valid <= 1'b0;
+    end
+    always @(posedge clk) begin
+        if (in_valid && in_ready) begin
+            i_last <= in_last;
+            i_idx <= in_idx;
+            i_q <= in_q;
+        end
+    end
+
     wire [CBI-1:0] in_c;
     wire [YBI-1:0] in_y;
     wire [XBI-1:0] in_x;
-    assign {in_c, in_y, in_x} = in_idx;
+    assign {in_c, in_y, in_x} = i_idx;
 
     wire signed [GEO-1:0] ry = $signed({{(GEO - YBI){1'b0}}, in_y}) + $signed(to_geo(PT));
     wire signed [GEO-1:0] rx = $signed({{(GEO - XBI){1'b0}}, in_x}) + $signed(to_geo(PL));
@@ -437,18 +462,18 @@ module ttfs_conv_layer #(
     reg [PAW-1:0]   d_pt0;
     wire            d_take;   // the controller finishes the decoded beat this cycle
 
-    assign in_ready = !d_valid || d_take;
+    assign i_take = i_valid && (!d_valid || d_take);
 
     always @(posedge clk) begin
         if (rst) d_valid <= 1'b0;
-        else if (in_valid && in_ready) d_valid <= 1'b1;
+        else if (i_take) d_valid <= 1'b1;
         else if (d_take) d_valid <= 1'b0;
     end
     always @(posedge clk) begin
-        if (in_valid && in_ready) begin
-            d_last <= in_last;
+        if (i_take) begin
+            d_last <= i_last;
             d_zero <= dec_zero;
-            d_q <= in_q;
+            d_q <= i_q;
             d_nky1 <= geo_kc(ky_span_u);
             d_nkx1 <= geo_kc(kx_span_u);
             d_wt0 <= dec_wt0;
@@ -730,14 +755,46 @@ module ttfs_conv_layer #(
         end
     end
 
-    // Bias ROM, read in R so that the word lines up with the op in M.
+    // ---- stage X -----------------------------------------------------------
+    // Only registers: the weight word and q (into ttfs_mac_lanes) and the
+    // potential word (in ttfs_potential_ram) come out of block RAM here, and
+    // a block RAM's output is too slow to feed a multiplier, an adder or the
+    // pool's comparators in the same cycle.
+    reg                 vX;
+    reg [1:0]           kX;
+    reg                 lastX;
+    reg [PAW-1:0]       paX;
+    reg [BAW-1:0]       baX;
+    reg                 winfX;
+    reg                 winlX;
+    reg                 glastX;
+    reg [IDX_OUT_W-1:0] obaseX;
+
+    always @(posedge clk) begin
+        if (rst) vX <= 1'b0;
+        else if (adv) vX <= vR;
+    end
+    always @(posedge clk) begin
+        if (adv) begin
+            kX <= kR;
+            lastX <= lastR;
+            paX <= paR;
+            baX <= baR;
+            winfX <= winfR;
+            winlX <= winlR;
+            glastX <= glastR;
+            obaseX <= obaseR;
+        end
+    end
+
+    // Bias ROM, read in X so that the word lines up with the op in M.
     reg [P*BW-1:0] bmem [0:BDEPTH-1];
     reg [P*BW-1:0] bq;
     initial begin
         if (BIAS_FILE != "") $readmemh(BIAS_FILE, bmem);
     end
     always @(posedge clk) begin
-        if (adv && vR && (kR != K_ACC)) bq <= bmem[baR];
+        if (adv && vX && (kX != K_ACC)) bq <= bmem[baX];
     end
 
     // ---- stage M -----------------------------------------------------------
@@ -752,17 +809,17 @@ module ttfs_conv_layer #(
 
     always @(posedge clk) begin
         if (rst) vM <= 1'b0;
-        else if (adv) vM <= vR;
+        else if (adv) vM <= vX;
     end
     always @(posedge clk) begin
         if (adv) begin
-            kM <= kR;
-            lastM <= lastR;
-            paM <= paR;
-            winfM <= winfR;
-            winlM <= winlR;
-            glastM <= glastR;
-            obaseM <= obaseR;
+            kM <= kX;
+            lastM <= lastX;
+            paM <= paX;
+            winfM <= winfX;
+            winlM <= winlX;
+            glastM <= glastX;
+            obaseM <= obaseX;
         end
     end
 
@@ -771,15 +828,17 @@ module ttfs_conv_layer #(
     wire [P*VW-1:0] prod_v;
 
     ttfs_mac_lanes #(
-        .P(P), .WB(WB), .QIN_W(QIN_W), .VW(VW), .MUL_OPERATOR(MUL_OPERATOR)
+        .P(P), .WB(WB), .QIN_W(QIN_W), .VW(VW), .MUL_OPERATOR(MUL_OPERATOR), .IN_REG(1)
     ) u_mac (
-        .clk(clk), .en(adv && vR && (kR == K_ACC)), .w_word(w_rd_data), .q(qR), .prod_v(prod_v));
+        .clk(clk), .en_in(adv && vR && (kR == K_ACC)), .en(adv && vX && (kX == K_ACC)),
+        .w_word(w_rd_data), .q(qR), .prod_v(prod_v));
 
     // Neighbouring events (and the fire pass right after the last event) may
-    // touch one word in consecutive ops: the store forwards.
-    ttfs_potential_ram #(.WORDS(PWORDS), .WIDTH(P*VW), .FORWARD(1)) u_pot (
+    // touch one word in consecutive ops: the store forwards the writes of
+    // the two ops ahead (in X and in M when this op is read).
+    ttfs_potential_ram #(.WORDS(PWORDS), .WIDTH(P*VW), .FORWARD(1), .READ_REG(1)) u_pot (
         .clk(clk),
-        .rd_en(adv && vR), .rd_addr(paR), .rd_data(vold),
+        .rd_en(adv && vR), .rd_addr(paR), .rd_en2(adv && vX), .rd_data(vold),
         .wr_en(adv && vM), .wr_addr(paM), .wr_data(vnew));
 
     // The pool's running lane-wise maximum over the window (signed).

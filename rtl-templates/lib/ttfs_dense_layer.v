@@ -490,7 +490,7 @@ module ttfs_dense_layer #(
     ttfs_mac_lanes #(
         .P(P), .WB(WB), .QIN_W(QIN_W), .VW(VW), .MUL_OPERATOR(MUL_OPERATOR)
     ) u_mac (
-        .clk(clk), .en(adv && vR && (kR == K_ACC)), .w_word(w_data), .q(qR), .prod_v(prod_v));
+        .clk(clk), .en_in(1'b0), .en(adv && vR && (kR == K_ACC)), .w_word(w_data), .q(qR), .prod_v(prod_v));
 
     // Biases go to VW bits by sign extension or truncation (modulo 2^VW).
     genvar l;
@@ -516,7 +516,7 @@ module ttfs_dense_layer #(
             // never meets a write to its word (no forwarding needed).
             ttfs_potential_ram #(.WORDS(G), .WIDTH(P*VW), .FORWARD(0)) u_pot (
                 .clk(clk),
-                .rd_en(adv && vR), .rd_addr(gR), .rd_data(vold),
+                .rd_en(adv && vR), .rd_addr(gR), .rd_en2(1'b0), .rd_data(vold),
                 .wr_en(adv && vM), .wr_addr(gM), .wr_data(vnew));
         end else begin : g_ring
             reg [G*P*VW-1:0] ring;

@@ -17,16 +17,23 @@
 // low and high halves of q are multiplied at en (two adder trees,
 // registered) and added on the way out, which keeps both paths short.
 //
+// IN_REG = 1 registers w_word and q first, at an edge with en_in = 1 (for a
+// layer with a stage X between R and M: en_in moves the op from R to X, en
+// from X to M), so the multipliers start from registers instead of the
+// weight memory's output. IN_REG = 0: en_in is unused (tie it low).
+//
 // Parameters: P lanes (>= 1), WB weight bits, QIN_W value bits, VW output
-// bits (all >= 1), MUL_OPERATOR.
+// bits (all >= 1), MUL_OPERATOR, IN_REG.
 module ttfs_mac_lanes #(
     parameter integer P = 2,
     parameter integer WB = 8,
     parameter integer QIN_W = 8,
     parameter integer VW = 24,
-    parameter integer MUL_OPERATOR = 1
+    parameter integer MUL_OPERATOR = 1,
+    parameter integer IN_REG = 0
 ) (
     input  wire              clk,
+    input  wire              en_in,
     input  wire              en,
     input  wire [P*WB-1:0]   w_word,
     input  wire [QIN_W-1:0]  q,
@@ -55,14 +62,36 @@ module ttfs_mac_lanes #(
 
     localparam integer PW = WB + QIN_W + 1;          // signed product width
 
+    // The multipliers' operands: the inputs, or registered copies.
+    wire [P*WB-1:0]  w_op;
+    wire [QIN_W-1:0] q_op;
+    generate
+        if (IN_REG != 0) begin : g_in_reg
+            reg [P*WB-1:0]  w_r;
+            reg [QIN_W-1:0] q_r;
+            always @(posedge clk) begin
+                if (en_in) begin
+                    w_r <= w_word;
+                    q_r <= q;
+                end
+            end
+            assign w_op = w_r;
+            assign q_op = q_r;
+        end else begin : g_in_direct
+            assign w_op = w_word;
+            assign q_op = q;
+            wire unused_en_in = en_in;
+        end
+    endgenerate
+
     genvar l;
     generate
         for (l = 0; l < P; l = l + 1) begin : g_lane
-            wire [WB-1:0] w_lane = w_word[l*WB +: WB];
+            wire [WB-1:0] w_lane = w_op[l*WB +: WB];
             wire [PW-1:0] w_ext = {{(PW - WB){w_lane[WB-1]}}, w_lane};
             wire [PW-1:0] prod;
             if (MUL_OPERATOR != 0) begin : g_mul
-                wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, q};
+                wire [PW-1:0] q_ext = {{(PW - QIN_W){1'b0}}, q_op};
                 reg  [PW-1:0] prod_r;
                 always @(posedge clk) begin
                     if (en) prod_r <= $unsigned($signed(w_ext) * $signed(q_ext));
@@ -74,8 +103,8 @@ module ttfs_mac_lanes #(
                 wire [PW-1:0] hi_next;
                 reg  [PW-1:0] lo;
                 reg  [PW-1:0] hi;
-                ttfs_shift_add_mul #(.AW(PW), .QW(QL)) u_lo (.a(w_ext), .q(q[QL-1:0]), .p(lo_next));
-                ttfs_shift_add_mul #(.AW(PW), .QW(QIN_W - QL)) u_hi (.a(w_ext), .q(q[QIN_W-1:QL]), .p(hi_next));
+                ttfs_shift_add_mul #(.AW(PW), .QW(QL)) u_lo (.a(w_ext), .q(q_op[QL-1:0]), .p(lo_next));
+                ttfs_shift_add_mul #(.AW(PW), .QW(QIN_W - QL)) u_hi (.a(w_ext), .q(q_op[QIN_W-1:QL]), .p(hi_next));
                 always @(posedge clk) begin
                     if (en) begin
                         lo <= lo_next;
@@ -87,7 +116,7 @@ module ttfs_mac_lanes #(
                 // One-bit q: the product is W or 0.
                 reg [PW-1:0] prod_r;
                 always @(posedge clk) begin
-                    if (en) prod_r <= q[0] ? w_ext : {PW{1'b0}};
+                    if (en) prod_r <= q_op[0] ? w_ext : {PW{1'b0}};
                 end
                 assign prod = prod_r;
             end

@@ -473,9 +473,9 @@ module ttfs_conv_layer_tb_run #(
                     end
                     if (e_last[optr]) begin
                         // Image 0 from the first cycle after reset: the bias load, then
-                        // LATENCY less the decode cycle (the decode register
-                        // takes the first event during the load).
-                        if (oimg == 0) want_cycles = NPOS * G + img_a[oimg] + NPOS * G + img_e[oimg] + LAT_FIRE + 4;
+                        // LATENCY less the input and decode cycles (the two
+                        // registers take the first events during the load).
+                        if (oimg == 0) want_cycles = NPOS * G + img_a[oimg] + NPOS * G + img_e[oimg] + LAT_FIRE + 5;
                         else want_cycles = img_a[oimg] + NPOS * G + img_e[oimg] + 1;
                         if (BP == 0 && cyc - img_start + 1 != want_cycles) begin
                             errors = errors + 1;

@@ -125,7 +125,7 @@ const READOUT_CYCLES: u64 = 1;
 /// Edges from a pixel's edge to the first accumulate op of its event in an
 /// idle dense layer 0: the encoder registers the event (+1), the input
 /// queue's FIFO takes it (+1) and shows it at its head (+1); a convolution's
-/// decode register adds one more.
+/// input and decode registers add two more (D).
 const ARRIVAL_EDGES: i64 = 3;
 
 /// The edge at which layer 0 starts its fire pass for an image whose first
@@ -167,15 +167,15 @@ impl CycleModel {
         let worst = SpikeCounts::worst(plan);
         let stages = stage_cycles(plan, &worst);
         CycleModel {
-            latency_formula: "F + F_0 + E_0 + LAT_0 + 3 + sum over layers k >= 1 of (D_k + A_k + F_k + E_k + LAT_k + 4 + d_k) + 1, \
+            latency_formula: "F + F_0 + E_0 + LAT_0 + 3 + X_0 + sum over layers k >= 1 of (D_k + A_k + F_k + E_k + LAT_k + 4 + X_k + d_k) + 1, \
                  where layer 0 follows its events as they arrive (cut-through input queue): event j (pixel i_j, c_j = \
                  max(1, G_0*taps_j) operations) starts at a_j = max(i_j + 3 + D_0, a_(j-1) + c_(j-1)), and its fire pass \
                  starts at F = max(N_in + [last pixel > 0] + 2 + D_0, a_(S_0 - 1) + c_(S_0 - 1)); A_k = G_k*taps_k + \
                  silent_k the accumulate cycles (taps_k: operations per block of the layer's input events, one per event \
                  in a dense layer, the kernel taps reaching a kept output in a convolution; silent_k: events reaching \
                  none), F_k the fire operations (G_k; a convolution's G_k*H_use*W_use), E_k its output beats (hidden: \
-                 neurons with q > 0; output: N_out), G_k its blocks, D_k = 1 for a convolution (its decode register) \
-                 else 0, LAT_k = ceil(QOUT_W/FIRE_SPS) + 1 for hidden layers and 0 for the output layer, d_k = 1 if \
+                 neurons with q > 0; output: N_out), G_k its blocks, D_k = 2 for a convolution (its input and decode \
+                 registers) else 0, X_k = 1 for a convolution (its read register) else 0, LAT_k = ceil(QOUT_W/FIRE_SPS) + 1 for hidden layers and 0 for the output layer, d_k = 1 if \
                  the layer gets no events else 0 (the store-and-forward spike queue); cycles from the edge taking the \
                  image's first pixel (edge 0) to the edge taking its result, one pixel per cycle, the pipeline idle"
                 .into(),
@@ -194,7 +194,7 @@ pub fn latency(plan: &Plan, counts: &SpikeCounts) -> u64 {
     let per_layer = counts.per_layer(plan);
     let (_, _, e0) = per_layer[0];
     // From its fire pass on, layer 0 runs as its formula says (F + E + LAT + 4
-    // cycles from the pass's first op to its `last` beat, both included).
+    // + X cycles from the pass's first op to its `last` beat, both included).
     let fire = layer0_fire_start(plan, counts, 0, 0) as u64;
     let layer0 = fire + plan.layers[0].latency_from_fire(e0) - 1;
     let events = |k: usize| if k == 0 { counts.input_events } else { counts.hidden_events[k - 1] };

@@ -76,9 +76,10 @@ pub const FIRE_STEPS_PER_STAGE: u32 = 1;
 
 impl LayerPlan {
     /// Cycles between the layer's input and its controller:
-    /// `ttfs_conv_layer`'s decode register (1); a dense layer has none.
+    /// `ttfs_conv_layer`'s input and decode registers (2); a dense layer
+    /// has none.
     pub fn decode_cycles(&self) -> u64 {
-        u64::from(matches!(self.shape, LayerShape::Conv(_)))
+        2 * u64::from(matches!(self.shape, LayerShape::Conv(_)))
     }
 
     /// Operations of its fire pass: one per block (dense), one per block
@@ -101,7 +102,7 @@ impl LayerPlan {
 
     /// The block's LATENCY for one image with input taps `taps`, `silent`
     /// (see [`Self::acc_cycles`]) and `emitted` output beats (hidden:
-    /// neurons with q > 0; output: all): `D + A + F + E + LAT_FIRE + 4`
+    /// neurons with q > 0; output: all): `D + A + F + E + LAT_FIRE + 4 + X`
     /// cycles from the first cycle its first input beat is valid (the layer
     /// idle, biases loaded) to its `last` output beat, without
     /// back-pressure (`ttfs_dense_layer`'s and `ttfs_conv_layer`'s headers;
@@ -110,11 +111,18 @@ impl LayerPlan {
         self.decode_cycles() + self.acc_cycles(taps, silent) + self.latency_from_fire(emitted)
     }
 
+    /// Cycles between reading an op's memories and using their words:
+    /// `ttfs_conv_layer`'s stage X (1), which registers the block RAMs'
+    /// outputs for the clock's sake; a dense layer uses them at once.
+    pub fn read_register_cycles(&self) -> u64 {
+        u64::from(matches!(self.shape, LayerShape::Conv(_)))
+    }
+
     /// Cycles from the first op of its fire pass to its `last` output beat,
-    /// both included: `F + E + LAT_FIRE + 4`.
+    /// both included: `F + E + LAT_FIRE + 4 + X` (X: the read register).
     pub fn latency_from_fire(&self, emitted: u64) -> u64 {
         let fire_latency = self.output_value_bits.map_or(0, |bits| u64::from(bits.div_ceil(FIRE_STEPS_PER_STAGE)) + 1);
-        self.fire_ops() + emitted + fire_latency + 4
+        self.fire_ops() + emitted + fire_latency + 4 + self.read_register_cycles()
     }
 
     /// The block's BUSY: cycles per image when images follow each other,
