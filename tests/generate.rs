@@ -147,3 +147,18 @@ fn cycle_model_is_within_1_2_of_the_bandwidth_bound() {
     let p = plan(&mnist_mlp(), Target::Ice40Up5k, &[]).unwrap();
     assert_eq!(p.layers[0].worst_case_cycles(), 16 * (784 + 1) + 128 + 1);
 }
+
+/// The manifest's memory list is the plan's: a convolution's potentials and
+/// bias map are listed per block and position, and the list's block RAMs
+/// add up to what the plan needs.
+#[test]
+fn the_manifest_lists_every_block_ram_the_plan_counts() {
+    let net = ttfs_ir::load(&common::fixture("trained/mnist_lenet.json")).unwrap();
+    let (plan, design) = ttfs_hw::stage::build(&net, Target::Ecp5_45f, &[16, 32, 10], None).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&design.files["manifest.json"]).unwrap();
+    let memories = manifest["memories"].as_array().unwrap();
+    let potentials = memories.iter().find(|m| m["holds"] == "potentials of layer 0").unwrap();
+    assert_eq!((potentials["words"].as_u64(), potentials["width"].as_u64()), (Some(24 * 24), Some(16 * 20)));
+    let blocks: u64 = memories.iter().filter(|m| m["kind"] == "block_ram").map(|m| m["blocks"].as_u64().unwrap()).sum();
+    assert_eq!(blocks, plan.needs.bram_blocks, "{memories:#?}");
+}

@@ -3,7 +3,7 @@
 
 use crate::cycles::{CycleModel, CycleStats};
 use crate::manifest::{BoardInfo, Load, Manifest, Memory, Port};
-use crate::plan::{Plan, SMALL_ROM_WORDS, WeightStore, potentials_in_ram};
+use crate::plan::{Plan, SMALL_ROM_WORDS, WeightStore, bias_words, potential_words, potentials_in_ram};
 use crate::target::{clock_mhz, spram_blocks};
 use crate::view::{TopView, VERSION, file_text};
 use askama::Template;
@@ -86,15 +86,17 @@ fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
                 Some(l.weight_file.clone()),
             ));
         }
+        // The same word counts as the planner's (a convolution's are per
+        // block and position).
         let bias_width = (lp.lanes as u64) * u64::from(lp.bias_bits);
         let bias = block_ram(
             format!("u_layer{k} (biases)"),
             format!("biases of layer {k}"),
-            lp.blocks as u64,
+            bias_words(lp),
             bias_width,
             Some(l.bias_file.clone()),
         );
-        list.push(if lp.blocks >= SMALL_ROM_WORDS {
+        list.push(if bias_words(lp) >= SMALL_ROM_WORDS as u64 {
             bias
         } else {
             Memory { kind: "registers".into(), blocks: 0, ..bias }
@@ -103,7 +105,7 @@ fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
         let pot = block_ram(
             format!("u_layer{k} (potentials)"),
             format!("potentials of layer {k}"),
-            lp.blocks as u64,
+            potential_words(lp),
             pot_width,
             None,
         );
