@@ -53,7 +53,8 @@ fn assert_exact(r: &Report, what: &str) {
     assert!(c.reference_spikes > 0);
 }
 
-/// The full digits test set for 1, 4 and all lanes: zero mismatches.
+/// The full digits test set for 1, 4 and all lanes, and for 4 lanes on the
+/// ECP5 (whose dense layers have the stage X): zero mismatches.
 #[test]
 fn digits_full_test_set_for_1_4_and_all_lanes() {
     if require(Tool::Verilator).is_none() {
@@ -61,14 +62,16 @@ fn digits_full_test_set_for_1_4_and_all_lanes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let net = convert(dir.path(), "digits_mlp.onnx", "digits/train_images.csv.gz", None);
-    for lanes in [1, 4, 0] {
+    for (lanes, target) in
+        [(1, Target::Ice40Hx8k), (4, Target::Ice40Hx8k), (0, Target::Ice40Hx8k), (4, Target::Ecp5_25f)]
+    {
         let mut a = args(&net, "digits/test_images.csv.gz", Some("digits/test_labels.csv.gz"), None);
-        a.target = Target::Ice40Hx8k;
+        a.target = target;
         a.lanes = ttfs_hw::planner::Lanes::Fixed(vec![lanes]);
         let r = cosim::run(&a).unwrap_or_else(|e| panic!("{e:#}"));
         eprintln!("{}", cosim::render(&r));
         assert_eq!(r.samples, 450);
-        assert_exact(&r, &format!("digits, lanes {lanes}"));
+        assert_exact(&r, &format!("digits, lanes {lanes}, {}", target.name()));
         assert!((r.accuracy.unwrap() - 0.9733).abs() < 1e-3);
     }
 }

@@ -30,7 +30,11 @@
 // products computed; bias ROM and potential RAM addressed) -> M (registered
 // products, bias word, old potentials; new potentials written) ->
 // serializer -> emit register -> [one ttfs_fire, LAT_FIRE cycles, hidden
-// only] -> out_*.
+// only] -> out_*. READ_REG = 1 puts a stage X between R and M that only
+// registers what the memories read (weight word and q before the
+// multipliers, the potentials; the generator sets it on the ECP5, whose
+// block RAM output takes 5.8 ns): the products are computed in X, and the
+// latency grows by one cycle.
 // The serializer takes a block of P potentials (one cycle), then emits its
 // selected lanes one per cycle, lowest first: hidden layers the lanes with
 // V >= BETA (exactly those with q > 0), output layers every lane; lanes past
@@ -72,7 +76,7 @@
 // output layer: N_OUT) and LAT_FIRE = ceil(QOUT_W / FIRE_SPS) + 1
 // (ttfs_fire's LATENCY) for a hidden layer, 0 for the output layer:
 //
-//     LATENCY = G*(S + 1) + E + LAT_FIRE + 4
+//     LATENCY = G*(S + 1) + E + LAT_FIRE + 4 + READ_REG
 //       from the first cycle an image's first beat is valid at the input of
 //       an idle layer (biases loaded) to the cycle of its `last` output beat,
 //       both included (S*G accumulate + 2 pipeline + G serializer loads +
@@ -95,7 +99,8 @@
 // (2^IDX_IN_W >= N_IN, 2^IDX_OUT_W >= N_OUT), VW potential bits (the final
 // V of every neuron must fit, the generator's bound; partial sums, products
 // and biases may wrap, the arithmetic is modulo 2^VW), HIDDEN, QOUT_W and BETA (hidden only), FIRE_SPS (ttfs_fire's SPS:
-// division steps per pipeline stage), POT_RAM, MUL_OPERATOR, BIAS_FILE.
+// division steps per pipeline stage), POT_RAM, MUL_OPERATOR, READ_REG,
+// BIAS_FILE.
 module ttfs_dense_layer #(
     parameter integer N_IN = 4,
     parameter integer N_OUT = 4,
@@ -112,6 +117,7 @@ module ttfs_dense_layer #(
     parameter integer FIRE_SPS = 1,
     parameter integer POT_RAM = 0,
     parameter integer MUL_OPERATOR = 1,
+    parameter integer READ_REG = 0,
     parameter BIAS_FILE = ""
 ) (
     input  wire                        clk,
@@ -454,14 +460,46 @@ module ttfs_dense_layer #(
         end
     end
 
-    // Bias ROM, read in R so that the word lines up with the op in M.
+    // ---- stage X (READ_REG = 1) --------------------------------------------
+    // Only registers: the weight word and q (into ttfs_mac_lanes) and the
+    // potentials (in ttfs_potential_ram) come out of block RAM in R, and on
+    // the ECP5 a block RAM's output alone takes most of a cycle. P (the op
+    // before M) is X, or R without the stage.
+    wire             vP;
+    wire [1:0]       kP;
+    wire [GW-1:0]    gP;
+    wire             lastP;
+    generate
+        if (READ_REG != 0) begin : g_stage_x
+            reg          vX;
+            reg [1:0]    kX;
+            reg [GW-1:0] gX;
+            reg          lastX;
+            always @(posedge clk) begin
+                if (rst) vX <= 1'b0;
+                else if (adv) vX <= vR;
+            end
+            always @(posedge clk) begin
+                if (adv) begin
+                    kX <= kR;
+                    gX <= gR;
+                    lastX <= lastR;
+                end
+            end
+            assign {vP, kP, gP, lastP} = {vX, kX, gX, lastX};
+        end else begin : g_no_stage_x
+            assign {vP, kP, gP, lastP} = {vR, kR, gR, lastR};
+        end
+    endgenerate
+
+    // Bias ROM, read in P so that the word lines up with the op in M.
     reg [P*BW-1:0] bmem [0:G-1];
     reg [P*BW-1:0] bq;
     initial begin
         if (BIAS_FILE != "") $readmemh(BIAS_FILE, bmem);
     end
     always @(posedge clk) begin
-        if (adv && vR && (kR != K_ACC)) bq <= bmem[gR];
+        if (adv && vP && (kP != K_ACC)) bq <= bmem[gP];
     end
 
     // ---- stage M -----------------------------------------------------------
@@ -472,13 +510,13 @@ module ttfs_dense_layer #(
 
     always @(posedge clk) begin
         if (rst) vM <= 1'b0;
-        else if (adv) vM <= vR;
+        else if (adv) vM <= vP;
     end
     always @(posedge clk) begin
         if (adv) begin
-            kM <= kR;
-            lastM <= lastR;
-            gM <= gR;
+            kM <= kP;
+            lastM <= lastP;
+            gM <= gP;
         end
     end
 
@@ -488,9 +526,10 @@ module ttfs_dense_layer #(
     // The lanes' products (ttfs_mac_lanes), registered as an ACC op enters M.
     wire [P*VW-1:0] prod_v;
     ttfs_mac_lanes #(
-        .P(P), .WB(WB), .QIN_W(QIN_W), .VW(VW), .MUL_OPERATOR(MUL_OPERATOR)
+        .P(P), .WB(WB), .QIN_W(QIN_W), .VW(VW), .MUL_OPERATOR(MUL_OPERATOR), .IN_REG(READ_REG)
     ) u_mac (
-        .clk(clk), .en_in(1'b0), .en(adv && vR && (kR == K_ACC)), .w_word(w_data), .q(qR), .prod_v(prod_v));
+        .clk(clk), .en_in(adv && vR && (kR == K_ACC)), .en(adv && vP && (kP == K_ACC)),
+        .w_word(w_data), .q(qR), .prod_v(prod_v));
 
     // Biases go to VW bits by sign extension or truncation (modulo 2^VW).
     genvar l;
@@ -512,11 +551,14 @@ module ttfs_dense_layer #(
 
     generate
         if (USE_RAM != 0) begin : g_pram
-            // Consecutive ops on one block are G >= 2 ops apart: a read
-            // never meets a write to its word (no forwarding needed).
-            ttfs_potential_ram #(.WORDS(G), .WIDTH(P*VW), .FORWARD(0)) u_pot (
+            // Consecutive ops on one block are G >= 2 ops apart: without
+            // stage X a read never meets a write to its word; with it, it
+            // does when G = 2 (the store forwards then).
+            ttfs_potential_ram #(
+                .WORDS(G), .WIDTH(P*VW), .FORWARD((READ_REG != 0 && G < 3) ? 1 : 0), .READ_REG(READ_REG)
+            ) u_pot (
                 .clk(clk),
-                .rd_en(adv && vR), .rd_addr(gR), .rd_en2(1'b0), .rd_data(vold),
+                .rd_en(adv && vR), .rd_addr(gR), .rd_en2(adv && vP), .rd_data(vold),
                 .wr_en(adv && vM), .wr_addr(gM), .wr_data(vnew));
         end else begin : g_ring
             reg [G*P*VW-1:0] ring;

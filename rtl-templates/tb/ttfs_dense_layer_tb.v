@@ -2,7 +2,7 @@
 `include "ttfs_tb.vh"
 // Self-checking test bench for ttfs_dense_layer.
 //
-// Seven runs, each a DUT with its own driver and checker (module
+// Ten runs, each a DUT with its own driver and checker (module
 // ttfs_dense_layer_tb_run below), all on one clock:
 //   h_ram   hidden 12 -> 10, P = 4 (G = 3, last block partial), BETA = 37,
 //           potentials in RAM, internal weight ROM; cycle formula checked
@@ -23,6 +23,9 @@
 //           neuron), potentials in RAM; cycle formula checked
 //   s_out   the same weights as an output layer, P = 5 (G = 1, ring),
 //           shift-add multipliers, back-pressure and input gaps
+//   h_ramx, o_p2x, s_outx  h_ram, o_p2bp and s_out with READ_REG = 1 (the
+//           stage X: RAM potentials three ops apart, two ops apart with
+//           forwarding, the ring); h_ramx's cycle formula checked
 // Weights and biases: tb/data/ttfs_dense_layer_*.hex, written by
 // tb/gen_ttfs_dense_layer_data.py (fixed seeds). The DUT reads the packed ROM
 // images; the bench reads the logical matrices (*_wref, *_bref) and computes
@@ -39,8 +42,8 @@ module ttfs_dense_layer_tb;
     `TTFS_TB_RESET(3)
     `TTFS_TB_VERDICT
 
-    wire [6:0] done;
-    wire [6:0] fail;
+    wire [9:0] done;
+    wire [9:0] fail;
 
     ttfs_dense_layer_tb_run #(
         .NAME("h_ram"), .N_IN(12), .N_OUT(10), .P(4), .IDX_IN_W(4), .IDX_OUT_W(4),
@@ -98,18 +101,42 @@ module ttfs_dense_layer_tb;
         .WREF("data/ttfs_dense_layer_s_wref.hex"), .BREF("data/ttfs_dense_layer_s_bref.hex")
     ) s_out (.clk(clk), .rst(rst), .done(done[6]), .fail(fail[6]));
 
+    ttfs_dense_layer_tb_run #(
+        .NAME("h_ramx"), .N_IN(12), .N_OUT(10), .P(4), .IDX_IN_W(4), .IDX_OUT_W(4),
+        .VW(20), .HIDDEN(1), .QOUT_W(8), .BETA(37), .FIRE_SPS(1), .POT_RAM(1),
+        .BP(0), .SEED(18), .READ_REG(1),
+        .WFILE("data/ttfs_dense_layer_h_p4_w.hex"), .BFILE("data/ttfs_dense_layer_h_p4_b.hex"),
+        .WREF("data/ttfs_dense_layer_h_wref.hex"), .BREF("data/ttfs_dense_layer_h_bref.hex")
+    ) h_ramx (.clk(clk), .rst(rst), .done(done[7]), .fail(fail[7]));
+
+    ttfs_dense_layer_tb_run #(
+        .NAME("o_p2x"), .N_IN(10), .N_OUT(3), .P(2), .IDX_IN_W(4), .IDX_OUT_W(3),
+        .VW(20), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
+        .BP(1), .SEED(19), .READ_REG(1),
+        .WFILE("data/ttfs_dense_layer_o_p2_wpad.hex"), .BFILE("data/ttfs_dense_layer_o_p2_bpad.hex"),
+        .WREF("data/ttfs_dense_layer_o_wref.hex"), .BREF("data/ttfs_dense_layer_o_bref.hex")
+    ) o_p2x (.clk(clk), .rst(rst), .done(done[8]), .fail(fail[8]));
+
+    ttfs_dense_layer_tb_run #(
+        .NAME("s_outx"), .N_IN(6), .N_OUT(5), .P(5), .IDX_IN_W(3), .IDX_OUT_W(3),
+        .VW(14), .HIDDEN(0), .QOUT_W(8), .BETA(1), .FIRE_SPS(1), .POT_RAM(1),
+        .BP(1), .MUL_OPERATOR(0), .SEED(20), .READ_REG(1),
+        .WFILE("data/ttfs_dense_layer_s_p5_w.hex"), .BFILE("data/ttfs_dense_layer_s_p5_b.hex"),
+        .WREF("data/ttfs_dense_layer_s_wref.hex"), .BREF("data/ttfs_dense_layer_s_bref.hex")
+    ) s_outx (.clk(clk), .rst(rst), .done(done[9]), .fail(fail[9]));
+
     integer cycles;
     initial begin
         @(negedge rst);
         cycles = 0;
-        while (done != 7'h7f && cycles < 5000) begin
+        while (done != 10'h3ff && cycles < 5000) begin
             @(posedge clk);
             cycles = cycles + 1;
         end
-        if (done != 7'h7f) begin
+        if (done != 10'h3ff) begin
             $display("FAIL ttfs_dense_layer_tb: timeout, done = %b", done);
             failed = 1'b1;
-        end else if (fail != 7'h00) begin
+        end else if (fail != 10'h000) begin
             $display("FAIL ttfs_dense_layer_tb: runs failed: %b", fail);
             failed = 1'b1;
         end
@@ -135,6 +162,7 @@ module ttfs_dense_layer_tb_run #(
     parameter integer BP = 0,
     parameter integer MUL_OPERATOR = 1,
     parameter integer SEED = 1,
+    parameter integer READ_REG = 0,
     parameter WFILE = "",
     parameter BFILE = "",
     parameter WREF = "",
@@ -270,7 +298,7 @@ module ttfs_dense_layer_tb_run #(
     ttfs_dense_layer #(
         .N_IN(N_IN), .N_OUT(N_OUT), .P(P), .WB(WB), .BW(BW), .QIN_W(QIN_W),
         .IDX_IN_W(IDX_IN_W), .IDX_OUT_W(IDX_OUT_W), .VW(VW), .HIDDEN(HIDDEN),
-        .QOUT_W(QOUT_W), .BETA(BETA), .FIRE_SPS(FIRE_SPS), .POT_RAM(POT_RAM),
+        .QOUT_W(QOUT_W), .BETA(BETA), .FIRE_SPS(FIRE_SPS), .POT_RAM(POT_RAM), .READ_REG(READ_REG),
         .MUL_OPERATOR(MUL_OPERATOR),
         .BIAS_FILE(BFILE)
     ) dut (
@@ -379,7 +407,7 @@ module ttfs_dense_layer_tb_run #(
                         // load included) to its `last` beat, both included.
                         // Image i > 0: its `last` beat comes the image's busy
                         // time after the previous one's.
-                        if (oimg == 0) want_cycles = G * (img_s[oimg] + 2) + img_e[oimg] + LAT_FIRE + 4;
+                        if (oimg == 0) want_cycles = G * (img_s[oimg] + 2) + img_e[oimg] + LAT_FIRE + 4 + READ_REG;
                         else want_cycles = G * (img_s[oimg] + 1) + img_e[oimg] + 1;
                         if (BP == 0 && cyc - img_start + 1 != want_cycles) begin
                             errors = errors + 1;

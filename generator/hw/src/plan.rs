@@ -68,6 +68,13 @@ pub struct LayerPlan {
     pub weight_store: WeightStore,
     /// Whether the lanes' multipliers map to DSP blocks.
     pub dsp_lanes: usize,
+    /// Whether the block has its stage X, which registers what its memories
+    /// read before they are used (one cycle of latency, for the clock): a
+    /// convolution always, a dense layer on the ECP5 (whose block RAM
+    /// output takes most of a cycle). Absent in manifests before it
+    /// existed: false.
+    #[serde(default)]
+    pub read_register: bool,
 }
 
 /// Division steps per pipeline stage of a layer's fire unit
@@ -111,11 +118,10 @@ impl LayerPlan {
         self.decode_cycles() + self.acc_cycles(taps, silent) + self.latency_from_fire(emitted)
     }
 
-    /// Cycles between reading an op's memories and using their words:
-    /// `ttfs_conv_layer`'s stage X (1), which registers the block RAMs'
-    /// outputs for the clock's sake; a dense layer uses them at once.
+    /// Cycles between reading an op's memories and using their words: 1
+    /// with the stage X ([`Self::read_register`]), else 0.
     pub fn read_register_cycles(&self) -> u64 {
-        u64::from(matches!(self.shape, LayerShape::Conv(_)))
+        u64::from(self.read_register)
     }
 
     /// Cycles from the first op of its fire pass to its `last` output beat,

@@ -478,6 +478,7 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
             weight_word_bits: (lanes as u32 * quant.weight_bits) as u64,
             weight_store: WeightStore::BlockRam,
             dsp_lanes,
+            read_register: matches!(l.shape, LayerShape::Conv(_)) || target.family() == Family::Ecp5,
         });
         if let Some(f) = fire {
             value_bits = f.time_bits;

@@ -64,6 +64,8 @@ pub struct LayerView {
     pub fire_steps: u32,
     /// Potentials in block RAM.
     pub potentials_in_ram: bool,
+    /// The block's stage X (`READ_REG`; [`crate::plan::LayerPlan::read_register`]).
+    pub read_register: bool,
     /// Weight words.
     pub weight_words: u64,
     /// Weight word bits.
@@ -301,6 +303,7 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
         beta: lp.beta.unwrap_or(1),
         fire_steps: crate::plan::FIRE_STEPS_PER_STAGE,
         potentials_in_ram: potentials_in_ram(lp),
+        read_register: lp.read_register,
         weight_words: lp.weight_words,
         weight_word_bits: lp.weight_word_bits,
         weight_addr_bits,

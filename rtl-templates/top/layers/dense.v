@@ -35,6 +35,7 @@
         .FIRE_SPS({{ l.fire_steps }}),
         .POT_RAM({% if l.potentials_in_ram %}1{% else %}0{% endif %}),
         .MUL_OPERATOR({% if l.dsp %}1{% else %}0{% endif %}),
+        .READ_REG({% if l.read_register %}1{% else %}0{% endif %}),
         .BIAS_FILE("{{ l.bias_file }}")
     ) u_layer{{ l.index }} (
         .clk(clk), .rst(rst),
