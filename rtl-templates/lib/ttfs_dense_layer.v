@@ -30,11 +30,12 @@
 // products computed; bias ROM and potential RAM addressed) -> M (registered
 // products, bias word, old potentials; new potentials written) ->
 // serializer -> emit register -> [one ttfs_fire, LAT_FIRE cycles, hidden
-// only] -> out_*. READ_REG = 1 puts a stage X between R and M that only
-// registers what the memories read (weight word and q before the
-// multipliers, the potentials; the generator sets it on the ECP5, whose
-// block RAM output takes 5.8 ns): the products are computed in X, and the
-// latency grows by one cycle.
+// only] -> out_*. READ_REG = 1 registers what comes out of block RAM before
+// it is used (the generator sets it on the ECP5, whose block RAM output
+// takes 5.8 ns): an input register takes each event from the upstream
+// queue, and a stage X between R and M registers the weight word and q
+// before the multipliers and the potentials (the products are computed in
+// X); the latency grows by two cycles.
 // The serializer takes a block of P potentials (one cycle), then emits its
 // selected lanes one per cycle, lowest first: hidden layers the lanes with
 // V >= BETA (exactly those with q > 0), output layers every lane; lanes past
@@ -76,7 +77,7 @@
 // output layer: N_OUT) and LAT_FIRE = ceil(QOUT_W / FIRE_SPS) + 1
 // (ttfs_fire's LATENCY) for a hidden layer, 0 for the output layer:
 //
-//     LATENCY = G*(S + 1) + E + LAT_FIRE + 4 + READ_REG
+//     LATENCY = G*(S + 1) + E + LAT_FIRE + 4 + 2*READ_REG
 //       from the first cycle an image's first beat is valid at the input of
 //       an idle layer (biases loaded) to the cycle of its `last` output beat,
 //       both included (S*G accumulate + 2 pipeline + G serializer loads +
@@ -92,7 +93,10 @@
 // output stream out_*: out_idx = neuron, out_q = q (HIDDEN = 1; 0 otherwise),
 // out_v = V as a signed VW-bit logit (HIDDEN = 0; 0 otherwise). Streams are
 // valid/ready (docs/hardware.md). in_ready depends combinationally on
-// in_valid/in_last; out_* are registers. Reset: synchronous, active high.
+// in_valid/in_last (READ_REG = 0; with READ_REG = 1 an input register takes
+// the event first, so nothing starts at the upstream queue's block RAM
+// output, and in_ready depends on the held event); out_* are registers.
+// Reset: synchronous, active high.
 //
 // Parameters: N_IN, N_OUT (>= 1), P lanes (1..N_OUT), WB weight bits, BW
 // bias bits, QIN_W input value bits, IDX_IN_W / IDX_OUT_W index widths
@@ -124,7 +128,7 @@ module ttfs_dense_layer #(
     input  wire                        rst,
     // input event stream
     input  wire                        in_valid,
-    output reg                         in_ready,
+    output wire                        in_ready,
     input  wire                        in_last,
     input  wire [IDX_IN_W-1:0]         in_idx,
     input  wire [QIN_W-1:0]            in_q,
@@ -308,6 +312,38 @@ module ttfs_dense_layer #(
     // block); driven by the serializer below.
     wire adv;
 
+    // ---- input: the event the controller works on (ev_*) -------------------
+    wire                ev_valid;
+    wire                ev_last;
+    wire [IDX_IN_W-1:0] ev_idx;
+    wire [QIN_W-1:0]    ev_q;
+    reg                 ev_ready;   // the controller finishes the event this cycle
+    generate
+        if (READ_REG != 0) begin : g_in_reg
+            reg                e_valid;
+            reg                e_last;
+            reg [IDX_IN_W-1:0] e_idx;
+            reg [QIN_W-1:0]    e_q;
+            assign in_ready = !e_valid || ev_ready;
+            always @(posedge clk) begin
+                if (rst) e_valid <= 1'b0;
+                else if (in_valid && in_ready) e_valid <= 1'b1;
+                else if (ev_ready) e_valid <= 1'b0;
+            end
+            always @(posedge clk) begin
+                if (in_valid && in_ready) begin
+                    e_last <= in_last;
+                    e_idx <= in_idx;
+                    e_q <= in_q;
+                end
+            end
+            assign {ev_valid, ev_last, ev_idx, ev_q} = {e_valid, e_last, e_idx, e_q};
+        end else begin : g_in_direct
+            assign {ev_valid, ev_last, ev_idx, ev_q} = {in_valid, in_last, in_idx, in_q};
+            assign in_ready = ev_ready;
+        end
+    endgenerate
+
     // ---- controller --------------------------------------------------------
     reg [1:0]    state;
     reg [GW-1:0] gcnt;
@@ -321,19 +357,19 @@ module ttfs_dense_layer #(
         iss_valid = 1'b0;
         iss_kind = K_BIAS;
         iss_last = 1'b0;
-        in_ready = 1'b0;
+        ev_ready = 1'b0;
         case (state)
             S_LOAD: iss_valid = 1'b1;
             S_ACC: begin
-                if (in_valid) begin
+                if (ev_valid) begin
                     iss_valid = 1'b1;
-                    if (in_last) begin
+                    if (ev_last) begin
                         iss_kind = K_FIRE;
                         iss_last = (G == 1);
-                        in_ready = adv;
+                        ev_ready = adv;
                     end else begin
                         iss_kind = K_ACC;
-                        in_ready = adv && g_end;
+                        ev_ready = adv && g_end;
                     end
                 end
             end
@@ -363,8 +399,8 @@ module ttfs_dense_layer #(
                     end
                 end
                 S_ACC: begin
-                    if (adv && in_valid) begin
-                        if (in_last) begin
+                    if (adv && ev_valid) begin
+                        if (ev_last) begin
                             if (G == 1) begin
                                 state <= S_ACC; // the one FIRE op also reloads the bias
                             end else begin
@@ -402,10 +438,10 @@ module ttfs_dense_layer #(
     wire [WAW-1:0] g_waw;
     generate
         if (WAW > IDX_IN_W) begin : g_idx_wide
-            assign idx_waw = {{(WAW - IDX_IN_W){1'b0}}, in_idx};
+            assign idx_waw = {{(WAW - IDX_IN_W){1'b0}}, ev_idx};
         end else begin : g_idx_narrow
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [IDX_IN_W-1:0] idx_all = in_idx; // indices above N_IN - 1 never come
+            wire [IDX_IN_W-1:0] idx_all = ev_idx; // indices above N_IN - 1 never come
             /* verilator lint_on UNUSEDSIGNAL */
             assign idx_waw = idx_all[WAW-1:0];
         end
@@ -456,7 +492,7 @@ module ttfs_dense_layer #(
             kR <= iss_kind;
             gR <= gcnt;
             lastR <= iss_last;
-            qR <= in_q;
+            qR <= ev_q;
         end
     end
 

@@ -175,7 +175,7 @@ impl CycleModel {
                  in a dense layer, the kernel taps reaching a kept output in a convolution; silent_k: events reaching \
                  none), F_k the fire operations (G_k; a convolution's G_k*H_use*W_use), E_k its output beats (hidden: \
                  neurons with q > 0; output: N_out), G_k its blocks, D_k = 2 for a convolution (its input and decode \
-                 registers) else 0, X_k = 1 with the \
+                 registers), 1 for a dense layer with the stage X (its input register), else 0, X_k = 1 with the \
                  block's stage X (a convolution; a dense layer on the ECP5) else 0, LAT_k = ceil(QOUT_W/FIRE_SPS) + 1 for hidden layers and 0 for the output layer, d_k = 1 if \
                  the layer gets no events else 0 (the store-and-forward spike queue); cycles from the edge taking the \
                  image's first pixel (edge 0) to the edge taking its result, one pixel per cycle, the pipeline idle"

@@ -69,7 +69,8 @@ pub struct LayerPlan {
     /// Whether the lanes' multipliers map to DSP blocks.
     pub dsp_lanes: usize,
     /// Whether the block has its stage X, which registers what its memories
-    /// read before they are used (one cycle of latency, for the clock): a
+    /// read before they are used (one cycle of latency, for the clock; a
+    /// dense layer gets an input register with it, one more): a
     /// convolution always, a dense layer on the ECP5 (whose block RAM
     /// output takes most of a cycle). Absent in manifests before it
     /// existed: false.
@@ -83,10 +84,14 @@ pub const FIRE_STEPS_PER_STAGE: u32 = 1;
 
 impl LayerPlan {
     /// Cycles between the layer's input and its controller:
-    /// `ttfs_conv_layer`'s input and decode registers (2); a dense layer
-    /// has none.
+    /// `ttfs_conv_layer`'s input and decode registers (2); a dense layer's
+    /// input register when it has the stage X ([`Self::read_register`]: 1),
+    /// else none.
     pub fn decode_cycles(&self) -> u64 {
-        2 * u64::from(matches!(self.shape, LayerShape::Conv(_)))
+        match self.shape {
+            LayerShape::Conv(_) => 2,
+            LayerShape::Dense => u64::from(self.read_register),
+        }
     }
 
     /// Operations of its fire pass: one per block (dense), one per block
