@@ -112,13 +112,22 @@ const CONV_EXTRA_LAYERS: f64 = 2.0;
 /// potential bit) as this share of a lane bit. Not fitted to placed designs
 /// as the dense terms are (`benches/estimate_fit.csv` holds dense designs).
 const POOL_LANE_BITS: f64 = 0.5;
+/// ... and the forwarding into its stage X (a multiplexer per potential
+/// bit) as this share of a lane bit: adding the stage X to both
+/// convolutions of the LeNet-style CNN (16 and 32 lanes at 20 and 23 bits,
+/// 1,056 potential bits) added 1,398 LUT4s on the ECP5-45F, 0.27 of the
+/// ECP5's 4.86 LUT4s per lane bit. One measurement, not a fit.
+const FORWARD_LANE_BITS: f64 = 0.27;
 
 /// One layer's quantities of [`TERMS`] (no logit bits).
 fn layer_terms(layer: &LayerPlan) -> [f64; 7] {
     let lanes = layer.lanes as f64;
     let vw = f64::from(layer.potential_bits);
     let (extra_layers, pool_bits) = match layer.conv() {
-        Some(c) => (CONV_EXTRA_LAYERS, if c.pool == [1, 1] { 0.0 } else { POOL_LANE_BITS * lanes * vw }),
+        Some(c) => {
+            let pool = if c.pool == [1, 1] { 0.0 } else { POOL_LANE_BITS };
+            (CONV_EXTRA_LAYERS, (pool + FORWARD_LANE_BITS) * lanes * vw)
+        }
         None => (0.0, 0.0),
     };
     let product_bits = f64::from(layer.weight_bits + layer.input_value_bits + 1);
