@@ -559,7 +559,7 @@ fn figures(
     if let Some(s) = synth {
         add(
             &mut f,
-            "logic cells",
+            logic_name(s),
             format!("{} / {}", s.lc, s.lc_available),
             vec![s.lc as f64, s.lc_available as f64],
             "",
@@ -727,10 +727,17 @@ fn raster(net: &ttfs_ir::Network, codes: &[i64], label: Option<usize>) -> Option
     Some(Raster { sample: 0, label, predicted: ttfs_sim::argmax(logits.logits()), layers })
 }
 
+/// What the device's logic is counted in: LUT4s on the ECP5 (two to a
+/// slice, beside two flip-flops), logic cells (a LUT4 and a flip-flop) on
+/// the iCE40.
+fn logic_name(s: &SynthReport) -> &'static str {
+    if s.device.family() == ttfs_hw::target::Family::Ecp5 { "LUT4s" } else { "logic cells" }
+}
+
 fn resources(s: &SynthReport) -> Vec<Resource> {
     let mut r = vec![
         Resource {
-            name: "logic cells".into(),
+            name: logic_name(s).into(),
             used: s.lc,
             available: s.lc_available,
             estimate: Some(s.estimate.logic_cells),

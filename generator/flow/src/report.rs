@@ -455,7 +455,7 @@ fn glossary() -> Section {
 }
 
 /// The report's terms, for a reader new to spiking networks or FPGAs.
-const GLOSSARY: [(&str, &str); 9] = [
+const GLOSSARY: [(&str, &str); 10] = [
     (
         "ReLU network",
         "the model as trained: floating point, after folding normalisation and batch-norm into the weights",
@@ -487,7 +487,11 @@ const GLOSSARY: [(&str, &str); 9] = [
         "cycles",
         "clock cycles; latency is from a sample's first input value to its result, streaming is between results",
     ),
-    ("logic cells", "the FPGA's LUT4 + flip-flop cells; block RAM and SPRAM hold weights, potentials and spike queues"),
+    (
+        "logic cells",
+        "the iCE40's LUT4 + flip-flop cells; block RAM and SPRAM hold weights, potentials and spike queues",
+    ),
+    ("LUT4s", "the ECP5's look-up tables, two to a slice beside two flip-flops (what its logic is counted in)"),
     ("Fmax", "the fastest clock the placed and routed design meets; the board's PLL runs at or below it"),
 ];
 
