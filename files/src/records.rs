@@ -1,0 +1,245 @@
+//! Key-value records from a CSV file (gzipped or not): one column is the
+//! label, some are excluded, every other column is a key. Nothing about a
+//! particular data set is assumed beyond a header row.
+
+use flate2::read::MultiGzDecoder;
+use std::io::Read;
+use std::path::Path;
+use thiserror::Error;
+
+/// Records read from one CSV file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Records {
+    /// The key columns' names, in file order.
+    pub keys: Vec<String>,
+    /// Per record, its value for each key (`None`: the field was empty,
+    /// a missing value, which is a value of its own to the features).
+    pub values: Vec<Vec<Option<String>>>,
+    /// Per record, its label.
+    pub labels: Vec<String>,
+}
+
+impl Records {
+    /// The distinct labels, sorted: a class's index is its position here.
+    pub fn classes(&self) -> Vec<String> {
+        let mut classes = self.labels.clone();
+        classes.sort_unstable();
+        classes.dedup();
+        classes
+    }
+}
+
+/// Why a file's records cannot be read.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    /// The file cannot be opened or read (or is not valid gzip).
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The CSV parser stopped (not UTF-8, an unterminated quote ...).
+    #[error("{path}, line {line}: {message}")]
+    Csv {
+        /// The file.
+        path: String,
+        /// The 1-based line.
+        line: u64,
+        /// The parser's message.
+        message: String,
+    },
+    /// The file has no header row.
+    #[error("{path} is empty: a header row naming the columns must come first")]
+    NoHeader {
+        /// The file.
+        path: String,
+    },
+    /// `--label` or `--exclude` names a column the header does not have.
+    #[error("{path} has no column '{column}' (given as the {role}); its columns are: {available}")]
+    UnknownColumn {
+        /// The file.
+        path: String,
+        /// The column asked for.
+        column: String,
+        /// "label" or "excluded column".
+        role: &'static str,
+        /// The header's columns, comma-separated.
+        available: String,
+    },
+    /// Two header columns share a name.
+    #[error("{path}: the header names column '{column}' twice")]
+    DuplicateColumn {
+        /// The file.
+        path: String,
+        /// The repeated name.
+        column: String,
+    },
+    /// A row with another number of fields than the header.
+    #[error("{path}, line {line}: {found} fields, but the header has {expected}")]
+    Ragged {
+        /// The file.
+        path: String,
+        /// The 1-based line.
+        line: u64,
+        /// Fields in the row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A record whose label field is empty.
+    #[error("{path}, line {line}: the label column '{label}' is empty")]
+    EmptyLabel {
+        /// The file.
+        path: String,
+        /// The 1-based line.
+        line: u64,
+        /// The label column.
+        label: String,
+    },
+    /// Nothing is left to be a key after the label and the exclusions.
+    #[error("{path}: no key columns are left after the label '{label}' and the excluded columns")]
+    NoKeys {
+        /// The file.
+        path: String,
+        /// The label column.
+        label: String,
+    },
+    /// A header and no records.
+    #[error("{path} has a header but no records")]
+    NoRecords {
+        /// The file.
+        path: String,
+    },
+}
+
+/// Reads `path` (gzip is recognised by its magic bytes, not its name):
+/// the header first, `label` the label column, `exclude` columns dropped,
+/// every other column a key. Errors name the file and the line.
+pub fn read(path: &Path, label: &str, exclude: &[&str]) -> Result<Records, RecordError> {
+    let name = path.display().to_string();
+    let io = |source| RecordError::Io { path: name.clone(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        MultiGzDecoder::new(bytes.as_slice()).read_to_end(&mut text).map_err(io)?;
+        bytes = text;
+    }
+    parse(bytes.as_slice(), &name, label, exclude)
+}
+
+/// Parses CSV text from `reader` as [`read`] does; `source` names it in
+/// errors.
+pub fn parse<R: Read>(reader: R, source: &str, label: &str, exclude: &[&str]) -> Result<Records, RecordError> {
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut rows = csv.byte_records();
+    let csv_error = |e: csv::Error| RecordError::Csv {
+        path: source.to_string(),
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    };
+    let header = match rows.next() {
+        Some(row) => row.map_err(csv_error)?,
+        None => return Err(RecordError::NoHeader { path: source.to_string() }),
+    };
+    let header: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+    for (i, column) in header.iter().enumerate() {
+        if header[..i].contains(column) {
+            return Err(RecordError::DuplicateColumn { path: source.to_string(), column: column.clone() });
+        }
+    }
+    let unknown = |column: &str, role| RecordError::UnknownColumn {
+        path: source.to_string(),
+        column: column.to_string(),
+        role,
+        available: header.join(", "),
+    };
+    let label_at = header.iter().position(|c| c == label).ok_or_else(|| unknown(label, "label"))?;
+    for column in exclude {
+        if !header.iter().any(|c| c == column) {
+            return Err(unknown(column, "excluded column"));
+        }
+    }
+    let key_at: Vec<usize> =
+        (0..header.len()).filter(|&i| i != label_at && !exclude.contains(&header[i].as_str())).collect();
+    if key_at.is_empty() {
+        return Err(RecordError::NoKeys { path: source.to_string(), label: label.to_string() });
+    }
+    let mut records =
+        Records { keys: key_at.iter().map(|&i| header[i].clone()).collect(), values: Vec::new(), labels: Vec::new() };
+    for row in rows {
+        let row = row.map_err(csv_error)?;
+        let line = row.position().map_or(0, |p| p.line());
+        if row.len() != header.len() {
+            return Err(RecordError::Ragged {
+                path: source.to_string(),
+                line,
+                found: row.len(),
+                expected: header.len(),
+            });
+        }
+        let field = |i: usize| String::from_utf8_lossy(&row[i]).trim().to_string();
+        let class = field(label_at);
+        if class.is_empty() {
+            return Err(RecordError::EmptyLabel { path: source.to_string(), line, label: label.to_string() });
+        }
+        records.labels.push(class);
+        records.values.push(key_at.iter().map(|&i| Some(field(i)).filter(|v| !v.is_empty())).collect());
+    }
+    if records.labels.is_empty() {
+        return Err(RecordError::NoRecords { path: source.to_string() });
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str, exclude: &[&str]) -> Result<Records, RecordError> {
+        parse(text.as_bytes(), "t.csv", "label", exclude)
+    }
+
+    #[test]
+    fn keys_labels_and_missing_values() {
+        let r = parsed("a,label,b,c\n1,x,,q\n2,y,z,\n", &["c"]).unwrap();
+        assert_eq!(r.keys, ["a", "b"]);
+        assert_eq!(r.labels, ["x", "y"]);
+        assert_eq!(r.values, [vec![Some("1".to_string()), None], vec![Some("2".to_string()), Some("z".to_string())]]);
+        assert_eq!(r.classes(), ["x", "y"]);
+    }
+
+    #[test]
+    fn bad_files_name_the_line_and_what_is_allowed() {
+        let err = |text: &str, exclude: &[&str]| parsed(text, exclude).unwrap_err().to_string();
+        assert_eq!(err("a,label\n1,x\n2\n", &[]), "t.csv, line 3: 1 fields, but the header has 2");
+        assert_eq!(err("a,label\n1,x\n2, \n", &[]), "t.csv, line 3: the label column 'label' is empty");
+        assert_eq!(
+            err("a,kind\n1,x\n", &[]),
+            "t.csv has no column 'label' (given as the label); its columns are: a, kind"
+        );
+        assert!(err("a,label\n1,x\n", &["b"]).contains("no column 'b' (given as the excluded column)"));
+        assert_eq!(err("a,label\n", &[]), "t.csv has a header but no records");
+        assert_eq!(err("", &[]), "t.csv is empty: a header row naming the columns must come first");
+        assert!(err("a,label\n1,x\n", &["a"]).contains("no key columns are left"));
+        assert_eq!(err("a,a,label\n1,2,x\n", &[]), "t.csv: the header names column 'a' twice");
+        assert!(err("a,label\n\"1,x\n", &[]).starts_with("t.csv, line"));
+    }
+
+    #[test]
+    fn gzip_is_recognised_by_content() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.csv");
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(b"k,label\nv,c\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let r = read(&path, "label", &[]).unwrap();
+        assert_eq!((r.keys.len(), r.labels.len()), (1, 1));
+        let missing = read(&dir.path().join("none.csv"), "label", &[]).unwrap_err().to_string();
+        assert!(missing.starts_with("cannot read ") && missing.contains("none.csv"), "{missing}");
+    }
+}
