@@ -109,6 +109,7 @@ mod slow {
             "logistic regression on deb-files: accuracy {accuracy:.4} ({correct} of {}), trained in {seconds:.1} s",
             test.len()
         );
-        assert!(accuracy > 0.85, "{accuracy}");
+        // 0.9190 here (6,443 of 7,011); the data set's notes report 0.909.
+        assert!(accuracy > 0.90, "{accuracy}");
     }
 }
