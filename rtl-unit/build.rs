@@ -82,6 +82,22 @@ const ENCODER_PORTS: &[Port] = &[
     ("error", 1),
 ];
 
+const FILES_ENCODER_PORTS: &[Port] = &[
+    ("clk", 1),
+    ("rst", 1),
+    ("s_valid", 1),
+    ("s_ready", 1),
+    ("s_last", 1),
+    ("s_key", 0), // width from KEY_W
+    ("s_code", 32),
+    ("out_valid", 1),
+    ("out_ready", 1),
+    ("out_last", 1),
+    ("out_idx", 0), // width from IDX_W
+    ("out_q", 0),   // width from QW
+    ("error", 1),
+];
+
 const INSTANCES: &[Instance] = &[
     Instance {
         name: "fire_wide",
@@ -119,6 +135,74 @@ const INSTANCES: &[Instance] = &[
         params: &[("N_IN", 12), ("QW", 4), ("IDX_W", 4)],
         ports: ENCODER_PORTS,
     },
+    // The parameter sets of files/tests/encoder_vectors.rs (the Rust
+    // reference's vectors): Encoding::default() over 12 keys; W = 3 (the
+    // serial divider), M = 5, T = 8, a seed with the top bit set; M = 20
+    // (the neuron stage the bottleneck), W = 1; T = 1.
+    Instance {
+        name: "files_encoder",
+        module: "ttfs_files_encoder",
+        params: &[
+            ("KEYS", 12),
+            ("M", 8),
+            ("T", 16),
+            ("W", 4),
+            ("SEED", 1),
+            ("QW", 4),
+            ("Q", 9),
+            ("KEY_W", 4),
+            ("IDX_W", 11),
+        ],
+        ports: FILES_ENCODER_PORTS,
+    },
+    Instance {
+        name: "files_encoder_w3",
+        module: "ttfs_files_encoder",
+        params: &[
+            ("KEYS", 5),
+            ("M", 5),
+            ("T", 8),
+            ("W", 3),
+            ("SEED", 0x9e37_79b9),
+            ("QW", 1),
+            ("Q", 1),
+            ("KEY_W", 3),
+            ("IDX_W", 8),
+        ],
+        ports: FILES_ENCODER_PORTS,
+    },
+    Instance {
+        name: "files_encoder_m20",
+        module: "ttfs_files_encoder",
+        params: &[
+            ("KEYS", 3),
+            ("M", 20),
+            ("T", 4),
+            ("W", 1),
+            ("SEED", 7),
+            ("QW", 2),
+            ("Q", 3),
+            ("KEY_W", 2),
+            ("IDX_W", 8),
+        ],
+        ports: FILES_ENCODER_PORTS,
+    },
+    Instance {
+        name: "files_encoder_t1",
+        module: "ttfs_files_encoder",
+        params: &[
+            ("KEYS", 2),
+            ("M", 3),
+            ("T", 1),
+            ("W", 2),
+            ("SEED", 0xffff_ffff),
+            ("QW", 3),
+            ("Q", 5),
+            ("KEY_W", 2),
+            ("IDX_W", 3),
+        ],
+        ports: FILES_ENCODER_PORTS,
+    },
 ];
 
 /// The width of a port whose table entry is 0 (parameter-sized).
@@ -130,6 +214,8 @@ fn width(inst: &Instance, port: &Port) -> u32 {
     match port.0 {
         "in_v" => param("VW"),
         "out_q" => param("QW"),
+        "s_key" => param("KEY_W"),
+        "out_idx" => param("IDX_W"),
         other => panic!("no width for {other}"),
     }
 }

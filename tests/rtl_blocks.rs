@@ -123,6 +123,7 @@ const BAD_PARAMETERS: &[(&str, Overrides, &str)] = &[
     ("ttfs_conv_layer", &[("SH", 3)], "SH and SW must be powers of two"),
     ("ttfs_dense_layer", &[("P", 5)], "P must be 1 to N_OUT"),
     ("ttfs_event_fifo", &[("ADDR_W", 0)], "ADDR_W must be 1 to 30"),
+    ("ttfs_files_encoder", &[("T", 12)], "T must be a power of two"),
     ("ttfs_fire", &[("BETA", 0)], "BETA must be 1 or more"),
     ("ttfs_input_encoder", &[("IDX_W", 9)], "IDX_W must be 1 to 32 and hold N_IN minus 1"),
     ("ttfs_mac_lanes", &[("P", 0)], "P must be 1 or more"),

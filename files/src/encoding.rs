@@ -28,9 +28,10 @@
 //! from (key index, token code) as the record arrives).
 
 use crate::features::Token;
+use serde::{Deserialize, Serialize};
 
 /// The encoding's parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encoding {
     /// M: input neurons per key.
     pub neurons_per_key: u32,
@@ -81,6 +82,21 @@ impl Encoding {
     pub fn pattern(&self, tokens: &[Token]) -> Vec<u32> {
         let m = self.neurons_per_key;
         tokens.iter().zip(0u32..).flat_map(|(t, k)| (0..m).map(move |i| self.spike_time(k, t, i))).collect()
+    }
+
+    /// The pattern read through T delay taps per input neuron (a
+    /// coincidence detector's view of it): input neuron n = k·M + i spiking
+    /// at tick t drives channel `n·T + t`, so a record drives exactly K·M of
+    /// the K·M·T channels, one per input neuron, in neuron order. Two
+    /// records share a channel exactly where their patterns coincide.
+    pub fn channels(&self, tokens: &[Token]) -> Vec<usize> {
+        let ticks = self.ticks.max(1) as usize;
+        self.pattern(tokens).iter().enumerate().map(|(n, &t)| n * ticks + t as usize).collect()
+    }
+
+    /// K·M·T: the channels of K keys.
+    pub fn channel_count(&self, keys: usize) -> usize {
+        keys * self.neurons_per_key as usize * self.ticks.max(1) as usize
     }
 }
 

@@ -5,9 +5,11 @@
 //! missing value is a token of its own for either kind.
 
 use crate::records::Records;
+use serde::{Deserialize, Serialize};
 
 /// What a key's values become.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KeyKind {
     /// Each distinct value is a token.
     Categorical,
@@ -51,7 +53,7 @@ pub fn fnv1a32(bytes: &[u8]) -> u32 {
 }
 
 /// The features of a training split: each key's kind.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Featurizer {
     /// The keys, in the records' order.
     pub keys: Vec<String>,

@@ -9,9 +9,16 @@
 //! it).
 
 pub mod baselines;
+pub mod bench;
+pub mod classifier;
 pub mod encoding;
 pub mod features;
+pub mod hardware;
+pub mod model;
 pub mod records;
+pub mod stage;
+pub mod stdp;
+pub mod svm;
 
 /// The stratified split: per class, the first `⌈n·test_fraction⌉` of its
 /// records in the order of a seeded shuffle go to the test split, the rest
@@ -76,40 +83,5 @@ mod tests {
         let (train, test) = stratified_split(&labels, 0.25, 3);
         assert!(train.contains(&4) && !test.contains(&4));
         assert_eq!(test.len(), 1);
-    }
-}
-
-#[cfg(test)]
-mod slow {
-    use super::*;
-
-    /// Slow tier: the logistic-regression baseline on the whole deb-files
-    /// split (stratified 75/25, seed 1), hashed one-hot features.
-    #[test]
-    #[ignore = "slow tier: a logistic regression on 21,000 records"]
-    fn logistic_regression_on_deb_files() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/deb_files.csv.gz");
-        let r = records::read(&path, "label", &["package", "version", "section", "priority", "mtime"]).unwrap();
-        let classes = r.classes();
-        let class_of = |l: &String| classes.binary_search(l).unwrap();
-        let (train, test) = stratified_split(&r.labels, 0.25, 1);
-        let f = features::Featurizer::fit(&r, &train, 16);
-        let dims = 2048;
-        let rows = |set: &[usize]| -> Vec<Vec<usize>> {
-            set.iter().map(|&i| baselines::hashed_indices(&f.tokens(&r.values[i]), dims)).collect()
-        };
-        let y: Vec<usize> = train.iter().map(|&i| class_of(&r.labels[i])).collect();
-        let start = std::time::Instant::now();
-        let model = baselines::LogisticRegression::fit(&rows(&train), &y, dims, 100, 1e-4).unwrap();
-        let seconds = start.elapsed().as_secs_f64();
-        let predicted = model.predict(&rows(&test));
-        let correct = test.iter().zip(&predicted).filter(|&(&i, &p)| class_of(&r.labels[i]) == p).count();
-        let accuracy = correct as f64 / test.len() as f64;
-        eprintln!(
-            "logistic regression on deb-files: accuracy {accuracy:.4} ({correct} of {}), trained in {seconds:.1} s",
-            test.len()
-        );
-        // 0.9190 here (6,443 of 7,011); the data set's notes report 0.909.
-        assert!(accuracy > 0.90, "{accuracy}");
     }
 }

@@ -133,7 +133,7 @@ pub fn read(path: &Path, label: &str, exclude: &[&str]) -> Result<Records, Recor
 /// Parses CSV text from `reader` as [`read`] does; `source` names it in
 /// errors.
 pub fn parse<R: Read>(reader: R, source: &str, label: &str, exclude: &[&str]) -> Result<Records, RecordError> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut csv = reader_builder().from_reader(reader);
     let mut rows = csv.byte_records();
     let csv_error = |e: csv::Error| RecordError::Csv {
         path: source.to_string(),
@@ -194,6 +194,84 @@ pub fn parse<R: Read>(reader: R, source: &str, label: &str, exclude: &[&str]) ->
     Ok(records)
 }
 
+/// A streamed record: its 1-based line and its values in the keys' order.
+pub type Row = (u64, Vec<Option<String>>);
+
+/// Records read one at a time as they arrive (`ttfs files classify`): the
+/// header first, which must name every one of `keys` (other columns, the
+/// label among them, are ignored); then each row yields its values in the
+/// order of `keys`, as soon as its line has been read.
+pub struct Stream<R: Read> {
+    rows: csv::ByteRecordsIntoIter<R>,
+    source: String,
+    width: usize,
+    key_at: Vec<usize>,
+}
+
+impl<R: Read> Stream<R> {
+    /// Reads the header from `reader` (`source` names it in errors).
+    pub fn new(reader: R, source: &str, keys: &[String]) -> Result<Stream<R>, RecordError> {
+        let csv = reader_builder().from_reader(reader);
+        let mut rows = csv.into_byte_records();
+        let header = match rows.next() {
+            Some(row) => row.map_err(|e| csv_error(source, e))?,
+            None => return Err(RecordError::NoHeader { path: source.to_string() }),
+        };
+        let header: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+        let key_at = keys
+            .iter()
+            .map(|k| {
+                header.iter().position(|c| c == k).ok_or_else(|| RecordError::UnknownColumn {
+                    path: source.to_string(),
+                    column: k.clone(),
+                    role: "key the model was trained on",
+                    available: header.join(", "),
+                })
+            })
+            .collect::<Result<Vec<usize>, RecordError>>()?;
+        Ok(Stream { rows, source: source.to_string(), width: header.len(), key_at })
+    }
+
+    /// The next record: its 1-based line and its values (`None`: empty), or
+    /// `None` at the end.
+    pub fn next_record(&mut self) -> Option<Result<Row, RecordError>> {
+        let row = match self.rows.next()? {
+            Ok(row) => row,
+            Err(e) => return Some(Err(csv_error(&self.source, e))),
+        };
+        let line = row.position().map_or(0, |p| p.line());
+        if row.len() != self.width {
+            return Some(Err(RecordError::Ragged {
+                path: self.source.clone(),
+                line,
+                found: row.len(),
+                expected: self.width,
+            }));
+        }
+        let values = self
+            .key_at
+            .iter()
+            .map(|&i| Some(String::from_utf8_lossy(&row[i]).trim().to_string()).filter(|v| !v.is_empty()))
+            .collect();
+        Some(Ok((line, values)))
+    }
+}
+
+/// The CSV reader both parsers use: no header handling (ours names the
+/// columns), rows of any width (ours reports them with their line), and
+/// records ended by `\n` alone: the csv crate counts a CRLF file's lines one
+/// short when it ends records at `\r`, and the `\r` left at the end of the
+/// last field is trimmed with the rest of its white space.
+fn reader_builder() -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(false).flexible(true).terminator(csv::Terminator::Any(b'\n'));
+    b
+}
+
+fn csv_error(source: &str, e: csv::Error) -> RecordError {
+    RecordError::Csv { path: source.to_string(), line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +304,57 @@ mod tests {
         assert!(err("a,label\n1,x\n", &["a"]).contains("no key columns are left"));
         assert_eq!(err("a,a,label\n1,2,x\n", &[]), "t.csv: the header names column 'a' twice");
         assert!(err("a,label\n\"1,x\n", &[]).starts_with("t.csv, line"));
+    }
+
+    #[test]
+    fn a_stream_yields_keys_in_the_models_order_and_names_bad_lines() {
+        let keys = ["b".to_string(), "a".to_string()];
+        let text = "a,label,b\n1,x,\n3,y,4\n5,z\n";
+        let mut s = Stream::new(text.as_bytes(), "stdin", &keys).unwrap();
+        let (line, values) = s.next_record().unwrap().unwrap();
+        assert_eq!((line, values), (2, vec![None, Some("1".to_string())]));
+        let (line, values) = s.next_record().unwrap().unwrap();
+        assert_eq!((line, values), (3, vec![Some("4".to_string()), Some("3".to_string())]));
+        let err = s.next_record().unwrap().unwrap_err().to_string();
+        assert_eq!(err, "stdin, line 4: 2 fields, but the header has 3");
+        assert!(s.next_record().is_none());
+        let missing = Stream::new("a,label\n".as_bytes(), "stdin", &keys).err().unwrap().to_string();
+        assert!(missing.contains("no column 'b' (given as the key the model was trained on)"), "{missing}");
+        assert!(Stream::new("".as_bytes(), "stdin", &keys).is_err());
+        // CRLF line ends, as the bundled data set has, mixed with LF.
+        let text = "a,label,b\r\n\"1\",x,\r\n3,y,4\n5,z\r\n";
+        let mut s = Stream::new(text.as_bytes(), "stdin", &keys).unwrap();
+        assert_eq!(s.next_record().unwrap().unwrap(), (2, vec![None, Some("1".to_string())]));
+        assert_eq!(s.next_record().unwrap().unwrap(), (3, vec![Some("4".to_string()), Some("3".to_string())]));
+        assert_eq!(s.next_record().unwrap().unwrap_err().to_string(), "stdin, line 4: 2 fields, but the header has 3");
+        assert_eq!(
+            parse("a,label\r\n1,x\r\n2\r\n".as_bytes(), "t.csv", "label", &[]).unwrap_err().to_string(),
+            "t.csv, line 3: 1 fields, but the header has 2"
+        );
+    }
+
+    /// A reader that hands out one line per read, as a pipe does when the
+    /// writer sends records one at a time.
+    struct LineByLine(Vec<&'static str>);
+
+    impl Read for LineByLine {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let line = self.0.remove(0).as_bytes();
+            buf[..line.len()].copy_from_slice(line);
+            Ok(line.len())
+        }
+    }
+
+    #[test]
+    fn lines_are_counted_when_records_arrive_one_read_at_a_time() {
+        let keys = ["a".to_string()];
+        let mut s = Stream::new(LineByLine(vec!["a,label\n", "1,x\n", "2,y\n", "3\n"]), "stdin", &keys).unwrap();
+        assert_eq!(s.next_record().unwrap().unwrap().0, 2);
+        assert_eq!(s.next_record().unwrap().unwrap().0, 3);
+        assert_eq!(s.next_record().unwrap().unwrap_err().to_string(), "stdin, line 4: 1 fields, but the header has 2");
     }
 
     #[test]

@@ -4,7 +4,11 @@
 // The blocks it wires are in rtl/ttfs_*.v; docs/hardware.md of ttfs-hdl
 // describes them, manifest.json lists every parameter and memory.
 //
+{%- if let Some(r) = records %}
+// Pipeline: key-value records -> ttfs_files_encoder -> queue 0 -> {{ layers.len() }} layers
+{%- else %}
 // Pipeline: pixel stream -> ttfs_input_encoder -> queue 0 -> {{ layers.len() }} layers
+{%- endif %}
 // (convolutions with their max pooling, then dense layers; a spike queue
 // after each hidden layer) -> ttfs_readout -> result stream.
 // Each queue holds two whole images and shows an image only once all of it
@@ -16,12 +20,20 @@
 //            weight memories in order (manifest.json "load"); {% if loaders.is_empty() %}this design keeps
 //            every weight in block RAM, so ld_ready stays 0 and loaded is 1.{% else %}pixels are
 //            refused (s_ready = 0) until `loaded`.{% endif %}
+{%- if let Some(r) = records %}
+//   s_*      a record: one beat per key-value pair {s_key, s_code} in any key order
+//            (s_key < {{ r.keys }}; s_code the value's 32-bit token code, ttfs-files'
+//            Token::code), s_last on the final pair; keys a record does not send are
+//            missing values. ttfs_files_encoder turns the pairs into the
+//            {{ r.keys }} x {{ r.neurons_per_key }} input spikes (T = {{ r.ticks }}, W = {{ r.spread }}, seed {{ r.seed }}).
+{%- else %}
 //   s_*      pixels: {{ n_in }} beats per image, q0 = {{ q0_bits }}-bit unsigned, index order, s_last on
 //            the final one.
+{%- endif %}
 //   m_*      one result per image: class (argmax, ties to the lower index) and
 //            {{ classes }} logits of {{ logit_bits }} bits, logit i at m_logits[i*{{ logit_bits }} +: {{ logit_bits }}].
-//   error    sticky: an image with the wrong number of pixels.
-module {{ top }} (
+//   error    sticky: {% if records.is_some() %}a pair with a key out of range or sent twice in a record{% else %}an image with the wrong number of pixels{% endif %}.
+module {{ top }}{% if records.is_some() %}_records{% endif %} (
     input  wire                    clk,
     input  wire                    rst,
     input  wire                    ld_valid,
@@ -31,7 +43,12 @@ module {{ top }} (
     input  wire                    s_valid,
     output wire                    s_ready,
     input  wire                    s_last,
+{%- if let Some(r) = records %}
+    input  wire [{{ r.key_bits - 1 }}:0]              s_key,
+    input  wire [31:0]             s_code,
+{%- else %}
     input  wire [{{ q0_bits - 1 }}:0]              s_data,
+{%- endif %}
     output wire                    m_valid,
     input  wire                    m_ready,
     output wire [{{ cls_bits - 1 }}:0]              m_class,
@@ -72,6 +89,21 @@ module {{ top }} (
     wire                    enc_error;
     wire                    enc_s_ready;
 
+{%- if let Some(r) = records %}
+    ttfs_files_encoder #(
+        .KEYS({{ r.keys }}),
+        .M({{ r.neurons_per_key }}),
+        .T({{ r.ticks }}),
+        .W({{ r.spread }}),
+        .SEED(32'd{{ r.seed }}),
+        .QW({{ q0_bits }}),
+        .Q({{ r.q_active }}),
+        .KEY_W({{ r.key_bits }}),
+        .IDX_W({{ queues[0].idx_bits }})
+    ) u_encoder (
+        .clk(clk), .rst(rst),
+        .s_valid(s_valid && loaded), .s_ready(enc_s_ready), .s_last(s_last), .s_key(s_key), .s_code(s_code),
+{%- else %}
     ttfs_input_encoder #(
         .N_IN({{ n_in }}),
         .QW({{ q0_bits }}),
@@ -81,6 +113,7 @@ module {{ top }} (
     ) u_encoder (
         .clk(clk), .rst(rst),
         .s_valid(s_valid && loaded), .s_ready(enc_s_ready), .s_last(s_last), .s_data(s_data),
+{%- endif %}
         .out_valid(q0_in_valid), .out_ready(q0_in_ready), .out_last(q0_in_last),
         .out_idx(q0_in_idx), .out_q(q0_in_q),
         .error(enc_error));

@@ -221,3 +221,149 @@ proptest! {
         }
     }
 }
+
+/// The Rust reference's encoder vectors (`files/tests/encoder_vectors.rs`
+/// writes them with `ttfs_files::encoding::Encoding`): per key, the M
+/// channels when it is missing, and every (code, M channels) pair of the
+/// file.
+struct FilesVectors {
+    missing: Vec<Vec<u64>>,
+    pairs: Vec<Vec<(u64, Vec<u64>)>>,
+}
+
+fn files_vectors(file: &str, keys: usize, m: usize) -> FilesVectors {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rtl-templates/tb/data").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let words: Vec<u64> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .map(|l| u64::from_str_radix(l, 16).unwrap())
+        .collect();
+    let missing = (0..keys).map(|k| words[k * m..(k + 1) * m].to_vec()).collect();
+    let mut pairs = vec![Vec::new(); keys];
+    let mut pos = keys * m;
+    while words[pos] != 0xffff_ffff {
+        let p = words[pos] as usize;
+        pos += 1;
+        for _ in 0..p {
+            pairs[words[pos] as usize].push((words[pos + 1], words[pos + 2..pos + 2 + m].to_vec()));
+            pos += 2 + m;
+        }
+        pos += (keys - p) * m;
+    }
+    FilesVectors { missing, pairs }
+}
+
+#[cfg(not(ttfs_no_verilator))]
+fn files_encoder_specs() -> Vec<(&'static Spec, &'static str)> {
+    vec![
+        (&blocks::FILES_ENCODER, "ttfs_files_encoder_vectors.hex"),
+        (&blocks::FILES_ENCODER_W3, "ttfs_files_encoder_vectors_w3.hex"),
+        (&blocks::FILES_ENCODER_M20, "ttfs_files_encoder_vectors_m20.hex"),
+        (&blocks::FILES_ENCODER_T1, "ttfs_files_encoder_vectors_t1.hex"),
+    ]
+}
+#[cfg(ttfs_no_verilator)]
+fn files_encoder_specs() -> Vec<(&'static Spec, &'static str)> {
+    vec![]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// ttfs_files_encoder on random records put together from the Rust
+    /// reference's pairs: keys in a random order, some not sent, under
+    /// random back-pressure. Each record gives the reference's channels of
+    /// its pairs in arrival order, then those of the keys it did not send
+    /// (missing values) in key order, then the `last` beat; a key sent a
+    /// second time, or one out of range, changes nothing but `error`.
+    #[test]
+    fn files_encoder_matches_the_rust_encoding(
+        records in prop::collection::vec(
+            (prop::collection::vec((0u8..4, any::<u16>()), 12), any::<u64>(), 0u8..8),
+            1..5,
+        ),
+        pattern in prop::collection::vec((any::<bool>(), any::<bool>()), 50..200),
+    ) {
+        if !available() { return Ok(()); }
+        for (spec, file) in files_encoder_specs() {
+            let mut b = Block::new(spec);
+            let (keys, m) = (b.param("KEYS") as usize, b.param("M") as usize);
+            let (key_w, q) = (b.param("KEY_W"), b.param("Q") as u64);
+            let v = files_vectors(file, keys, m);
+            b.reset(3);
+            // Input beats (key, code, last, bad) and expected output beats.
+            let (mut beats, mut expected) = (Vec::new(), Vec::new());
+            for (choice, order, bad) in &records {
+                let mut ks: Vec<usize> = (0..keys).collect();
+                let mut x = *order | 1;
+                for i in (1..keys).rev() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    ks.swap(i, (x % (i as u64 + 1)) as usize);
+                }
+                // Choice 0: not sent; else one of the file's pairs of the key.
+                let mut sent: Vec<(usize, u64, Vec<u64>)> = ks
+                    .iter()
+                    .filter(|&&k| choice[k].0 != 0 && !v.pairs[k].is_empty())
+                    .map(|&k| {
+                        let (code, ch) = &v.pairs[k][choice[k].1 as usize % v.pairs[k].len()];
+                        (k, *code, ch.clone())
+                    })
+                    .collect();
+                if sent.is_empty() {
+                    // A record of missing values only: one explicit pair.
+                    sent.push((ks[0], 0, v.missing[ks[0]].clone()));
+                }
+                let first = beats.len();
+                for (k, code, _) in &sent {
+                    beats.push((*k as u64, *code, false, false));
+                }
+                // A bad pair after the first one: the first key again with
+                // another code, or a key >= KEYS.
+                match bad {
+                    0 => beats.insert(first + 1, (sent[0].0 as u64, sent[0].1 ^ 0x8000_0001, false, true)),
+                    1 if keys < 1 << key_w => beats.insert(first + 1, (keys as u64, x & 0xffff_ffff, false, true)),
+                    _ => {}
+                }
+                beats.last_mut().unwrap().2 = true;
+                for (_, _, ch) in &sent {
+                    expected.extend(ch.iter().map(|&c| (0u64, c, q)));
+                }
+                for k in (0..keys).filter(|k| !sent.iter().any(|s| s.0 == *k)) {
+                    expected.extend(v.missing[k].iter().map(|&c| (0u64, c, q)));
+                }
+                expected.push((1, 0, 0));
+            }
+            // `error` rises the cycle after a bad pair is taken.
+            let (mut fed, mut got, mut cycle, mut error) = (0usize, 0usize, 0usize, false);
+            while got < expected.len() && cycle < 40_000 {
+                let (offer, take) = pattern[cycle % pattern.len()];
+                let offer = offer && fed < beats.len();
+                if offer {
+                    b.set("s_key", beats[fed].0 as i64);
+                    b.set("s_code", beats[fed].1 as i64);
+                    b.set("s_last", i64::from(beats[fed].2));
+                }
+                b.set("s_valid", i64::from(offer));
+                b.set("out_ready", i64::from(take || cycle > 20_000));
+                b.settle();
+                prop_assert_eq!(b.get("error") == 1, error, "{} error after {} beats", file, fed);
+                if b.get("out_valid") == 1 && b.get("out_ready") == 1 {
+                    let beat = (b.get("out_last"), b.get("out_idx"), b.get("out_q"));
+                    prop_assert_eq!(beat, expected[got], "{} beat {}", file, got);
+                    got += 1;
+                }
+                if offer && b.get("s_ready") == 1 {
+                    error |= beats[fed].3;
+                    fed += 1;
+                }
+                b.tick();
+                cycle += 1;
+            }
+            prop_assert_eq!(got, expected.len(), "{}: every event within the cycle budget", file);
+        }
+    }
+}

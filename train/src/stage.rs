@@ -143,20 +143,47 @@ fn eval_data(args: &Args, classes: usize) -> Result<Option<(Data, Vec<usize>)>> 
     }
 }
 
-/// Runs `ttfs train`.
+/// The number of classes of an architecture string: its last layer's width.
+pub fn classes_of(arch: &str) -> Result<usize> {
+    match spec::parse(arch)?.layers.last() {
+        Some(spec::LayerSpec::Dense(n)) => Ok(*n),
+        _ => unreachable!("parse guarantees a dense output layer"),
+    }
+}
+
+/// Runs `ttfs train`: loads the files `args` names, trains, and writes the
+/// network to `args.output`.
 pub fn run(args: &Args) -> Result<Report> {
     ttfs_convert::stage::refuse_existing(&args.output, args.force)?;
     check_settings(args)?;
-    let arch = spec::parse(&args.arch)?;
-    let classes = match arch.layers.last() {
-        Some(spec::LayerSpec::Dense(n)) => *n,
-        _ => unreachable!("parse guarantees a dense output layer"),
-    };
+    let classes = classes_of(&args.arch)?;
     let (data, labels) = load(&args.data, &args.labels, classes)?;
-    let shape = input_shape(&arch, &data)?;
-    let range = input_range(&data, args.convert.input_range)?;
-    let train = TrainSet::new(&data, labels, range, classes);
     let test = eval_data(args, classes)?;
+    let (network, report) = train_loaded(args, &data, labels, test)?;
+    ttfs_ir::save(&network, &args.output, args.force)?;
+    Ok(report)
+}
+
+/// Trains on data already in memory (`args.data`, `args.labels` and the
+/// test files are not read; `data.path` names the data in messages, and
+/// `args.output` names the network and its checkpoints) and returns the
+/// exported network with its report, writing nothing but the checkpoints.
+/// `labels` must be below the architecture's class count.
+pub fn train_loaded(
+    args: &Args,
+    data: &Data,
+    labels: Vec<usize>,
+    test: Option<(Data, Vec<usize>)>,
+) -> Result<(Network, Report)> {
+    check_settings(args)?;
+    let arch = spec::parse(&args.arch)?;
+    let classes = classes_of(&args.arch)?;
+    if let Some(bad) = labels.iter().find(|&&l| l >= classes) {
+        bail!("{}: label {bad} but the architecture has {classes} classes", data.path.display());
+    }
+    let shape = input_shape(&arch, data)?;
+    let range = input_range(data, args.convert.input_range)?;
+    let train = TrainSet::new(data, labels, range, classes);
     let test_set = match &test {
         Some((d, l)) => {
             d.check_fits(&shape)?;
@@ -170,7 +197,7 @@ pub fn run(args: &Args) -> Result<Report> {
         "arch {} on {:?}, b1, data {} ({} samples), seed {}, batch {}, {:?}, spike penalty {}",
         args.arch,
         shape,
-        file_name(&args.data),
+        file_name(&data.path),
         data.count,
         args.seed,
         args.batch,
@@ -231,14 +258,13 @@ pub fn run(args: &Args) -> Result<Report> {
         checkpoint::save(&dir, &net, &state, &meta)?;
     }
     let name = args.output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "trained".into());
-    let network = export(&net, &name, &data, range, &args.convert)?;
+    let network = export(&net, &name, data, range, &args.convert)?;
     let (eval, eval_set) = match &test {
         Some((d, l)) => ((d, l.as_slice()), "test"),
-        None => ((&data, train.labels.as_slice()), "training"),
+        None => ((data, train.labels.as_slice()), "training"),
     };
     let report = evaluate_discrete(&network, eval.0, eval.1)?;
-    ttfs_ir::save(&network, &args.output, args.force)?;
-    Ok(Report {
+    let report = Report {
         output: args.output.display().to_string(),
         arch: args.arch.clone(),
         train_samples: train.count,
@@ -250,7 +276,8 @@ pub fn run(args: &Args) -> Result<Report> {
         spikes_per_neuron_discrete: report.spikes_per_neuron,
         discrete_closed_form_mismatches: report.discrete_closed_form_mismatches,
         checkpoints: dir.display().to_string(),
-    })
+    };
+    Ok((network, report))
 }
 
 /// Runs the simulators on `data` (raw values in the model's layout).

@@ -30,6 +30,7 @@ enum Command {
     Train(cmd::train::Args),
     Finetune(cmd::finetune::Args),
     Gradients(cmd::gradients::Args),
+    Files(cmd::files::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cmd::train::run(a),
         Command::Finetune(a) => cmd::finetune::run(a),
         Command::Gradients(a) => cmd::gradients::run(a),
+        Command::Files(a) => cmd::files::run(a),
     };
     match result {
         Ok(text) => {

@@ -82,6 +82,95 @@ pub struct Design {
 struct TopTemplate<'a> {
     v: &'a TopView,
     layer_fragments: Vec<String>,
+    /// The key-value record front end instead of the pixel stream.
+    records: Option<&'a RecordsFront>,
+}
+
+/// The key-value record front end of a file classifier (ttfs-files): the
+/// correlative encoding's parameters, for `ttfs_files_encoder`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordsFront {
+    /// K: keys.
+    pub keys: usize,
+    /// M: input neurons per key.
+    pub neurons_per_key: u32,
+    /// T: ticks (a power of two).
+    pub ticks: u32,
+    /// W: bins sharing neurons.
+    pub spread: u32,
+    /// The hash's seed.
+    pub seed: u32,
+    /// Bits of the key index.
+    pub key_bits: u32,
+    /// The input code q0 of an active channel.
+    pub q_active: u32,
+}
+
+/// The block of the record front end.
+pub const RECORDS_ENCODER: (&str, &str) =
+    ("ttfs_files_encoder.v", include_str!("../../../rtl-templates/lib/ttfs_files_encoder.v"));
+
+/// The default stimulus of the record bench: beats, one per line.
+pub const RECORDS_FILE: &str = "mem/tb_records.hex";
+/// Its expected results.
+pub const RECORDS_EXPECTED_FILE: &str = "mem/tb_records_expected.hex";
+
+/// A record's beats as the record bench reads them: `{last, key, code}`
+/// with the key in `key_bits` bits, as hex lines.
+pub fn record_beats_hex(records: &[Vec<(u32, u32)>], key_bits: u32) -> String {
+    let mut text = String::new();
+    for pairs in records {
+        for (i, &(key, code)) in pairs.iter().enumerate() {
+            let last = u128::from(i + 1 == pairs.len());
+            let beat = (last << (key_bits + 32)) | (u128::from(key) << 32) | u128::from(code);
+            text.push_str(&format!("{beat:X}\n"));
+        }
+    }
+    text
+}
+
+/// The files of the record front end, to add to a design of `net`: the
+/// top module `<top>_records` (the design's pipeline behind
+/// `ttfs_files_encoder`), the encoder block, and the bench
+/// `sim/<top>_records_tb.v` with its default stimulus: `records` (each a
+/// record's (key, code) pairs in the order sent, at least one pair) whose
+/// reference input codes are `codes` (`plan.inputs` per record; the bench
+/// checks every result against the integer network on them). The network's
+/// input must be the front end's K·M·T channels.
+pub fn render_records(
+    net: &Network,
+    plan: &Plan,
+    front: &RecordsFront,
+    records: &[Vec<(u32, u32)>],
+    codes: &[i64],
+) -> BTreeMap<String, Vec<u8>> {
+    let mut v = view(net, plan);
+    // The encoder's pipeline and its K·M events come before the layers'
+    // cycles (about 16 cycles per key, see ttfs_files_encoder.v).
+    v.timeout_per_image += 32 * front.keys as u64 + 200;
+    let mut files = BTreeMap::new();
+    let top = TopTemplate { v: &v, layer_fragments: crate::emit::layer_fragments(&v), records: Some(front) }
+        .render()
+        .expect("the top template renders");
+    files.insert(format!("rtl/{}_records.v", v.top), file_text(top));
+    files.insert(format!("rtl/{}", RECORDS_ENCODER.0), RECORDS_ENCODER.1.as_bytes().to_vec());
+    let tb = TbTemplate {
+        v: &v,
+        records: Some(front),
+        suffix: "_records",
+        tb_images: records.len(),
+        tb_images_file: RECORDS_FILE,
+        tb_expected_file: RECORDS_EXPECTED_FILE,
+    }
+    .render()
+    .expect("the test bench template renders");
+    files.insert(format!("sim/{}_records_tb.v", v.top), file_text(tb));
+    files.insert(RECORDS_FILE.into(), record_beats_hex(records, front.key_bits).into_bytes());
+    files.insert(
+        RECORDS_EXPECTED_FILE.into(),
+        stimulus::expected_hex(net, codes, v.cls_bits, v.logit_bits).into_bytes(),
+    );
+    files
 }
 
 /// The test bench (`rtl-templates/top/tb.v`).
@@ -89,6 +178,10 @@ struct TopTemplate<'a> {
 #[template(path = "tb.v")]
 struct TbTemplate<'a> {
     v: &'a TopView,
+    /// The record front end (the bench of `<top>_records`), or `None`.
+    records: Option<&'a RecordsFront>,
+    /// `_records` or empty: the module under test is `<top><suffix>`.
+    suffix: &'static str,
     /// Images of the default stimulus ([`crate::stimulus`]).
     tb_images: usize,
     tb_images_file: &'static str,
@@ -149,12 +242,14 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
     if uses_spram {
         files.insert(format!("sim/{}", SPRAM_MODEL.0), SPRAM_MODEL.1.as_bytes().to_vec());
     }
-    let top = TopTemplate { v: &v, layer_fragments: crate::emit::layer_fragments(&v) }
+    let top = TopTemplate { v: &v, layer_fragments: crate::emit::layer_fragments(&v), records: None }
         .render()
         .expect("the top template renders");
     files.insert(format!("rtl/{}.v", v.top), file_text(top));
     let tb = TbTemplate {
         v: &v,
+        records: None,
+        suffix: "",
         tb_images: stimulus::IMAGES,
         tb_images_file: stimulus::IMAGES_FILE,
         tb_expected_file: stimulus::EXPECTED_FILE,

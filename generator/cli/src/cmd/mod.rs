@@ -4,6 +4,8 @@
 pub mod board_sim;
 pub mod convert;
 pub mod cosim;
+pub mod files;
+pub mod files_hw;
 pub mod finetune;
 pub mod flow;
 pub mod generate;
