@@ -130,6 +130,7 @@ const BAD_PARAMETERS: &[(&str, Overrides, &str)] = &[
     ("ttfs_potential_ram", &[("WORDS", 0)], "WORDS must be 1 or more"),
     ("ttfs_power_on_reset", &[("HOLD_BITS", -1)], "HOLD_BITS must be 0 or more"),
     ("ttfs_readout", &[("N", 17)], "CLS_W must be 1 to 31 and hold N minus 1"),
+    ("ttfs_record_framer", &[("KEY_W", 8)], "KEY_W must be 1 to 7"),
     ("ttfs_result_sender", &[("CLS_W", 9)], "CLS_W must be 1 to 8"),
     ("ttfs_shift_add_mul", &[("QW", 0)], "QW must be 1 or more"),
     ("ttfs_spi_flash_reader", &[("START", 1 << 24)], "START must be 0 to 16777215"),

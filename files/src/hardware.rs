@@ -97,6 +97,27 @@ pub fn build(model: &FilesModel, target: Target, lanes: &Lanes) -> Result<(Plan,
     let sent: Vec<Vec<(u32, u32)>> = records.iter().zip(0u32..).map(|(t, i)| pairs(t, i, i % 2 == 0)).collect();
     let codes: Vec<i64> = records.iter().flat_map(|t| classifier.codes(t)).collect();
     design.files.extend(render_records(&model.network, &plan, &front, &sent, &codes));
+    // The board wrapper takes records over the UART (ttfs_record_framer in
+    // front of `<top>_records`), in the pixel wrapper's place, so that
+    // `ttfs synth DIR` builds the record design; the pixel board bench goes.
+    // With no records wrapper (no board, or keys beyond the framing's 7
+    // bits), no pixel wrapper either: DIR has no board.
+    match ttfs_hw::board::render_records_board(&model.network, &plan, &front) {
+        Some(board) => {
+            for path in &board.drop {
+                design.files.remove(path);
+            }
+            design.files.extend(board.files);
+        }
+        None => {
+            let v = ttfs_hw::view::view(&model.network, &plan);
+            if let Some(b) = ttfs_hw::board::board(plan.target, &v) {
+                let module = ttfs_hw::board::module_name(&v, &b);
+                design.files.remove(&format!("rtl/{module}.v"));
+                design.files.remove(&format!("sim/{module}_tb.v"));
+            }
+        }
+    }
     Ok((plan, design))
 }
 

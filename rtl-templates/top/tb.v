@@ -37,7 +37,6 @@ module {{ top }}{{ suffix }}_tb;
     localparam integer BEAT_W = {{ r.key_bits + 33 }};
 {%- else %}
     localparam integer N_IN = {{ n_in }};
-    localparam integer BEAT_W = {{ q0_bits }};
 {%- endif %}
     localparam integer LOGIT_W = {{ logit_bits }};
     localparam integer CLASSES = {{ classes }};
@@ -80,14 +79,14 @@ module {{ top }}{{ suffix }}_tb;
         .m_valid(m_valid), .m_ready(m_ready), .m_class(m_class), .m_logits(m_logits),
         .error(error));
 
-    reg [BEAT_W-1:0] pixels [0:MAX_IMAGES*N_IN-1];
+    reg [{% if records.is_some() %}BEAT_W-1{% else %}{{ q0_bits - 1 }}{% endif %}:0] pixels [0:MAX_IMAGES*N_IN-1];
 {%- if !loaders.is_empty() %}
     reg [7:0] load_bytes [0:LOAD_BYTES-1];
 {%- endif %}
     reg [EXP_W-1:0] expected [0:MAX_IMAGES*(CLASSES+1)-1];
     reg [EXP_W-1:0] want;
     reg [8*1024-1:0] path;
-    integer count, stream, cycle, sent_bytes, image, pixel, results, i, check, mismatches, beat;
+    integer count, stream, cycle, sent_bytes, image, pixel, results, i, check, mismatches{% if records.is_some() %}, beat{% endif %};
     integer start [0:MAX_IMAGES-1];
 
     initial begin
@@ -128,7 +127,7 @@ module {{ top }}{{ suffix }}_tb;
         rst = 1'b1;
         ld_valid = 1'b0; ld_data = 8'd0;
         s_valid = 1'b0; s_last = 1'b0;{% if let Some(r) = records %} s_key = {{ "{" }}{{ r.key_bits }}{1'b0}}; s_code = 32'd0;{% else %} s_data = {{ "{" }}{{ q0_bits }}{1'b0}};{% endif %}
-        cycle = 0; sent_bytes = 0; image = 0; pixel = 0; results = 0; beat = 0;
+        cycle = 0; sent_bytes = 0; image = 0; pixel = 0; results = 0;{% if records.is_some() %} beat = 0;{% endif %}
     end
 
     // Weight bytes first, then the images, one pixel per cycle.

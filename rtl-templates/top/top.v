@@ -90,6 +90,7 @@ module {{ top }}{% if records.is_some() %}_records{% endif %} (
     wire                    enc_s_ready;
 
 {%- if let Some(r) = records %}
+
     ttfs_files_encoder #(
         .KEYS({{ r.keys }}),
         .M({{ r.neurons_per_key }}),
@@ -104,6 +105,7 @@ module {{ top }}{% if records.is_some() %}_records{% endif %} (
         .clk(clk), .rst(rst),
         .s_valid(s_valid && loaded), .s_ready(enc_s_ready), .s_last(s_last), .s_key(s_key), .s_code(s_code),
 {%- else %}
+
     ttfs_input_encoder #(
         .N_IN({{ n_in }}),
         .QW({{ q0_bits }}),

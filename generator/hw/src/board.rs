@@ -2,15 +2,21 @@
 //! and (for SPRAM weights) the power-up load from the configuration flash;
 //! one per board of the target (iCEBreaker for the UP5K, the iCE40-HX8K
 //! breakout for the HX8K, the ULX3S for every ECP5 part), with a test bench
-//! that runs it end to end.
+//! that runs it end to end. A file classifier's design (ttfs-files) gets a
+//! records wrapper instead ([`render_records_board`]): the same board, PLL
+//! and reply, with records framed by `ttfs_record_framer` in front of
+//! `<top>_records`.
 
 use super::pll::BoardPll;
 use super::target::{Family, Target};
 use crate::deref_to_view;
+use crate::plan::Plan;
 use crate::target::clock_mhz;
+use crate::view::RecordsFront;
 use crate::view::{TopView, file_text};
 use askama::Template;
 use std::collections::BTreeMap;
+use ttfs_ir::Network;
 
 /// The UART speed of the wrappers unless `generate --baud` says otherwise.
 pub const BAUD: u32 = 115_200;
@@ -204,6 +210,9 @@ pub struct BoardView {
 struct BoardTemplate<'a> {
     v: &'a TopView,
     b: &'a BoardView,
+    /// The record front end: the wrapper frames records for `<top>_records`
+    /// (`None`: pixel frames for `<top>`).
+    records: Option<&'a RecordsFront>,
 }
 
 #[derive(Template)]
@@ -300,7 +309,60 @@ pub fn module_name(v: &TopView, b: &BoardView) -> String {
 
 /// The wrapper's Verilog for board `b`.
 pub fn render(v: &TopView, b: &BoardView) -> Vec<u8> {
-    file_text(BoardTemplate { v, b }.render().expect("the board template renders"))
+    file_text(BoardTemplate { v, b, records: None }.render().expect("the board template renders"))
+}
+
+/// The record wrappers' framing block.
+pub const RECORD_FRAMER: (&str, &str) =
+    ("ttfs_record_framer.v", include_str!("../../../rtl-templates/lib/ttfs_record_framer.v"));
+
+/// The widest key index the record framing carries: 7 bits, keys 0 to 127
+/// (the first byte of a pair holds the `last` flag and the key).
+pub const MAX_RECORD_KEY_BITS: u32 = 7;
+
+/// The records wrapper's Verilog for board `b`: the module of [`render`]'s
+/// name, ports and PLL, with `ttfs_record_framer` and `<top>_records` in
+/// place of `ttfs_uart_framer` and `<top>`.
+pub fn render_records(v: &TopView, b: &BoardView, front: &RecordsFront) -> Vec<u8> {
+    file_text(BoardTemplate { v, b, records: Some(front) }.render().expect("the board template renders"))
+}
+
+/// The records board wrapper of a file classifier's design, to go over the
+/// files of its pixel design ([`crate::design::render`] and
+/// [`crate::design::render_records`]).
+#[derive(Clone, Debug)]
+pub struct RecordsBoard {
+    /// Files to insert, replacing any of the same path: the wrapper
+    /// `rtl/<top>_<board>.v` (the pixel wrapper's path and module, so that
+    /// `ttfs synth DIR` builds it) and `rtl/ttfs_record_framer.v`.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Files of the pixel board path that do not apply to the records
+    /// wrapper and are to be removed: its bench `sim/<top>_<board>_tb.v`
+    /// (it sends pixel frames, which the records wrapper skips).
+    pub drop: Vec<String>,
+    /// The board.
+    pub board: BoardView,
+}
+
+/// The records board wrapper for `net` planned as `plan` with the record
+/// front end `front`; `None` when the pixel design has no board wrapper
+/// either ([`board`]: no board for the target, or pixel codes over 8 bits)
+/// or when the keys do not fit the framing ([`MAX_RECORD_KEY_BITS`]).
+/// Caveat: `ttfs synth` routes DIR's wrapper only at the generated PLL
+/// clock; for any other clock it renders the wrapper again with [`render`],
+/// which is the pixel wrapper (it does not know the records front), so
+/// only its first round (or `--freq` at the generated clock) builds this one.
+pub fn render_records_board(net: &Network, plan: &Plan, front: &RecordsFront) -> Option<RecordsBoard> {
+    if front.key_bits > MAX_RECORD_KEY_BITS {
+        return None;
+    }
+    let v = crate::view::view(net, plan);
+    let b = board(plan.target, &v)?;
+    let module = module_name(&v, &b);
+    let mut files = BTreeMap::new();
+    files.insert(format!("rtl/{module}.v"), render_records(&v, &b, front));
+    files.insert(format!("rtl/{}", RECORD_FRAMER.0), RECORD_FRAMER.1.as_bytes().to_vec());
+    Some(RecordsBoard { files, drop: vec![format!("sim/{module}_tb.v")], board: b })
 }
 
 /// Adds the board wrapper and its bench to `files`.

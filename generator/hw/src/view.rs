@@ -383,3 +383,23 @@ mod tests {
         assert_eq!(display_name(&"x".repeat(500)).len(), MAX_NAME_CHARS);
     }
 }
+
+/// The key-value record front end of a file classifier (ttfs-files): the
+/// correlative encoding's parameters, for `ttfs_files_encoder`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordsFront {
+    /// K: keys.
+    pub keys: usize,
+    /// M: input neurons per key.
+    pub neurons_per_key: u32,
+    /// T: ticks (a power of two).
+    pub ticks: u32,
+    /// W: bins sharing neurons.
+    pub spread: u32,
+    /// The hash's seed.
+    pub seed: u32,
+    /// Bits of the key index.
+    pub key_bits: u32,
+    /// The input code q0 of an active channel.
+    pub q_active: u32,
+}
