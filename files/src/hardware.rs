@@ -253,7 +253,9 @@ pub fn generate(model_path: &Path, output: &Path, target: Target, lanes: &Lanes,
     ttfs_hw::write(&design, output, force)?;
     Ok(format!(
         "wrote {} files to {}: top {}_records (records in as (key, token code) pairs), {} on the {}, lanes {}\n  \
-         bench: sim/{}_records_tb.v with its default stimulus ({}); the pixel-stream top {} is there too\n",
+         bench: sim/{}_records_tb.v with its default stimulus ({}); the pixel-stream top {} is there too\n  \
+         cycles per record: `ttfs files cosim` measures them (manifest.json's cycle model and `ttfs synth`'s latency \
+         are the pixel top's and leave out the encoder's ~16 cycles per key)\n",
         design.files.len(),
         output.display(),
         design.top,
