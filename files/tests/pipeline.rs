@@ -56,6 +56,7 @@ fn train_stream_and_cosimulate_the_record_front_end() {
     let correct =
         test.iter().filter(|&&r| c.classify(&model.tokens(&split.records.values[r])) == split.labels[r]).count();
     let accuracy = correct as f64 / test.len() as f64;
+    eprintln!("small classifier: {accuracy:.4} on {} test records", test.len());
     assert!(accuracy > 0.6, "{accuracy}");
 
     // classify: the header of the data file first, then records; the label
