@@ -136,8 +136,8 @@ pub struct CosimReport {
     pub first_difference: Option<String>,
     /// The hardware's accuracy against the labels.
     pub accuracy: Option<f64>,
-    /// Records never seen whole in training (a value or bin combination
-    /// absent from the training split), and how many of them matched.
+    /// Records holding a (key, token) pair that no training record has (0
+    /// when the caller does not know the training split).
     pub unseen_values: usize,
     /// Mean cycles per record, from its first pair to its result, one at a
     /// time.

@@ -1,12 +1,13 @@
 //! ttfs-files: file classification from key-value metadata (paper 3 of
-//! `docs/seeds.md`, section D). This crate holds the data side so far:
-//! records read from any CSV with a label column ([`records`]), their
-//! values turned into tokens with quantile bins for numeric keys
-//! ([`features`]), the correlative temporal encoding of a record's tokens
-//! into one spike per input neuron ([`encoding`]), and the
-//! logistic-regression baseline on the same tokens ([`baselines`]). The
-//! bundled data set is `files/data/deb_files.csv.gz` (provenance beside
-//! it).
+//! `docs/seeds.md`, section D): records read from any CSV with a label
+//! column ([`records`]), their values turned into tokens with quantile bins
+//! for numeric keys ([`features`]), the correlative temporal encoding of a
+//! record's tokens ([`encoding`]), the STDP network with its spike-pattern
+//! readout ([`stdp`]), the TTFS classifier ([`classifier`], [`model`]), the
+//! baselines on the same tokens ([`baselines`], [`svm`]), `ttfs files
+//! bench` ([`bench`]) and the other commands ([`stage`]), and the record
+//! front end in hardware ([`hardware`]). The bundled data set is
+//! `files/data/deb_files.csv.gz` (provenance beside it).
 
 pub mod baselines;
 pub mod bench;

@@ -33,8 +33,20 @@ pub const MAX_CHANNELS: usize = 1 << 20;
 /// Most bin edges per numeric key.
 pub const MAX_EDGES: usize = 1 << 16;
 
+/// A model file's fields besides the network (read apart from it).
+#[derive(Deserialize)]
+struct Fields {
+    format: String,
+    version: u32,
+    label: String,
+    exclude: Vec<String>,
+    features: Featurizer,
+    encoding: Encoding,
+    classes: Vec<String>,
+}
+
 /// A trained file classifier.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FilesModel {
     /// Always [`FORMAT`].
     pub format: String,
@@ -69,8 +81,27 @@ impl FilesModel {
 
     /// Parses and checks a model from JSON text.
     pub fn from_json(text: &str) -> Result<FilesModel, String> {
-        let model: FilesModel = serde_json::from_str(text)
-            .map_err(|e| format!("not a files model ({e}); `ttfs files train` writes one (format \"{FORMAT}\")"))?;
+        let not_a_model = |e: serde_json::Error| {
+            format!("not a files model ({e}); `ttfs files train` writes one (format \"{FORMAT}\")")
+        };
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(not_a_model)?;
+        // The network goes through ttfs-ir's own reader (every tensor inline,
+        // every invariant of a network description), not a bare serde parse.
+        let network = match value.as_object_mut().and_then(|o| o.remove("network")) {
+            Some(n) => Network::from_json(&n.to_string()).map_err(|e| format!("network: {e}"))?,
+            None => return Err("not a files model (no \"network\"); `ttfs files train` writes one".into()),
+        };
+        let rest: Fields = serde_json::from_value(value).map_err(not_a_model)?;
+        let model = FilesModel {
+            format: rest.format,
+            version: rest.version,
+            label: rest.label,
+            exclude: rest.exclude,
+            features: rest.features,
+            encoding: rest.encoding,
+            classes: rest.classes,
+            network,
+        };
         model.check()?;
         Ok(model)
     }

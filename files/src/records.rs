@@ -106,6 +106,16 @@ pub enum RecordError {
         /// The label column.
         label: String,
     },
+    /// More text than [`MAX_TEXT_BYTES`] (after decompression).
+    #[error(
+        "{path} holds more than {limit} bytes of text (decompressed); records files are read into memory and may hold at most that"
+    )]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
     /// A header and no records.
     #[error("{path} has a header but no records")]
     NoRecords {
@@ -114,18 +124,34 @@ pub enum RecordError {
     },
 }
 
+/// Most bytes of CSV text a records file may hold (after decompression):
+/// the records are held in memory, so a gzip bomb stops here.
+pub const MAX_TEXT_BYTES: u64 = 512 << 20;
+
 /// Reads `path` (gzip is recognised by its magic bytes, not its name):
 /// the header first, `label` the label column, `exclude` columns dropped,
-/// every other column a key. Errors name the file and the line.
+/// every other column a key. Errors name the file and the line; a file of
+/// more than [`MAX_TEXT_BYTES`] of text is refused before it is parsed.
 pub fn read(path: &Path, label: &str, exclude: &[&str]) -> Result<Records, RecordError> {
+    read_limited(path, label, exclude, MAX_TEXT_BYTES)
+}
+
+fn read_limited(path: &Path, label: &str, exclude: &[&str], limit: u64) -> Result<Records, RecordError> {
     let name = path.display().to_string();
     let io = |source| RecordError::Io { path: name.clone(), source };
+    let too_large = || RecordError::TooLarge { path: name.clone(), limit };
     let mut bytes = Vec::new();
-    std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io)?;
+    std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut text = Vec::new();
-        MultiGzDecoder::new(bytes.as_slice()).read_to_end(&mut text).map_err(io)?;
+        MultiGzDecoder::new(bytes.as_slice()).take(limit + 1).read_to_end(&mut text).map_err(io)?;
         bytes = text;
+    }
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
     }
     parse(bytes.as_slice(), &name, label, exclude)
 }
@@ -355,6 +381,24 @@ mod tests {
         assert_eq!(s.next_record().unwrap().unwrap().0, 2);
         assert_eq!(s.next_record().unwrap().unwrap().0, 3);
         assert_eq!(s.next_record().unwrap().unwrap_err().to_string(), "stdin, line 4: 1 fields, but the header has 2");
+    }
+
+    #[test]
+    fn a_file_of_more_text_than_the_limit_is_refused_gzipped_or_not() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("a,label\n{}", "1,x\n".repeat(1000));
+        let plain = dir.path().join("r.csv");
+        std::fs::write(&plain, &text).unwrap();
+        let gz = dir.path().join("r.csv.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for path in [&plain, &gz] {
+            let err = read_limited(path, "label", &[], 1000).unwrap_err().to_string();
+            assert!(err.contains("more than 1000 bytes of text"), "{err}");
+            assert_eq!(read_limited(path, "label", &[], 4008).unwrap().labels.len(), 1000);
+        }
     }
 
     #[test]

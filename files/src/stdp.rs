@@ -160,13 +160,16 @@ impl StdpLayer {
         }
         for epoch in 0..params.epochs {
             let order = rng.permutation(records.len());
+            let mut is_active = vec![false; channels];
             for &r in &order {
                 let active = &records[r];
                 let spikes = layer.respond(active);
+                active.iter().for_each(|&c| is_active[c] = true);
                 for &(h, _) in &spikes {
                     layer.threshold[h] += params.threshold_step as f32;
-                    layer.learn(h, active, params, &mut rng);
+                    layer.learn(h, &is_active, params, &mut rng);
                 }
+                active.iter().for_each(|&c| is_active[c] = false);
                 let decay = params.threshold_decay as f32;
                 layer.threshold.iter_mut().for_each(|t| *t *= decay);
             }
@@ -204,12 +207,11 @@ impl StdpLayer {
         order.into_iter().zip(0u32..).collect()
     }
 
-    /// STDP for neuron `h`, which fired on a record with `active` channels.
-    fn learn(&mut self, h: usize, active: &[usize], params: &StdpParams, rng: &mut SplitMix64) {
+    /// STDP for neuron `h`, which fired on a record whose channels are
+    /// marked in `is_active`.
+    fn learn(&mut self, h: usize, is_active: &[bool], params: &StdpParams, rng: &mut SplitMix64) {
         let row = &mut self.conductance[h * self.channels..(h + 1) * self.channels];
-        let mut is_active = vec![false; row.len()];
-        active.iter().for_each(|&c| is_active[c] = true);
-        for (g, &pre_before_post) in row.iter_mut().zip(&is_active) {
+        for (g, &pre_before_post) in row.iter_mut().zip(is_active) {
             let now = f64::from(*g);
             let delta = if pre_before_post { params.ltp * (1.0 - now) } else { -params.ltd * now };
             *g = match params.memristor {
