@@ -19,11 +19,12 @@
 
 use crate::features::Token;
 use crate::model::{Classifier, FilesModel};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 use std::path::Path;
 use std::process::Command;
-use ttfs_hw::design::{RecordsFront, render_records};
+use ttfs_hw::design::{RecordsFront, render_records_design};
+use ttfs_hw::manifest::RecordCycles;
 use ttfs_hw::plan::Plan;
 use ttfs_hw::planner::Lanes;
 use ttfs_hw::target::Target;
@@ -87,38 +88,51 @@ fn default_records(model: &FilesModel) -> Vec<Vec<Token>> {
 }
 
 /// Plans and renders the design of `model` for `target` with the record
-/// front end; its bench's default stimulus checks a few records.
-pub fn build(model: &FilesModel, target: Target, lanes: &Lanes) -> Result<(Plan, Design)> {
+/// front end; its bench's default stimulus checks a few records. `cycles`:
+/// cycles per record measured by co-simulation, for the manifest and README.
+pub fn build(
+    model: &FilesModel,
+    target: Target,
+    lanes: &Lanes,
+    cycles: Option<RecordCycles>,
+) -> Result<(Plan, Design)> {
     let front = front(model)?;
-    let (plan, mut design, _) =
-        ttfs_hw::stage::build_with_stats(&model.network, target, lanes, ttfs_hw::board::BAUD, None)?;
+    let plan = ttfs_hw::planner::choose(&model.network, target, &records_lanes(target, lanes), None).map_err(|e| {
+        let mut error = anyhow::Error::new(e);
+        if let Lanes::Auto(goal) = lanes {
+            let front = ttfs_hw::design::RECORDS_FRONT_LOGIC_CELLS;
+            let share = 100.0 * front as f64 / target.resources().logic_cells.max(1) as f64;
+            error = error.context(format!(
+                "--lanes auto plans the layers in what --budget {} % leaves once the record front end takes its \
+                 ~{front} logic cells ({share:.1} % of the {target}); raise --budget (at most 100), give --lanes, \
+                 or train a smaller classifier (--hidden, --ticks)",
+                goal.budget_percent
+            ));
+        }
+        error
+    })?;
     let classifier = Classifier::new(model);
     let records = default_records(model);
     let sent: Vec<Vec<(u32, u32)>> = records.iter().zip(0u32..).map(|(t, i)| pairs(t, i, i % 2 == 0)).collect();
     let codes: Vec<i64> = records.iter().flat_map(|t| classifier.codes(t)).collect();
-    design.files.extend(render_records(&model.network, &plan, &front, &sent, &codes));
-    // The board wrapper takes records over the UART (ttfs_record_framer in
-    // front of `<top>_records`), in the pixel wrapper's place, so that
-    // `ttfs synth DIR` builds the record design; the pixel board bench goes.
-    // With no records wrapper (no board, or keys beyond the framing's 7
-    // bits), no pixel wrapper either: DIR has no board.
-    match ttfs_hw::board::render_records_board(&model.network, &plan, &front) {
-        Some(board) => {
-            for path in &board.drop {
-                design.files.remove(path);
-            }
-            design.files.extend(board.files);
-        }
-        None => {
-            let v = ttfs_hw::view::view(&model.network, &plan);
-            if let Some(b) = ttfs_hw::board::board(plan.target, &v) {
-                let module = ttfs_hw::board::module_name(&v, &b);
-                design.files.remove(&format!("rtl/{module}.v"));
-                design.files.remove(&format!("sim/{module}_tb.v"));
-            }
-        }
-    }
+    let cycle_model = ttfs_hw::cycles::CycleModel::new(&plan);
+    let design = render_records_design(&model.network, &plan, &cycle_model, &front, &sent, &codes, cycles);
     Ok((plan, design))
+}
+
+/// `--lanes auto` for a record design: the network's layers get the logic
+/// budget left once the record front end
+/// ([`ttfs_hw::design::RECORDS_FRONT_LOGIC_CELLS`]) is taken
+/// off it, so that the whole design fits. Fixed lanes pass unchanged.
+pub fn records_lanes(target: Target, lanes: &Lanes) -> Lanes {
+    match lanes {
+        Lanes::Auto(goal) => {
+            let device = target.resources().logic_cells.max(1) as f64;
+            let front = 100.0 * ttfs_hw::design::RECORDS_FRONT_LOGIC_CELLS as f64 / device;
+            Lanes::Auto(ttfs_hw::planner::Goal { budget_percent: (goal.budget_percent - front).max(1.0), ..*goal })
+        }
+        fixed => fixed.clone(),
+    }
 }
 
 /// What `ttfs files cosim` reports.
@@ -166,7 +180,7 @@ pub fn cosim(
         bail!("no records to co-simulate");
     }
     let verilator = Tool::Verilator.locate()?;
-    let (plan, design) = build(model, target, lanes)?;
+    let (plan, design) = build(model, target, lanes, None)?;
     let front = front(model)?;
     let dir = tempfile::tempdir()?;
     ttfs_hw::write(&design, dir.path(), true)?;
@@ -244,18 +258,74 @@ pub fn cosim(
     })
 }
 
+/// Records whose cycles `ttfs files generate --data` measures: the data
+/// file, the test split to take (fraction, seed) and how many records.
+pub struct Measure<'a> {
+    /// Records as CSV (the model's keys and label column).
+    pub data: &'a Path,
+    /// Only the test split of this stratified split (fraction, seed).
+    pub split: Option<(f64, u32)>,
+    /// The first this many records.
+    pub count: usize,
+}
+
 /// Writes the record design of the model at `model_path` to `output`
-/// (refused when it holds files, unless `force`); returns a summary.
-pub fn generate(model_path: &Path, output: &Path, target: Target, lanes: &Lanes, force: bool) -> Result<String> {
+/// (refused when it holds files, unless `force`); returns a summary. With
+/// `measure`, the design is first co-simulated on those records (every
+/// spike and result compared: a difference is an error and nothing is
+/// written) and its cycles per record go into the manifest and README,
+/// where `ttfs synth DIR` takes its latency from.
+pub fn generate(
+    model_path: &Path,
+    output: &Path,
+    target: Target,
+    lanes: &Lanes,
+    force: bool,
+    measure: Option<Measure>,
+) -> Result<String> {
     let model = FilesModel::load(model_path)?;
-    let (plan, design) = build(&model, target, lanes)
-        .with_context(|| format!("cannot generate hardware for {}", model_path.display()))?;
+    let context = || format!("cannot generate hardware for {}", model_path.display());
+    let cycles = match &measure {
+        Some(m) => {
+            let (records, labels, unseen) = cosim_records(&model, m.data, m.split, Some(m.count))?;
+            let report = cosim(&model, target, lanes, &records, labels.as_deref(), unseen).with_context(context)?;
+            if report.mismatched_spikes + report.mismatched_outputs > 0 {
+                bail!(
+                    "{}the hardware differs from the reference; nothing was written to {}",
+                    render_cosim(&report),
+                    output.display()
+                );
+            }
+            let name = m.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let data = match m.split {
+                Some((fraction, seed)) => format!("{name} (test split {fraction}, seed {seed})"),
+                None => name,
+            };
+            Some(RecordCycles {
+                records: report.records as u64,
+                data,
+                mean: report.cycles_per_record,
+                worst: report.cycles_worst,
+            })
+        }
+        None => None,
+    };
+    let (plan, design) = build(&model, target, lanes, cycles.clone()).with_context(context)?;
     ttfs_hw::write(&design, output, force)?;
+    let measured = match &cycles {
+        Some(c) => format!(
+            "{:.1} per record over {} records of {} (co-simulated, 0 mismatches; worst {}), in manifest.json for \
+             `ttfs synth`",
+            c.mean, c.records, c.data, c.worst
+        ),
+        None => "not measured: `--data FILE` co-simulates records and records them for `ttfs synth` \
+                 (without them it reports an upper bound)"
+            .to_string(),
+    };
     Ok(format!(
         "wrote {} files to {}: top {}_records (records in as (key, token code) pairs), {} on the {}, lanes {}\n  \
          bench: sim/{}_records_tb.v with its default stimulus ({}); the pixel-stream top {} is there too\n  \
-         cycles per record: `ttfs files cosim` measures them (manifest.json's cycle model and `ttfs synth`'s latency \
-         are the pixel top's and leave out the encoder's ~16 cycles per key)\n",
+         cycles: {measured}\n",
         design.files.len(),
         output.display(),
         design.top,
@@ -266,6 +336,68 @@ pub fn generate(model_path: &Path, output: &Path, target: Target, lanes: &Lanes,
         ttfs_hw::design::RECORDS_FILE,
         design.top
     ))
+}
+
+/// A record's (key, code) pairs in key order, missing values left out (the
+/// encoder fills them in): what `ttfs files run` sends. A record of
+/// missing values only is key 0's missing code.
+pub fn pairs_in_key_order(tokens: &[Token]) -> Vec<(u32, u32)> {
+    let pairs: Vec<(u32, u32)> =
+        tokens.iter().zip(0u32..).filter(|(t, _)| **t != Token::Missing).map(|(t, k)| (k, t.code())).collect();
+    if pairs.is_empty() { vec![(0, 0)] } else { pairs }
+}
+
+/// `ttfs files run`: sends `records` to the board (or `ttfs board-sim`)
+/// that runs the record design in `dir` over `port`, one at a time, and
+/// compares every reply with the integer network of `model` on the
+/// encoding computed here. `dir` must have been generated from `model`
+/// (its network files and front end are compared byte for byte).
+pub fn run_board(
+    model: &FilesModel,
+    dir: &Path,
+    port: &str,
+    records: &[Vec<Token>],
+    labels: Option<&[usize]>,
+    timeout: Option<f64>,
+) -> Result<ttfs_board::run::Report> {
+    let (s, b) = ttfs_board::run::design(dir)?;
+    let Some(info) = &s.records else {
+        bail!(
+            "{} is not a record design (it has no `records` in its manifest): `ttfs files generate` writes one; \
+             `ttfs run` talks to pixel designs",
+            dir.display()
+        );
+    };
+    let (json, sidecar) = ttfs_ir::sidecar::to_files(&model.network, ttfs_hw::design::NET_SIDECAR)?;
+    let same_net = std::fs::read(dir.join(ttfs_hw::design::NET_JSON)).is_ok_and(|j| j == json.as_bytes())
+        && std::fs::read(dir.join(ttfs_hw::design::NET_SIDECAR)).is_ok_and(|t| t == sidecar);
+    if !same_net || info.front != front(model)? {
+        bail!(
+            "{} was not generated from this model (its network or record encoding differs); run `ttfs files \
+             generate MODEL.json -o DIR` with the model you run",
+            dir.display()
+        );
+    }
+    if info.frame_header.is_none() {
+        bail!("{} has no records board wrapper (its keys do not fit the UART framing's 7 bits)", dir.display());
+    }
+    let classifier = Classifier::new(model);
+    let mut frames = Vec::with_capacity(records.len());
+    for (i, tokens) in records.iter().enumerate() {
+        frames.push(
+            ttfs_board::protocol::record_frame(&pairs_in_key_order(tokens)).map_err(|e| anyhow!("record {i}: {e}"))?,
+        );
+    }
+    let expected: Vec<Vec<i64>> = records.iter().map(|t| classifier.logits(t)).collect();
+    let link = ttfs_board::run::Exchange {
+        dir,
+        port,
+        baud: b.baud,
+        protocol: ttfs_board::protocol::Protocol::of(&s.view),
+        timeout,
+        unit: "record",
+    };
+    ttfs_board::run::exchange(&link, &frames, &expected, labels)
 }
 
 /// Records to co-simulate: their tokens, their class indices (`None` when a

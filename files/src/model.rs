@@ -210,7 +210,11 @@ impl<'a> Classifier<'a> {
     /// The class index the hardware computes for a record's tokens (the
     /// integer network: the same logits as the RTL, bit for bit).
     pub fn classify(&self, tokens: &[Token]) -> usize {
-        let trace = ttfs_sim::quantized::forward(&self.prepared, &self.codes(tokens));
-        ttfs_sim::argmax(trace.logits())
+        ttfs_sim::argmax(&self.logits(tokens))
+    }
+
+    /// The integer logits the hardware computes for a record's tokens.
+    pub fn logits(&self, tokens: &[Token]) -> Vec<i64> {
+        ttfs_sim::quantized::forward(&self.prepared, &self.codes(tokens)).logits().to_vec()
     }
 }

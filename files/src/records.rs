@@ -228,7 +228,7 @@ pub type Row = (u64, Vec<Option<String>>);
 /// label among them, are ignored); then each row yields its values in the
 /// order of `keys`, as soon as its line has been read.
 pub struct Stream<R: Read> {
-    rows: csv::ByteRecordsIntoIter<R>,
+    rows: csv::ByteRecordsIntoIter<LineLimit<R>>,
     source: String,
     width: usize,
     key_at: Vec<usize>,
@@ -236,8 +236,10 @@ pub struct Stream<R: Read> {
 
 impl<R: Read> Stream<R> {
     /// Reads the header from `reader` (`source` names it in errors).
+    /// A line longer than [`MAX_LINE_BYTES`] ends the stream in an error
+    /// (a stream has no end to wait for, so no line may grow without bound).
     pub fn new(reader: R, source: &str, keys: &[String]) -> Result<Stream<R>, RecordError> {
-        let csv = reader_builder().from_reader(reader);
+        let csv = reader_builder().from_reader(LineLimit { inner: reader, since_newline: 0 });
         let mut rows = csv.into_byte_records();
         let header = match rows.next() {
             Some(row) => row.map_err(|e| csv_error(source, e))?,
@@ -280,6 +282,31 @@ impl<R: Read> Stream<R> {
             .map(|&i| Some(String::from_utf8_lossy(&row[i]).trim().to_string()).filter(|v| !v.is_empty()))
             .collect();
         Some(Ok((line, values)))
+    }
+}
+
+/// Most bytes one line of a record stream may hold.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// A reader that fails once a line runs past [`MAX_LINE_BYTES`].
+pub struct LineLimit<R> {
+    inner: R,
+    since_newline: u64,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.since_newline = if b == b'\n' { 0 } else { self.since_newline + 1 };
+            if self.since_newline > MAX_LINE_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line runs past {MAX_LINE_BYTES} bytes, the most a record may take"),
+                ));
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -381,6 +408,17 @@ mod tests {
         assert_eq!(s.next_record().unwrap().unwrap().0, 2);
         assert_eq!(s.next_record().unwrap().unwrap().0, 3);
         assert_eq!(s.next_record().unwrap().unwrap_err().to_string(), "stdin, line 4: 1 fields, but the header has 2");
+    }
+
+    #[test]
+    fn a_stream_line_past_the_limit_ends_in_an_error_not_in_memory() {
+        let keys = ["a".to_string()];
+        // An endless line: the stream must stop, not grow.
+        let endless = std::io::Read::chain("a,label\n1,x\n".as_bytes(), std::io::repeat(b'z'));
+        let mut s = Stream::new(endless, "stdin", &keys).unwrap();
+        assert!(s.next_record().unwrap().is_ok());
+        let err = s.next_record().unwrap().unwrap_err().to_string();
+        assert!(err.contains("stdin") && err.contains("1048576 bytes"), "{err}");
     }
 
     #[test]

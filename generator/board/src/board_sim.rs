@@ -52,7 +52,10 @@ pub struct Summary {
     /// Simulated seconds of the replies' round trips (each from its
     /// frame's first bit to its reply's last), summed.
     pub simulated_seconds: f64,
-    /// Images per second over the UART in simulated time, the host
+    /// What a frame carries: "image", or "record" for a file classifier's
+    /// record design.
+    pub unit: String,
+    /// Images (records) per second over the UART in simulated time, the host
     /// answering at once: the board's figure, simulated.
     pub simulated_images_per_second: f64,
     /// Wall-clock seconds from the first byte in to the last byte out.
@@ -172,6 +175,7 @@ pub fn run(args: &Args, announce: &mut dyn FnMut(&str)) -> Result<Summary> {
         replies,
         simulated_seconds,
         simulated_images_per_second: rate(simulated_seconds),
+        unit: if s.records.is_some() { "record" } else { "image" }.into(),
         wall_seconds,
         wall_images_per_second: rate(wall_seconds),
         frame_errors: state.frame_errors,
@@ -189,13 +193,13 @@ pub fn render(s: &Summary) -> String {
     );
     let _ = writeln!(
         t,
-        "  simulated time: {:.1} images/s over the UART (round trips {:.4} s in all, frame's first bit to reply's last)",
-        s.simulated_images_per_second, s.simulated_seconds
+        "  simulated time: {:.1} {}s/s over the UART (round trips {:.4} s in all, frame's first bit to reply's last)",
+        s.simulated_images_per_second, s.unit, s.simulated_seconds
     );
     let _ = writeln!(
         t,
-        "  wall clock: {:.1} images/s ({:.2} s; the simulation's speed, not the board's)",
-        s.wall_images_per_second, s.wall_seconds
+        "  wall clock: {:.1} {}s/s ({:.2} s; the simulation's speed, not the board's)",
+        s.wall_images_per_second, s.unit, s.wall_seconds
     );
     if s.fault || s.frame_errors > 0 {
         let _ = writeln!(t, "  the board flagged an error: error LED {}, {} bad stop bits", s.fault, s.frame_errors);

@@ -9,6 +9,33 @@ use ttfs_hw::view::TopView;
 
 /// The byte that starts a frame (host → board).
 pub const FRAME_HEADER: u8 = 0xA5;
+/// The byte that starts a record (host → board) on a file classifier's
+/// record design (`ttfs_record_framer`).
+pub const RECORD_HEADER: u8 = 0xA6;
+/// The largest key index a record frame carries (7 bits).
+pub const MAX_RECORD_KEY: u32 = 127;
+
+/// The frame of one record: [`RECORD_HEADER`], then per (key, code) pair
+/// `{last, key[6:0]}` (bit 7 set on the final pair) and the code's four
+/// bytes, most significant first. Errors (naming the pair) when there is no
+/// pair or a key is above [`MAX_RECORD_KEY`].
+pub fn record_frame(pairs: &[(u32, u32)]) -> Result<Vec<u8>, String> {
+    if pairs.is_empty() {
+        return Err("a record frame needs one pair at least (a record of missing values only is {0, 0})".into());
+    }
+    let mut out = Vec::with_capacity(1 + 5 * pairs.len());
+    out.push(RECORD_HEADER);
+    for (i, &(key, code)) in pairs.iter().enumerate() {
+        if key > MAX_RECORD_KEY {
+            return Err(format!("pair {i}: key {key} is above {MAX_RECORD_KEY}, the most a record frame carries"));
+        }
+        let last = if i + 1 == pairs.len() { 0x80 } else { 0 };
+        out.push(last | key as u8);
+        out.extend_from_slice(&code.to_be_bytes());
+    }
+    Ok(out)
+}
+
 /// The byte that starts a reply (board → host).
 pub const REPLY_HEADER: u8 = 0x5A;
 
@@ -155,6 +182,13 @@ mod tests {
 
     fn p() -> Protocol {
         Protocol { inputs: 3, max_code: 255, classes: 2, logit_bytes: 3 }
+    }
+
+    #[test]
+    fn record_frames_carry_the_last_flag_the_key_and_the_code_big_endian() {
+        assert_eq!(record_frame(&[(3, 0x0102_0304), (0, 0)]).unwrap(), vec![0xA6, 3, 1, 2, 3, 4, 0x80, 0, 0, 0, 0]);
+        assert!(record_frame(&[]).is_err());
+        assert!(record_frame(&[(1, 0), (128, 5)]).unwrap_err().contains("pair 1: key 128"));
     }
 
     #[test]

@@ -74,7 +74,9 @@ pub struct Report {
     pub mismatched_outputs: usize,
     /// The first of them.
     pub first_mismatch: Option<Mismatch>,
-    /// Images per second, one at a time over the UART (wall clock).
+    /// What a sample is: "image", or "record" (`ttfs files run`).
+    pub unit: String,
+    /// Images (or records) per second, one at a time over the UART (wall clock).
     pub images_per_second: f64,
     /// Mean round trip per image, ms: the frame written to the reply read.
     pub latency_ms_mean: f64,
@@ -177,8 +179,19 @@ impl Link<'_> {
 }
 
 /// Runs the samples of `args.data` through the board; returns the report.
+/// Refuses a file classifier's record design (its wrapper takes records:
+/// `ttfs files run`).
 pub fn run(args: &Args) -> Result<Report> {
     let (s, b) = design(&args.dir)?;
+    if ttfs_hw::manifest::Manifest::read(&args.dir)?.records.is_some() {
+        bail!(
+            "{} is a file classifier's record design: its board takes records, not images; run `ttfs files run \
+             MODEL.json {} --port {} --data RECORDS.csv`",
+            args.dir.display(),
+            args.dir.display(),
+            args.port
+        );
+    }
     let protocol = Protocol::of(&s.view);
     let codes = ttfs_hw::stage::input_codes(&s.net, &args.data, args.count)?;
     let samples = codes.len() / protocol.inputs;
@@ -189,27 +202,59 @@ pub fn run(args: &Args) -> Result<Report> {
         }
         None => None,
     };
-    let simulated = is_pseudo_terminal(&args.port);
-    let timeout = args.timeout.unwrap_or_else(|| default_timeout(&protocol, b.baud, simulated));
+    let model = Prepared::new(&s.net);
+    let mut frames = Vec::with_capacity(samples);
+    let mut expected = Vec::with_capacity(samples);
+    for (sample, q0) in codes.chunks(protocol.inputs).enumerate() {
+        frames.push(protocol.frame(q0).map_err(|e| anyhow::anyhow!("sample {sample}: {e}"))?);
+        expected.push(quantized::forward(&model, q0).logits().to_vec());
+    }
+    let link =
+        Exchange { dir: &args.dir, port: &args.port, baud: b.baud, protocol, timeout: args.timeout, unit: "image" };
+    exchange(&link, &frames, &expected, labels.as_deref())
+}
+
+/// Where and how [`exchange`] talks to a board.
+pub struct Exchange<'a> {
+    /// The design directory (for the errors' advice).
+    pub dir: &'a Path,
+    /// The serial port.
+    pub port: &'a str,
+    /// Its speed.
+    pub baud: u32,
+    /// The replies' shape (and the frames' size, for the default timeout).
+    pub protocol: Protocol,
+    /// Seconds to wait for a reply (default: [`default_timeout`]).
+    pub timeout: Option<f64>,
+    /// What a frame carries, for the report: "image" or "record".
+    pub unit: &'a str,
+}
+
+/// Sends `frames` one at a time (the next when the reply is in), reads
+/// each reply and compares it with `expected` (each sample's logits; the
+/// class is their first largest); `labels` give the accuracy.
+pub fn exchange(x: &Exchange, frames: &[Vec<u8>], expected: &[Vec<i64>], labels: Option<&[usize]>) -> Result<Report> {
+    let protocol = x.protocol;
+    let samples = frames.len();
+    let simulated = is_pseudo_terminal(x.port);
+    let timeout = x.timeout.unwrap_or_else(|| default_timeout(&protocol, x.baud, simulated));
     if !(timeout.is_finite() && timeout > 0.0 && timeout < 1e6) {
         bail!("--timeout {timeout} is not a number of seconds");
     }
     let timeout = Duration::from_secs_f64(timeout);
-    let port = serialport::new(&args.port, b.baud)
+    let port = serialport::new(x.port, x.baud)
         .timeout(timeout)
         .open_native()
-        .with_context(|| format!("cannot open the serial port {}", args.port))?;
-    let mut link = Link { port, name: &args.port, timeout };
+        .with_context(|| format!("cannot open the serial port {}", x.port))?;
+    let mut link = Link { port, name: x.port, timeout };
     // Whatever the port held before (a reply nobody read) is not ours.
     let _ = serialport::SerialPort::clear(&link.port, serialport::ClearBuffer::All);
-    let model = Prepared::new(&s.net);
-    let byte_time = 10.0 / f64::from(b.baud);
+    let byte_time = 10.0 / f64::from(x.baud);
     let quiet = Duration::from_secs_f64((40.0 * byte_time).max(0.05));
     let (mut mismatched, mut first_mismatch, mut correct, mut correct_ref) = (0, None, 0, 0);
     let mut latencies = Vec::with_capacity(samples);
     let started = Instant::now();
-    for (sample, q0) in codes.chunks(protocol.inputs).enumerate() {
-        let frame = protocol.frame(q0).map_err(|e| anyhow::anyhow!("sample {sample}: {e}"))?;
+    for (sample, (frame, logits)) in frames.iter().zip(expected).enumerate() {
         // Bytes waiting before a frame are the tail of a longer reply.
         let stray = serialport::SerialPort::bytes_to_read(&link.port).unwrap_or(0);
         if stray > 0 {
@@ -217,7 +262,7 @@ pub fn run(args: &Args) -> Result<Report> {
             bail!(
                 "{}: after its reply to sample {} the board sent {} more bytes ({}): its replies are longer than \
                  this design's {}-byte replies; the board runs a different design (more logits or wider ones)",
-                args.port,
+                x.port,
                 sample.saturating_sub(1),
                 extra.len(),
                 hex(&extra, 32),
@@ -226,9 +271,9 @@ pub fn run(args: &Args) -> Result<Report> {
         }
         let sent = Instant::now();
         link.port
-            .write_all(&frame)
+            .write_all(frame)
             .and_then(|()| link.port.flush())
-            .with_context(|| format!("{}: cannot send sample {sample} (is anything reading the port?)", args.port))?;
+            .with_context(|| format!("{}: cannot send sample {sample} (is anything reading the port?)", x.port))?;
         let mut reply = link
             .read_until(protocol.reply_bytes(), sent + link.timeout)
             .with_context(|| format!("the reply to sample {sample}"))?;
@@ -238,12 +283,12 @@ pub fn run(args: &Args) -> Result<Report> {
                 // Short, but shaped like a reply: a board that runs another
                 // design answers the same length again; one that drops
                 // bytes does not.
-                link.port.write_all(&frame).and_then(|()| link.port.flush()).ok();
+                link.port.write_all(frame).and_then(|()| link.port.flush()).ok();
                 let again = link.read_until(protocol.reply_bytes(), Instant::now() + link.timeout)?;
                 if again.len() == reply.len() && again.first() == reply.first() {
                     bail!(
                         "{}: sample {sample}: {other} (two replies of {} bytes in a row: {})",
-                        args.port,
+                        x.port,
                         reply.len(),
                         hex(&reply, 64)
                     );
@@ -251,7 +296,7 @@ pub fn run(args: &Args) -> Result<Report> {
             }
             bail!(
                 "{}: no complete reply to sample {sample} within {:.1} s: {} of {} bytes (bytes seen: {}). {}",
-                args.port,
+                x.port,
                 link.timeout.as_secs_f64(),
                 reply.len(),
                 protocol.reply_bytes(),
@@ -259,9 +304,8 @@ pub fn run(args: &Args) -> Result<Report> {
                 if reply.is_empty() {
                     format!(
                         "Is the board programmed with this design (`ttfs prog {}`) and ready (its ready LED on)? \
-                         A board that runs a design with more than {} inputs waits for more pixels.",
-                        args.dir.display(),
-                        protocol.inputs
+                         A board that runs another design may wait for more bytes.",
+                        x.dir.display(),
                     )
                 } else {
                     "The board stopped part way: bytes were dropped, or it runs another design.".into()
@@ -274,53 +318,56 @@ pub fn run(args: &Args) -> Result<Report> {
             if !extra.is_empty() {
                 reply.extend(extra);
                 let other = protocol.other_design(&reply).unwrap_or_else(|| "its reply is longer".into());
-                bail!("{}: sample 0: {other} (bytes seen: {})", args.port, hex(&reply, 64));
+                bail!("{}: sample 0: {other} (bytes seen: {})", x.port, hex(&reply, 64));
             }
         }
         let got = protocol.parse(&reply).map_err(|e| {
             anyhow::anyhow!(
                 "{}: the reply to sample {sample} is garbage: {e} (bytes seen: {})",
-                args.port,
+                x.port,
                 hex(&reply, 64)
             )
         })?;
         latencies.push(latency.as_secs_f64());
-        let trace = quantized::forward(&model, q0);
-        let expected_class = ttfs_sim::argmax(trace.logits());
-        if got.class != expected_class || got.logits != trace.logits() {
+        let expected_class = ttfs_sim::argmax(logits);
+        if got.class != expected_class || got.logits != *logits {
             mismatched += 1;
             first_mismatch.get_or_insert(Mismatch {
                 sample,
                 expected_class,
                 actual_class: got.class,
-                expected_logits: trace.logits().to_vec(),
+                expected_logits: logits.clone(),
                 actual_logits: got.logits.clone(),
             });
         }
-        if let Some(labels) = &labels {
+        if let Some(labels) = labels {
             correct += usize::from(got.class == labels[sample]);
             correct_ref += usize::from(expected_class == labels[sample]);
         }
     }
     let seconds = started.elapsed().as_secs_f64();
     let n = samples.max(1) as f64;
-    let wire = ((protocol.frame_bytes() + protocol.reply_bytes()) * 10) as f64 / f64::from(b.baud);
+    let frame_bytes = frames.iter().map(Vec::len).sum::<usize>() as f64 / n;
+    let wire = (frame_bytes + protocol.reply_bytes() as f64) * 10.0 / f64::from(x.baud);
     Ok(Report {
-        port: args.port.clone(),
-        baud: b.baud,
+        port: x.port.to_string(),
+        baud: x.baud,
         simulated,
         measures: if simulated {
             "over a pseudo-terminal: a simulated board (ttfs board-sim); wall-clock times of the simulation, not \
              of a board"
                 .into()
         } else {
-            "over the UART: one image at a time, from the frame written to the reply read (wall clock, host \
-             included)"
-                .into()
+            format!(
+                "over the UART: one {} at a time, from the frame written to the reply read (wall clock, host \
+                 included)",
+                x.unit
+            )
         },
         samples,
-        accuracy: labels.as_ref().map(|_| correct as f64 / n),
-        accuracy_reference: labels.as_ref().map(|_| correct_ref as f64 / n),
+        accuracy: labels.map(|_| correct as f64 / n),
+        accuracy_reference: labels.map(|_| correct_ref as f64 / n),
+        unit: x.unit.to_string(),
         mismatched_outputs: mismatched,
         first_mismatch,
         images_per_second: if seconds > 0.0 { samples as f64 / seconds } else { 0.0 },
@@ -349,13 +396,14 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(
         t,
-        "  {:.1} images/s{}, round trip {:.2} ms mean ({:.2} ms max); the wire alone allows {:.1} images/s at {} baud",
+        "  {:.1} {unit}s/s{}, round trip {:.2} ms mean ({:.2} ms max); the wire alone allows {:.1} {unit}s/s at {} baud",
         r.images_per_second,
         if r.simulated { " (simulated: the simulation's wall clock)" } else { " over the UART" },
         r.latency_ms_mean,
         r.latency_ms_max,
         r.wire_images_per_second,
-        r.baud
+        r.baud,
+        unit = r.unit
     );
     let _ = writeln!(t, "  measured {}", r.measures);
     t

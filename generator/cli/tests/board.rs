@@ -43,6 +43,15 @@ fn design(dir: &Path, model: &str, calib: &str, generate: &[&str]) -> PathBuf {
 /// `ttfs board-sim DIR --count N --json` and `ttfs run DIR --port PATH`
 /// on `count` samples; returns both JSON reports.
 fn serve_and_run(hw: &Path, data: &str, labels: &str, count: usize) -> (Value, Value) {
+    let count_text = count.to_string();
+    let run =
+        ["run", hw.to_str().unwrap(), "--data", &fixture(data), "--labels", &fixture(labels), "--count", &count_text];
+    serve_and_call(hw, count, &run)
+}
+
+/// `ttfs board-sim DIR --count N --json` and the command `run` with
+/// `--port PATH --json`; returns both JSON reports.
+fn serve_and_call(hw: &Path, count: usize, run: &[&str]) -> (Value, Value) {
     let mut sim = Command::new(env!("CARGO_BIN_EXE_ttfs"))
         .args(["board-sim", hw.to_str().unwrap(), "--count", &count.to_string(), "--json"])
         .stdout(Stdio::piped())
@@ -59,24 +68,13 @@ fn serve_and_run(hw: &Path, data: &str, labels: &str, count: usize) -> (Value, V
         }
     };
     assert!(port.starts_with("/dev/pts/"), "{port}");
-    let count_text = count.to_string();
-    let out = ttfs(&[
-        "run",
-        hw.to_str().unwrap(),
-        "--port",
-        &port,
-        "--data",
-        &fixture(data),
-        "--labels",
-        &fixture(labels),
-        "--count",
-        &count_text,
-        "--json",
-    ]);
+    let mut args = run.to_vec();
+    args.extend(["--port", &port, "--json"]);
+    let out = ttfs(&args);
     let run_text = text(&out);
     if !out.status.success() {
         let _ = sim.kill();
-        panic!("ttfs run failed: {run_text}");
+        panic!("ttfs {} failed: {run_text}", run[0]);
     }
     let summary = lines.next().expect("board-sim prints its summary").unwrap();
     assert!(sim.wait().unwrap().success());
@@ -129,6 +127,59 @@ fn board_sim_answers_every_digit_like_the_reference() {
     let worst = worst_latency_seconds(&hw);
     let rate = sim["simulated_images_per_second"].as_f64().unwrap();
     assert!(rate < 1.0 / wire && rate > 1.0 / (wire + worst + 40e-6), "{rate} images/s simulated");
+}
+
+/// A file classifier's record design on the simulated iCEBreaker: `ttfs
+/// files run` frames 12 deb-files test records (missing values left out),
+/// the records wrapper's framer and on-chip encoder take them, and every
+/// reply equals the model's integer network; `ttfs run`, which sends
+/// pixel frames, refuses the design and names `ttfs files run`.
+#[test]
+fn board_sim_answers_file_records_like_the_model() {
+    if !tools() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../files/data/deb_files.csv.gz");
+    let data = data.to_str().unwrap();
+    let model = tmp.path().join("model.json");
+    let model = model.to_str().unwrap();
+    let out = ttfs(&[
+        "files",
+        "train",
+        "--data",
+        data,
+        "--label",
+        "label",
+        "--exclude",
+        "package,version,section,priority,mtime",
+        "--neurons-per-key",
+        "4",
+        "--ticks",
+        "8",
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "-o",
+        model,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let hw = tmp.path().join("hw");
+    let out = ttfs(&["files", "generate", model, "-o", hw.to_str().unwrap(), "--lanes-per-layer", "1,1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ttfs(&["run", hw.to_str().unwrap(), "--port", "/dev/null", "--data", data]);
+    assert!(!out.status.success() && text(&out).contains("ttfs files run"), "{}", text(&out));
+
+    let run = ["files", "run", model, hw.to_str().unwrap(), "--data", data, "--test-fraction", "0.25", "--count", "12"];
+    let (run, sim) = serve_and_call(&hw, 12, &run);
+    eprintln!("records: {run}\n{sim}");
+    assert_eq!(run["samples"], 12);
+    assert_eq!(run["unit"], "record");
+    assert_eq!(run["mismatched_outputs"], 0, "{run}");
+    assert_eq!(run["accuracy"], run["accuracy_reference"]);
+    assert_eq!(sim["replies"], 12);
+    assert_eq!((&sim["frame_errors"], &sim["fault"]), (&Value::from(0), &Value::from(false)), "{sim}");
 }
 
 /// 20 MNIST images through the simulated iCEBreaker at 115,200 baud: the

@@ -249,12 +249,19 @@ pub fn build(design: &Design, view: &TopView, trace: bool) -> Result<Built> {
     )
 }
 
+/// The version of what [`build_in`] does to the design's files before
+/// Verilating them (part of the cache key: a library built by an older
+/// recipe is not reused). 2: the record top's memory paths are made
+/// absolute too.
+const BUILD_RECIPE: u32 = 2;
+
 /// Builds (or finds in the cache) a library with `harness` around the design.
 pub(crate) fn build_library(design: &Design, view: &TopView, harness: &Harness) -> Result<Built> {
     let tc = toolchain()?;
     let cache = cache_dir().join("cosim");
     let mut key = fnv1a(tc.version.as_bytes(), FNV_OFFSET);
     key = fnv1a(&tc.cpu.to_le_bytes(), key);
+    key = fnv1a(&BUILD_RECIPE.to_le_bytes(), key);
     key =
         fnv1a(format!("{TRANSLATE_FLAGS:?}{VERILATOR_FLAGS:?}{CXX_FLAGS:?}{USER_HOOKS:?}{HOOKS_TEXT}").as_bytes(), key);
     key = fnv1a(&harness.cpp, key);
@@ -310,16 +317,20 @@ fn build_in(
             std::fs::write(&target, bytes)?;
         }
     }
-    let top_file = format!("rtl/{}.v", design.top);
-    let mut top_text = String::from_utf8_lossy(&design.files[&top_file]).into_owned();
-    for l in &view.layers {
-        for file in [&l.weight_file, &l.bias_file] {
-            if !file.is_empty() {
-                top_text = top_text.replace(&format!("\"{file}\""), &format!("\"{}\"", fin.join(file).display()));
+    // The top and, in a file classifier's design, the record top `<top>_records`
+    // read the layers' images.
+    for top_file in [format!("rtl/{}.v", design.top), format!("rtl/{}_records.v", design.top)] {
+        let Some(bytes) = design.files.get(&top_file) else { continue };
+        let mut top_text = String::from_utf8_lossy(bytes).into_owned();
+        for l in &view.layers {
+            for file in [&l.weight_file, &l.bias_file] {
+                if !file.is_empty() {
+                    top_text = top_text.replace(&format!("\"{file}\""), &format!("\"{}\"", fin.join(file).display()));
+                }
             }
         }
+        std::fs::write(tmp.join(&top_file), top_text)?;
     }
-    std::fs::write(tmp.join(&top_file), top_text)?;
     let mut extra = Vec::new();
     for (name, text) in &harness.extra {
         std::fs::write(tmp.join(name), text.replace("@BUILD@", &fin.display().to_string()))?;

@@ -312,6 +312,20 @@ pub fn render(v: &TopView, b: &BoardView) -> Vec<u8> {
     file_text(BoardTemplate { v, b, records: None }.render().expect("the board template renders"))
 }
 
+/// Logic cells the record front end takes on an iCE40
+/// (`ttfs_files_encoder` and the board's `ttfs_record_framer`), measured:
+/// the encoder alone packs into about 1,400 of them for deb-files (12
+/// keys; its two hash multiplies are shift-and-add trees whatever the
+/// keys), the framer 20. The planner's `--lanes auto` and `ttfs synth`'s
+/// estimate add it to the layers'.
+pub const RECORDS_FRONT_LOGIC_CELLS: u64 = 1_450;
+
+/// The header byte of a record on the board's UART (`ttfs_record_framer`).
+pub const RECORD_FRAME_HEADER: u8 = 0xA6;
+/// Bytes per (key, code) pair on the board's UART: `{last, key}` and the
+/// code's four bytes.
+pub const RECORD_PAIR_BYTES: u64 = 5;
+
 /// The record wrappers' framing block.
 pub const RECORD_FRAMER: (&str, &str) =
     ("ttfs_record_framer.v", include_str!("../../../rtl-templates/lib/ttfs_record_framer.v"));
@@ -328,18 +342,13 @@ pub fn render_records(v: &TopView, b: &BoardView, front: &RecordsFront) -> Vec<u
 }
 
 /// The records board wrapper of a file classifier's design, to go over the
-/// files of its pixel design ([`crate::design::render`] and
-/// [`crate::design::render_records`]).
+/// files of its pixel design ([`crate::design::render_records_design`]).
 #[derive(Clone, Debug)]
 pub struct RecordsBoard {
     /// Files to insert, replacing any of the same path: the wrapper
     /// `rtl/<top>_<board>.v` (the pixel wrapper's path and module, so that
     /// `ttfs synth DIR` builds it) and `rtl/ttfs_record_framer.v`.
     pub files: BTreeMap<String, Vec<u8>>,
-    /// Files of the pixel board path that do not apply to the records
-    /// wrapper and are to be removed: its bench `sim/<top>_<board>_tb.v`
-    /// (it sends pixel frames, which the records wrapper skips).
-    pub drop: Vec<String>,
     /// The board.
     pub board: BoardView,
 }
@@ -348,10 +357,8 @@ pub struct RecordsBoard {
 /// front end `front`; `None` when the pixel design has no board wrapper
 /// either ([`board`]: no board for the target, or pixel codes over 8 bits)
 /// or when the keys do not fit the framing ([`MAX_RECORD_KEY_BITS`]).
-/// Caveat: `ttfs synth` routes DIR's wrapper only at the generated PLL
-/// clock; for any other clock it renders the wrapper again with [`render`],
-/// which is the pixel wrapper (it does not know the records front), so
-/// only its first round (or `--freq` at the generated clock) builds this one.
+/// `ttfs synth` renders it again ([`render_records`]) for each clock it
+/// tries, as it does the pixel wrapper.
 pub fn render_records_board(net: &Network, plan: &Plan, front: &RecordsFront) -> Option<RecordsBoard> {
     if front.key_bits > MAX_RECORD_KEY_BITS {
         return None;
@@ -362,7 +369,7 @@ pub fn render_records_board(net: &Network, plan: &Plan, front: &RecordsFront) ->
     let mut files = BTreeMap::new();
     files.insert(format!("rtl/{module}.v"), render_records(&v, &b, front));
     files.insert(format!("rtl/{}", RECORD_FRAMER.0), RECORD_FRAMER.1.as_bytes().to_vec());
-    Some(RecordsBoard { files, drop: vec![format!("sim/{module}_tb.v")], board: b })
+    Some(RecordsBoard { files, board: b })
 }
 
 /// Adds the board wrapper and its bench to `files`.

@@ -8,6 +8,7 @@
 
 use crate::board::{self, BoardView};
 use crate::cycles::CycleModel;
+use crate::manifest::RecordsInfo;
 use crate::plan::Plan;
 use crate::view::TopView;
 use std::fmt::Write as _;
@@ -45,6 +46,20 @@ pub fn uart_images_per_second(v: &TopView, baud: f64, latency_cycles: f64, clock
     1.0 / (wire_seconds(v, baud) + latency_cycles / (clock_mhz * 1e6))
 }
 
+/// Records per second over the UART, one at a time, each with every key
+/// (`0xA6`, five bytes per pair, and the reply on the wire) plus
+/// `latency_cycles` at `clock_mhz`.
+pub fn uart_records_per_second(
+    v: &TopView,
+    front: &crate::view::RecordsFront,
+    baud: f64,
+    latency_cycles: f64,
+    clock_mhz: f64,
+) -> f64 {
+    let bytes = 1 + board::RECORD_PAIR_BYTES * front.keys as u64 + board::reply_bytes(v);
+    1.0 / ((bytes * BITS_PER_BYTE) as f64 / baud + latency_cycles / (clock_mhz * 1e6))
+}
+
 /// A number with thousands separators and `decimals` decimals.
 fn grouped(value: f64, decimals: usize) -> String {
     let text = format!("{value:.decimals$}");
@@ -80,7 +95,10 @@ fn worked_example(net: &Network) -> (f64, [f64; 2], u32, i64) {
 /// The bring-up section (Markdown, starting with a `##` heading) of a
 /// design for board `b`. Assumes `v` and `b` come from `net` and `plan`
 /// (as `generate` makes them); every figure is computed from them.
-pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> String {
+/// With `records` (a file classifier's design), the UART carries records
+/// (`ttfs_record_framer`) and the sections on framing, input codes and rate
+/// speak of records.
+pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView, records: Option<&RecordsInfo>) -> String {
     let mut t = String::new();
     let wrapper = board::module_name(v, b);
     let file = program_file(v, b);
@@ -138,8 +156,9 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
     }
     let _ = writeln!(
         t,
-        "\nThe {} LED shows the board is ready for images; {}.\n",
+        "\nThe {} LED shows the board is ready for {}; {}.\n",
         if b.name == "icebreaker" { "green" } else { "`led[0]`" },
+        if records.is_some() { "records" } else { "images" },
         if b.name == "icebreaker" {
             "the red one, that a UART or framing error was seen (sticky until reset)"
         } else {
@@ -176,6 +195,20 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
          wired; the user button is free.\n",
         if spram { ", then loads the weights from the flash" } else { "" }
     );
+    if let Some(r) = records {
+        records_sections(&mut t, v, b, r);
+    } else {
+        pixel_sections(&mut t, net, v, b);
+    }
+    logits_and_pins(&mut t, net, v, b);
+    if records.is_none() {
+        pixel_rate(&mut t, plan, v, b);
+    }
+    t
+}
+
+/// The UART framing and the pixel-code formula of a pixel design.
+fn pixel_sections(t: &mut String, net: &Network, v: &TopView, b: &BoardView) {
     let _ = writeln!(t, "### The UART\n");
     let lb = b.logit_bytes;
     let _ = writeln!(
@@ -216,6 +249,77 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
         },
         f64::from(ticks) * (value - p) / (r - p) + 0.5
     );
+}
+
+/// The UART framing, the token codes and the rate of a record design.
+fn records_sections(t: &mut String, v: &TopView, b: &BoardView, r: &RecordsInfo) {
+    let lb = b.logit_bytes;
+    let keys = r.front.keys;
+    let _ = writeln!(t, "### The UART\n");
+    let _ = writeln!(
+        t,
+        "8N1 at {} baud ({} clock cycles per bit at {} MHz: {:.0} baud, {:+.2} %). Per record:\n\n\
+         - host → board: `0xA6`, then one pair per key with a value, {} bytes each, in any key order: \
+         `{{last, key}}` (bit 7 set on the record's final pair, bits 6..0 the key index, 0 to {}), then the \
+         value's 32-bit token code, most significant byte first. Keys the record does not send are missing \
+         values (the encoder fills them in); a record of missing values only is the one pair `{{last, 0}}` \
+         with code 0. A record with every key is {} bytes. Bytes other than `0xA6` between records are \
+         skipped: to resynchronise, send ten `0x80` bytes (they end any record in progress) and then a record.\n\
+         - board → host, {} bytes: `0x5A`, the class (the first index of the largest logit), then the {} logits, \
+         {lb} byte{} each, least significant first, two's complement.\n\n\
+         Send the next record once the reply is in.\n",
+        b.baud,
+        b.clks_per_bit,
+        b.pll.mhz,
+        b.actual_baud,
+        100.0 * (b.actual_baud / f64::from(b.baud) - 1.0),
+        r.pair_bytes,
+        keys - 1,
+        1 + r.pair_bytes * keys as u64,
+        board::reply_bytes(v),
+        v.classes,
+        if lb == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(t, "### Token codes\n");
+    let _ = writeln!(
+        t,
+        "The host turns each value into a 32-bit code (ttfs-files' `Token::code`): 0 for a missing value; \
+         1 + b for bin b of a numeric key (the bin edges are in the model file, fitted on the training split); \
+         for any other value the FNV-1a hash of its bytes with bit 31 set. The chip computes the spike times \
+         from (key, code) alone, {} neurons per key in a window of {} ticks, so a value never seen in training \
+         is encoded like any other. `ttfs files classify MODEL.json` computes the same classes on the host.\n",
+        r.front.neurons_per_key, r.front.ticks
+    );
+    let bytes = 1 + r.pair_bytes * keys as u64 + board::reply_bytes(v);
+    let wire = (bytes * BITS_PER_BYTE) as f64 / f64::from(b.baud);
+    let _ = writeln!(t, "### Records per second over the UART\n");
+    let latency = match &r.cycles {
+        Some(c) => format!(
+            "{:.1} cycles per record, {:.1} µs at {} MHz, co-simulated over {} records of {}",
+            c.mean,
+            c.mean / b.pll.mhz,
+            b.pll.mhz,
+            c.records,
+            c.data
+        ),
+        None => "`ttfs files cosim` measures its cycles per record".to_string(),
+    };
+    let rate = r.cycles.as_ref().map_or(String::new(), |c| {
+        let rate = uart_records_per_second(v, &r.front, f64::from(b.baud), c.mean, b.pll.mhz);
+        format!(": about {} records per second", grouped(rate, 1))
+    });
+    let _ = writeln!(
+        t,
+        "A record with every key and its reply are {bytes} bytes of 10 bits at {} baud, {:.2} ms on the wire, \
+         plus the accelerator's latency ({latency}){rate}. The UART, not the accelerator, sets the pace.\n",
+        b.baud,
+        1e3 * wire
+    );
+}
+
+/// The logit scale and the pin table.
+fn logits_and_pins(t: &mut String, net: &Network, v: &TopView, b: &BoardView) {
+    let spram = !v.loaders.is_empty();
     let scale = net.dense_layers().last().and_then(|(_, d)| d.params.quant.as_ref()).map_or(0.0, |q| q.potential_scale);
     let _ = writeln!(t, "### Logits\n");
     let _ = writeln!(
@@ -234,6 +338,10 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
         }
         let _ = writeln!(t, "| `{signal}` | {pin} | {what} |");
     }
+}
+
+/// Images per second over the UART of a pixel design.
+fn pixel_rate(t: &mut String, plan: &Plan, v: &TopView, b: &BoardView) {
     let model = CycleModel::new(plan);
     let worst = model.latency_worst_case as f64;
     let wire = wire_seconds(v, f64::from(b.baud));
@@ -260,7 +368,6 @@ pub fn markdown(net: &Network, plan: &Plan, v: &TopView, b: &BoardView) -> Strin
         grouped(accelerator, 0),
         b.pll.mhz
     );
-    t
 }
 
 #[cfg(test)]

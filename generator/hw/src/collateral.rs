@@ -2,7 +2,7 @@
 //! pin and timing constraints, and the README on building DIR without ttfs.
 
 use crate::cycles::{CycleModel, CycleStats};
-use crate::manifest::{BoardInfo, Load, Manifest, Memory, Port};
+use crate::manifest::{BoardInfo, Load, Manifest, Memory, Port, RecordsInfo};
 use crate::plan::{Plan, SMALL_ROM_WORDS, WeightStore, bias_words, potential_words, potentials_in_ram};
 use crate::target::{clock_mhz, spram_blocks};
 use crate::view::{TopView, VERSION, file_text};
@@ -39,6 +39,33 @@ fn ports(v: &TopView) -> Vec<Port> {
         ),
         port("error", "output", 1, "sticky: an image with the wrong number of pixels"),
     ]
+}
+
+/// The ports of a record design's top `<top>_records`: the pixel top's,
+/// with the record stream in place of the pixel stream.
+pub fn record_ports(v: &TopView, key_bits: u32) -> Vec<Port> {
+    let mut list = Vec::new();
+    for p in ports(v) {
+        let port = |name: &str, direction: &str, width: u64, description: &str| Port {
+            name: name.into(),
+            direction: direction.into(),
+            width,
+            description: description.into(),
+        };
+        match p.name.as_str() {
+            "s_last" => list.push(port("s_last", "input", 1, "the record's final pair")),
+            "s_data" => {
+                list.push(port("s_key", "input", u64::from(key_bits), "key index of the pair"));
+                list.push(port("s_code", "input", 32, "the value's 32-bit token code (0: missing)"));
+            }
+            "s_valid" => list.push(port("s_valid", "input", 1, "pair stream valid")),
+            "s_ready" => list.push(port("s_ready", "output", 1, "pair stream ready")),
+            "loaded" => list.push(port("loaded", "output", 1, "weights loaded; pairs are accepted only after")),
+            "error" => list.push(port("error", "output", 1, "sticky: a pair whose key is out of range or sent twice")),
+            _ => list.push(p),
+        }
+    }
+    list
 }
 
 fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
@@ -124,6 +151,8 @@ struct ReadmeTemplate<'a> {
     board: Option<crate::board::BoardView>,
     /// The bring-up section ([`crate::bringup::markdown`]), for a board.
     bring_up: String,
+    /// The record front end of a file classifier's design.
+    records: Option<&'a RecordsInfo>,
     /// An ECP5 target (YoWASP's tools, not the iCE40 flow).
     ecp5: bool,
 }
@@ -148,6 +177,8 @@ struct CoreTemplate<'a> {
     stimulus_images: usize,
     stimulus_file: &'static str,
     expected_file: &'static str,
+    /// The record front end of a file classifier's design.
+    records: Option<&'a RecordsInfo>,
 }
 
 #[derive(Template)]
@@ -158,15 +189,17 @@ struct SdcTemplate<'a> {
 }
 
 /// Adds the collateral files to `files` (which holds the Verilog and
-/// memory images already).
+/// memory images already); `records` for a file classifier's design (its
+/// record files are in `files`).
 pub fn add(
     files: &mut BTreeMap<String, Vec<u8>>,
     net: &Network,
     plan: &Plan,
     v: &TopView,
-    model: &CycleModel,
-    stats: Option<&CycleStats>,
+    cycles: (&CycleModel, Option<&CycleStats>),
+    records: Option<&RecordsInfo>,
 ) {
+    let (model, stats) = cycles;
     let clock = clock_mhz(plan.target);
     let period_ns = format!("{:.3}", 1000.0 / clock);
     let sdc = SdcTemplate { v, period_ns }.render().expect("the SDC template renders");
@@ -185,7 +218,15 @@ pub fn add(
             Some("rtl") => "rtl",
             Some("sim") if path.ends_with("_tb.v") => "test_bench",
             Some("sim") => "simulation_models",
-            Some("mem") if [crate::stimulus::IMAGES_FILE, crate::stimulus::EXPECTED_FILE].contains(&path.as_str()) => {
+            Some("mem")
+                if [
+                    crate::stimulus::IMAGES_FILE,
+                    crate::stimulus::EXPECTED_FILE,
+                    crate::stimulus::RECORDS_FILE,
+                    crate::stimulus::RECORDS_EXPECTED_FILE,
+                ]
+                .contains(&path.as_str()) =>
+            {
                 "test_stimulus"
             }
             Some("mem") => "memory_images",
@@ -212,7 +253,9 @@ pub fn add(
         order: v.loaders.iter().map(|k| format!("u_weights{k}")).collect(),
         word_format: "words in address order, each ceil(width/8) bytes, least significant byte first".into(),
     });
-    let board = crate::board::board(plan.target, v);
+    // A record design whose keys do not fit the UART framing has no board.
+    let board = crate::board::board(plan.target, v)
+        .filter(|_| records.is_none_or(|r| r.front.key_bits <= crate::board::MAX_RECORD_KEY_BITS));
     let manifest = Manifest {
         format: crate::manifest::FORMAT.into(),
         version: crate::manifest::VERSION,
@@ -236,6 +279,7 @@ pub fn add(
         resources_available: plan.target.resources(),
         cycle_model: model.clone(),
         cycle_stats: stats.cloned(),
+        records: records.cloned(),
         board: board.as_ref().map(|b| BoardInfo {
             name: b.name.into(),
             title: b.title.into(),
@@ -244,7 +288,7 @@ pub fn add(
             baud: b.baud,
             clks_per_bit: b.clks_per_bit,
             pll_mhz: b.pll.mhz,
-            frame_bytes: crate::board::frame_bytes(v),
+            frame_bytes: records.map_or(crate::board::frame_bytes(v), |r| 1 + r.pair_bytes * r.front.keys as u64),
             reply_bytes: crate::board::reply_bytes(v),
             logit_bytes: b.logit_bytes,
             flash_offset: (!v.loaders.is_empty()).then_some(b.flash_offset),
@@ -256,8 +300,9 @@ pub fn add(
         m: &manifest,
         nextpnr: plan.target.nextpnr_device(),
         rtl,
-        bring_up: board.as_ref().map(|b| crate::bringup::markdown(net, plan, v, b)).unwrap_or_default(),
+        bring_up: board.as_ref().map(|b| crate::bringup::markdown(net, plan, v, b, records)).unwrap_or_default(),
         board,
+        records,
         ecp5: plan.target.family() == crate::target::Family::Ecp5,
     }
     .render()
@@ -265,7 +310,7 @@ pub fn add(
     let core = CoreTemplate {
         v,
         m: &manifest,
-        board: crate::board::board(plan.target, v),
+        board: manifest.board.as_ref().and(crate::board::board(plan.target, v)),
         nextpnr: plan.target.nextpnr_device(),
         dsp: plan.target == crate::target::Target::Ice40Up5k,
         ecp5: plan.target.family() == crate::target::Family::Ecp5,
@@ -273,6 +318,7 @@ pub fn add(
         stimulus_images: crate::stimulus::IMAGES,
         stimulus_file: crate::stimulus::IMAGES_FILE,
         expected_file: crate::stimulus::EXPECTED_FILE,
+        records,
     }
     .render()
     .expect("the core template renders");

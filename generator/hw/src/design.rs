@@ -92,10 +92,8 @@ pub use crate::view::RecordsFront;
 pub const RECORDS_ENCODER: (&str, &str) =
     ("ttfs_files_encoder.v", include_str!("../../../rtl-templates/lib/ttfs_files_encoder.v"));
 
-/// The default stimulus of the record bench: beats, one per line.
-pub const RECORDS_FILE: &str = "mem/tb_records.hex";
-/// Its expected results.
-pub const RECORDS_EXPECTED_FILE: &str = "mem/tb_records_expected.hex";
+pub use crate::board::{RECORD_FRAME_HEADER, RECORD_PAIR_BYTES, RECORDS_FRONT_LOGIC_CELLS};
+pub use crate::stimulus::{RECORDS_EXPECTED_FILE, RECORDS_FILE};
 
 /// A record's beats as the record bench reads them: `{last, key, code}`
 /// with the key in `key_bits` bits, as hex lines.
@@ -109,6 +107,26 @@ pub fn record_beats_hex(records: &[Vec<(u32, u32)>], key_bits: u32) -> String {
         }
     }
     text
+}
+
+/// Reads [`record_beats_hex`]'s text back into records (a record ends at a
+/// beat with `last` set; a trailing record without one is kept). Lines
+/// that are not hex numbers are skipped: the bench would refuse them.
+pub fn read_record_beats(text: &str, key_bits: u32) -> Vec<Vec<(u32, u32)>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    for line in text.lines() {
+        let Ok(beat) = u128::from_str_radix(line.trim(), 16) else { continue };
+        let key = ((beat >> 32) & ((1u128 << key_bits) - 1)) as u32;
+        record.push((key, beat as u32));
+        if (beat >> (key_bits + 32)) & 1 == 1 {
+            records.push(std::mem::take(&mut record));
+        }
+    }
+    if !record.is_empty() {
+        records.push(record);
+    }
+    records
 }
 
 /// The files of the record front end, to add to a design of `net`: the
@@ -213,6 +231,60 @@ fn bias_image(net: &Network, lp: &LayerPlan) -> String {
 /// byte-identical files (no dates, no absolute paths, sorted maps).
 pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&CycleStats>) -> Design {
     let v = view(net, plan);
+    let mut files = render_pixel_files(net, plan, &v);
+    crate::collateral::add(&mut files, net, plan, &v, (model, stats), None);
+    Design { top: v.top, files }
+}
+
+/// A file classifier's record design: the pixel design's files
+/// ([`render`]), the record files ([`render_records`]: the top
+/// `<top>_records`, the encoder, the bench and its stimulus `records`
+/// whose input codes are `codes`), the records board wrapper in the pixel
+/// wrapper's place ([`crate::board::render_records_board`]; no wrapper when
+/// the keys do not fit its framing), and collateral (manifest, README,
+/// FuseSoC core) that describes both tops. `cycles`: cycles per record, when
+/// measured. Deterministic, like [`render`].
+#[allow(clippy::too_many_arguments)]
+pub fn render_records_design(
+    net: &Network,
+    plan: &Plan,
+    model: &CycleModel,
+    front: &RecordsFront,
+    records: &[Vec<(u32, u32)>],
+    codes: &[i64],
+    cycles: Option<crate::manifest::RecordCycles>,
+) -> Design {
+    let v = view(net, plan);
+    let mut files = render_pixel_files(net, plan, &v);
+    files.extend(render_records(net, plan, front, records, codes));
+    let board = crate::board::render_records_board(net, plan, front);
+    // The pixel wrapper and its bench send pixel frames: they go, replaced
+    // by the records wrapper when there is one.
+    if let Some(b) = crate::board::board(plan.target, &v) {
+        let module = crate::board::module_name(&v, &b);
+        files.remove(&format!("rtl/{module}.v"));
+        files.remove(&format!("sim/{module}_tb.v"));
+    }
+    let framed = board.is_some();
+    if let Some(board) = board {
+        files.extend(board.files);
+    }
+    let info = crate::manifest::RecordsInfo {
+        top: format!("{}_records", v.top),
+        ports: crate::collateral::record_ports(&v, front.key_bits),
+        front: front.clone(),
+        test_bench: format!("sim/{}_records_tb.v", v.top),
+        frame_header: framed.then_some(RECORD_FRAME_HEADER),
+        pair_bytes: RECORD_PAIR_BYTES,
+        cycles,
+    };
+    crate::collateral::add(&mut files, net, plan, &v, (model, None), Some(&info));
+    Design { top: v.top, files }
+}
+
+/// The Verilog, memory images and network files of a pixel design, with
+/// its board wrapper: everything but the collateral.
+fn render_pixel_files(net: &Network, plan: &Plan, v: &TopView) -> BTreeMap<String, Vec<u8>> {
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let uses_spram = !v.loaders.is_empty();
     let uses_conv = plan.layers.iter().any(|l| l.conv().is_some());
@@ -224,12 +296,12 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
     if uses_spram {
         files.insert(format!("sim/{}", SPRAM_MODEL.0), SPRAM_MODEL.1.as_bytes().to_vec());
     }
-    let top = TopTemplate { v: &v, layer_fragments: crate::emit::layer_fragments(&v), records: None }
+    let top = TopTemplate { v, layer_fragments: crate::emit::layer_fragments(v), records: None }
         .render()
         .expect("the top template renders");
     files.insert(format!("rtl/{}.v", v.top), file_text(top));
     let tb = TbTemplate {
-        v: &v,
+        v,
         records: None,
         suffix: "",
         tb_images: stimulus::IMAGES,
@@ -262,7 +334,7 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         files.insert("mem/weights_spram.hex".into(), hex.into_bytes());
         files.insert("mem/weights_spram.bin".into(), stream);
     }
-    if crate::board::add(&mut files, plan.target, &v).is_some() {
+    if crate::board::add(&mut files, plan.target, v).is_some() {
         for (name, text) in BOARD_BLOCKS {
             files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
         }
@@ -281,6 +353,5 @@ pub fn render(net: &Network, plan: &Plan, model: &CycleModel, stats: Option<&Cyc
         ttfs_ir::sidecar::to_files(net, NET_SIDECAR).expect("a validated network's tensors fit their layers");
     files.insert(NET_JSON.into(), json.into_bytes());
     files.insert(NET_SIDECAR.into(), sidecar);
-    crate::collateral::add(&mut files, net, plan, &v, model, stats);
-    Design { top: v.top, files }
+    files
 }

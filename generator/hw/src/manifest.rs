@@ -5,7 +5,7 @@
 use crate::cycles::{CycleModel, CycleStats};
 use crate::plan::LayerPlan;
 use crate::target::{Resources, Target};
-use crate::view::QueueView;
+use crate::view::{QueueView, RecordsFront};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -93,6 +93,43 @@ pub struct BoardInfo {
     pub flash_offset: Option<u32>,
 }
 
+/// Cycles per record of a record design, measured by co-simulating it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordCycles {
+    /// Records co-simulated.
+    pub records: u64,
+    /// Where they came from (a file name, and the split when one was taken).
+    pub data: String,
+    /// Mean cycles from a record's first pair to its result, one record at
+    /// a time (the key-value encoder's cycles included).
+    pub mean: f64,
+    /// The most a record took.
+    pub worst: u64,
+}
+
+/// The record front end of a file classifier's design (`ttfs files
+/// generate`): the top `<top>_records` takes key-value pairs and computes
+/// the input spikes on chip; the pixel top is in DIR too.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordsInfo {
+    /// The record top module (and `rtl/` file stem).
+    pub top: String,
+    /// Its ports.
+    pub ports: Vec<Port>,
+    /// The encoding's parameters (keys, neurons per key, ticks, ...).
+    pub front: RecordsFront,
+    /// Its test bench (`sim/`).
+    pub test_bench: String,
+    /// The board wrapper's record framing (targets with a board): a header
+    /// byte, then per pair `{last, key[6:0]}` and the 32-bit code, most
+    /// significant byte first.
+    pub frame_header: Option<u8>,
+    /// Bytes per pair on the UART.
+    pub pair_bytes: u64,
+    /// Cycles per record, when `ttfs files generate --data` measured them.
+    pub cycles: Option<RecordCycles>,
+}
+
 /// `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -138,6 +175,10 @@ pub struct Manifest {
     /// manifests written before it was recorded: those run at 115,200 baud).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board: Option<BoardInfo>,
+    /// The record front end of a file classifier's design (absent for
+    /// every other design).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordsInfo>,
 }
 
 impl Manifest {

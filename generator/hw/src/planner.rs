@@ -178,7 +178,7 @@ pub fn auto(
                     "at the default lanes it needs an estimated {} logic cells, more than {} % of the device's {}; \
                      raise --budget or take fewer lanes",
                     p.needs.logic_cells,
-                    goal.budget_percent,
+                    (goal.budget_percent * 10.0).round() / 10.0,
                     target.resources().logic_cells
                 ),
             },
@@ -192,7 +192,7 @@ pub fn auto(
              logic cells takes {:.1} (lanes {}, {:.0} inferences per second): raise --budget, choose a larger device or a faster clock",
             clock_mhz,
             clock_mhz * 1e6 / rate,
-            goal.budget_percent,
+            (goal.budget_percent * 10.0).round() / 10.0,
             target,
             best.interval,
             lanes_text(&best.lanes),

@@ -58,3 +58,8 @@ pub fn expected_hex(net: &Network, codes: &[i64], cls_bits: u32, logit_bits: u32
     }
     text
 }
+
+/// The default stimulus of the record bench: beats, one per line.
+pub const RECORDS_FILE: &str = "mem/tb_records.hex";
+/// Its expected results.
+pub const RECORDS_EXPECTED_FILE: &str = "mem/tb_records_expected.hex";

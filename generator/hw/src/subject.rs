@@ -3,7 +3,7 @@
 
 use crate::cycles::CycleModel;
 use crate::design::{self, Design};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, RecordsInfo};
 use crate::plan::Plan;
 use crate::planner::{self, Lanes};
 use crate::target::Target;
@@ -25,13 +25,33 @@ pub struct Subject {
     pub design: Design,
     /// The directory the files were read from (`None`: generated in memory).
     pub dir: Option<PathBuf>,
+    /// The record front end, for a file classifier's record design (its
+    /// manifest's `records`, checked against the network).
+    pub records: Option<RecordsInfo>,
 }
 
 impl Subject {
     /// What `ttfs generate` writes for this network and plan (the files a
     /// design directory holds when nobody edited them).
+    /// For a record design, its default stimulus is DIR's own
+    /// (`mem/tb_records.hex`, read back into records, and the expected
+    /// results beside it): it comes from the model, which DIR does not hold.
     pub fn fresh(&self) -> Design {
-        design::render(&self.net, &self.plan, &CycleModel::new(&self.plan), None)
+        let model = CycleModel::new(&self.plan);
+        let Some(records) = &self.records else { return design::render(&self.net, &self.plan, &model, None) };
+        let front = &records.front;
+        let text = self.design.files.get(design::RECORDS_FILE).map(|b| String::from_utf8_lossy(b).into_owned());
+        let sent = design::read_record_beats(text.as_deref().unwrap_or(""), front.key_bits);
+        let codes = vec![0; sent.len() * self.plan.inputs];
+        let mut fresh =
+            design::render_records_design(&self.net, &self.plan, &model, front, &sent, &codes, records.cycles.clone());
+        for own in [design::RECORDS_FILE, design::RECORDS_EXPECTED_FILE] {
+            match self.design.files.get(own) {
+                Some(bytes) => fresh.files.insert(own.to_string(), bytes.clone()),
+                None => fresh.files.remove(own),
+            };
+        }
+        fresh
     }
 }
 
@@ -52,6 +72,7 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
         let lanes: Vec<usize> = manifest.layers.iter().map(|l| l.lanes).collect();
         let target = manifest.target;
         let mut plan = planner::plan(&net, target, &lanes)?;
+        let records = manifest.records.clone();
         if let Some(board) = &manifest.board {
             // A stranger's manifest: the baud must be one the wrapper can make.
             crate::stage::check_baud(target, board.baud)
@@ -59,6 +80,12 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
             plan.baud = board.baud;
         }
         let view = view::view(&net, &plan);
+        if let Some(r) = &records {
+            // A stranger's manifest: the front end must be one the network takes.
+            r.front
+                .check(plan.inputs, view.q0_bits)
+                .map_err(|e| anyhow::anyhow!("{}: records.front: {e}", input.join("manifest.json").display()))?;
+        }
         let mut files = BTreeMap::new();
         for sub in ["rtl", "sim", "mem"] {
             let dir = input.join(sub);
@@ -77,13 +104,13 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
             bail!("{} has no rtl/{}.v", input.display(), view.top);
         }
         let design = Design { top: view.top.clone(), files };
-        Ok(Subject { net, plan, view, design, dir: Some(input.to_path_buf()) })
+        Ok(Subject { net, plan, view, design, dir: Some(input.to_path_buf()), records })
     } else {
         let net = ttfs_ir::load(input)?;
         let plan = planner::choose(&net, target, lanes, None)?;
         let view = view::view(&net, &plan);
         let design = design::render(&net, &plan, &CycleModel::new(&plan), None);
-        Ok(Subject { net, plan, view, design, dir: None })
+        Ok(Subject { net, plan, view, design, dir: None, records: None })
     }
 }
 
@@ -92,5 +119,6 @@ pub fn subject(input: &Path, target: Target, lanes: &Lanes) -> Result<Subject> {
 /// codes do not fit a byte. For the flow's report.
 pub fn bring_up(dir: &Path) -> Result<Option<String>> {
     let s = subject(dir, Target::Generic, &Lanes::Fixed(Vec::new()))?;
-    Ok(crate::board::board(s.plan.target, &s.view).map(|b| crate::bringup::markdown(&s.net, &s.plan, &s.view, &b)))
+    Ok(crate::board::board(s.plan.target, &s.view)
+        .map(|b| crate::bringup::markdown(&s.net, &s.plan, &s.view, &b, s.records.as_ref())))
 }

@@ -386,7 +386,7 @@ mod tests {
 
 /// The key-value record front end of a file classifier (ttfs-files): the
 /// correlative encoding's parameters, for `ttfs_files_encoder`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordsFront {
     /// K: keys.
     pub keys: usize,
@@ -402,4 +402,39 @@ pub struct RecordsFront {
     pub key_bits: u32,
     /// The input code q0 of an active channel.
     pub q_active: u32,
+}
+
+impl RecordsFront {
+    /// Checks a front end read from a stranger's manifest against the
+    /// network it feeds (`inputs` channels, input codes of `q0_bits`): keys
+    /// from 1 to 1,024 and `key_bits` the bits their index needs, M from 1
+    /// to 64, T a power of two from 2 to 256, W from 1 to 64, K·M·T =
+    /// `inputs`, and an active channel's code q from 1 to 2^q0_bits − 1. On
+    /// `Err`, what is wrong, in words.
+    pub fn check(&self, inputs: usize, q0_bits: u32) -> Result<(), String> {
+        let bits = (usize::BITS - (self.keys.max(2) - 1).leading_zeros()).max(1);
+        if !(1..=1024).contains(&self.keys) || self.key_bits != bits {
+            return Err(format!(
+                "keys {} with key_bits {}: keys go from 1 to 1024, and key_bits is the bits of the largest key index",
+                self.keys, self.key_bits
+            ));
+        }
+        if !(1..=64).contains(&self.neurons_per_key) || !(1..=64).contains(&self.spread) {
+            return Err(format!(
+                "neurons_per_key {} and spread {}: each goes from 1 to 64",
+                self.neurons_per_key, self.spread
+            ));
+        }
+        if !(2..=256).contains(&self.ticks) || !self.ticks.is_power_of_two() {
+            return Err(format!("ticks {}: a power of two from 2 to 256", self.ticks));
+        }
+        let channels = self.keys * self.neurons_per_key as usize * self.ticks as usize;
+        if channels != inputs {
+            return Err(format!("keys × neurons_per_key × ticks = {channels}, but the network takes {inputs} inputs"));
+        }
+        if self.q_active == 0 || u64::from(self.q_active) >= 1u64 << q0_bits.min(63) {
+            return Err(format!("q_active {}: from 1 to 2^{q0_bits} − 1", self.q_active));
+        }
+        Ok(())
+    }
 }

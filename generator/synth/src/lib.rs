@@ -25,6 +25,7 @@ use std::process::Command;
 use std::time::Instant;
 use thiserror::Error;
 use ttfs_hw::board::{self, BoardView, FLASH_OFFSET};
+use ttfs_hw::design::RecordsFront;
 use ttfs_hw::estimate::Estimate;
 use ttfs_hw::pll;
 use ttfs_hw::target::{Family, Target};
@@ -54,6 +55,10 @@ pub struct Options {
     pub freq_mhz: Option<f64>,
     /// nextpnr's placer seed.
     pub seed: u64,
+    /// The record front end of a file classifier's design (its manifest's
+    /// `records`): the board wrapper frames records for `<top>_records`,
+    /// and a re-clocked wrapper is rendered so.
+    pub records: Option<RecordsFront>,
 }
 
 /// Cycles per inference, from co-simulation or the cycle model.
@@ -145,7 +150,11 @@ pub struct SynthReport {
     pub baud: u32,
     /// Images per second over the UART, one at a time (frame and reply on
     /// the wire plus the mean latency at `clock_mhz`): the board's figure.
+    /// For a record design, records per second, each with every key.
     pub uart_images_per_second: f64,
+    /// What one inference takes in: "image", or "record" for a file
+    /// classifier's record design.
+    pub input_unit: String,
     /// The pre-synthesis estimate.
     pub estimate: Estimate,
     /// (estimated − synthesized) / synthesized logic cells.
@@ -534,7 +543,7 @@ pub fn packed_logic_cells(dir: &Path, view: &TopView, device: Target) -> Result<
     let Sources { flow, nextpnr_device, generated, wrapper, others } = sources(dir, view, device)?;
     let build = dir.join("build");
     prepare(&build)?;
-    let options = Options { freq_mhz: None, seed: 1 };
+    let options = Options { freq_mhz: None, seed: 1, records: None };
     let steps = round(&build, view, &generated, &generated, &wrapper, &others, flow, device, nextpnr_device, &options)?;
     tool(flow.yosys, dir, &steps.yosys())?;
     tool(flow.nextpnr, dir, &steps.nextpnr(true))?;
@@ -648,6 +657,7 @@ pub fn run(
                     cycles,
                     attempts,
                     seed: options.seed,
+                    records: options.records.as_ref(),
                     tools,
                     files,
                     yosys_seconds,
@@ -734,7 +744,11 @@ fn round(
         format!("rtl/{wrapper}.v")
     } else {
         let path = build.join(format!("{wrapper}.v"));
-        write(&path, &board::render(view, board))?;
+        let text = match &options.records {
+            Some(front) => board::render_records(view, board, front),
+            None => board::render(view, board),
+        };
+        write(&path, &text)?;
         format!("build/{wrapper}.v")
     };
     let mut sources = others.to_vec();
@@ -810,6 +824,7 @@ struct ReportParts<'a> {
     cycles: &'a Cycles,
     attempts: Vec<Attempt>,
     seed: u64,
+    records: Option<&'a RecordsFront>,
     tools: ToolVersions,
     files: Vec<String>,
     yosys_seconds: f64,
@@ -859,12 +874,13 @@ fn report(p: ReportParts) -> SynthReport {
         latency_worst_case_us: p.cycles.worst_case as f64 / clock,
         inferences_per_second: if p.cycles.interval > 0.0 { clock * 1e6 / p.cycles.interval } else { 0.0 },
         baud: p.board.baud,
-        uart_images_per_second: ttfs_hw::bringup::uart_images_per_second(
-            p.view,
-            p.board.actual_baud,
-            p.cycles.mean,
-            clock,
-        ),
+        uart_images_per_second: match p.records {
+            Some(front) => {
+                ttfs_hw::bringup::uart_records_per_second(p.view, front, p.board.actual_baud, p.cycles.mean, clock)
+            }
+            None => ttfs_hw::bringup::uart_images_per_second(p.view, p.board.actual_baud, p.cycles.mean, clock),
+        },
+        input_unit: if p.records.is_some() { "record" } else { "image" }.into(),
         estimate: p.estimate,
         estimate_error_lc,
         attempts: p.attempts,
@@ -947,10 +963,11 @@ pub fn render(r: &SynthReport) -> String {
     }
     let _ = writeln!(
         t,
-        "  clock {} MHz{}; {:.1} cycles per inference ({}), worst case {}",
+        "  clock {} MHz{}; {:.1} cycles per {} ({}), worst case {}",
         format_mhz(r.clock_mhz),
         r.timing_problem().map_or(String::new(), |why| format!(" (TIMING NOT MET: {why})")),
         r.cycles_per_inference,
+        r.input_unit,
         r.cycles_source,
         r.cycles_worst_case
     );
@@ -962,9 +979,11 @@ pub fn render(r: &SynthReport) -> String {
     );
     let _ = writeln!(
         t,
-        "  over the UART at {} baud, one image at a time: about {:.1} images/s (the board's figure; `ttfs run` \
-         measures it)",
-        r.baud, r.uart_images_per_second
+        "  over the UART at {} baud, one {unit} at a time: about {:.1} {unit}s/s (the board's figure{})",
+        r.baud,
+        r.uart_images_per_second,
+        if r.input_unit == "image" { "; `ttfs run` measures it" } else { "; a record with every key" },
+        unit = r.input_unit
     );
     let _ = writeln!(t, "  wrote {}", r.files.join(", "));
     t

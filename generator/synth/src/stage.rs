@@ -48,6 +48,22 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<SynthReport> {
         bail!("--freq {f} is not a frequency in MHz");
     }
     let model = CycleModel::new(&s.plan);
+    if let Some(records) = &s.records {
+        if args.data.is_some() {
+            bail!(
+                "{} is a record design: --data takes images; its cycles per record come from `ttfs files generate \
+                 --data` (in manifest.json) or `ttfs files cosim`",
+                args.dir.display()
+            );
+        }
+        let cycles = args.cycles.clone().unwrap_or_else(|| record_cycles(records, &model));
+        let mut estimate = estimate::estimate(&s.plan);
+        estimate.parts.push(("record front end".into(), ttfs_hw::design::RECORDS_FRONT_LOGIC_CELLS));
+        estimate.logic_cells += ttfs_hw::design::RECORDS_FRONT_LOGIC_CELLS;
+        let options = Options { freq_mhz: args.freq_mhz, seed: args.seed, records: Some(records.front.clone()) };
+        return crate::run(&args.dir, &s.view, device, estimate, &cycles, &options, progress)
+            .with_context(|| format!("cannot build {}", args.dir.display()));
+    }
     let cycles = match (&args.cycles, &args.data) {
         (Some(c), _) => c.clone(),
         (None, Some(path)) => {
@@ -64,9 +80,37 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<SynthReport> {
         (None, None) => manifest_cycles(&args.dir, &model)?,
     };
     let estimate = estimate::estimate(&s.plan);
-    let options = Options { freq_mhz: args.freq_mhz, seed: args.seed };
+    let options = Options { freq_mhz: args.freq_mhz, seed: args.seed, records: None };
     crate::run(&args.dir, &s.view, device, estimate, &cycles, &options, progress)
         .with_context(|| format!("cannot build {}", args.dir.display()))
+}
+
+/// The cycle figures of a record design: those measured by co-simulation
+/// (`ttfs files generate --data`), else an upper bound: the encoder's pair
+/// stage for every key one after the other (ttfs_files_encoder.v: max(16,
+/// M + 3) cycles per key, 31 more per key for the serial divider when W is
+/// not a power of two), its pipeline, then the pixel top's worst case, as
+/// if nothing overlapped. Records go one at a time: the interval is the
+/// latency.
+fn record_cycles(records: &ttfs_hw::manifest::RecordsInfo, model: &CycleModel) -> Cycles {
+    if let Some(c) = &records.cycles {
+        return Cycles {
+            mean: c.mean,
+            worst_case: c.worst,
+            interval: c.mean,
+            source: format!("co-simulated, mean over {} records of {}, one at a time", c.records, c.data),
+        };
+    }
+    let f = &records.front;
+    let divider = if f.spread.is_power_of_two() { 0 } else { 31 };
+    let per_key = 16.max(u64::from(f.neurons_per_key) + 3) + divider;
+    let bound = f.keys as u64 * per_key + 32 + model.latency_worst_case;
+    Cycles {
+        mean: bound as f64,
+        worst_case: bound,
+        interval: bound as f64,
+        source: "upper bound: encoder then layers, nothing overlapped; `ttfs files generate --data` measures it".into(),
+    }
 }
 
 /// The cycle figures DIR's manifest holds: the mean from `--calib`, else

@@ -21,6 +21,7 @@ enum Command {
     Classify(Classify),
     Generate(super::files_hw::Generate),
     Cosim(super::files_hw::Cosim),
+    Run(super::files_hw::Run),
 }
 
 /// The data set and its split (`bench`, `train`).
@@ -139,5 +140,6 @@ pub fn run(a: Args) -> Result<String> {
         }
         Command::Generate(g) => super::files_hw::generate(g),
         Command::Cosim(c) => super::files_hw::cosim(c),
+        Command::Run(r) => super::files_hw::run(r),
     }
 }
