@@ -188,7 +188,10 @@ fn generate_writes_a_design_and_refuses_before_writing() {
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--budget", "150"]);
     assert!(!ok && stderr.contains("--budget is 150 %"), "{stderr}");
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--target", "ecp5-12f"]);
-    assert!(!ok && stderr.contains("use ice40-up5k, ice40-hx8k, ecp5-25f, ecp5-45f, ecp5-85f or generic"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("use ice40-up5k, ice40-hx8k, ecp5-25f, ecp5-45f, ecp5-85f, generic or asic"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = ttfs(&["generate", &digits, "-o", hw, "--force", "--lanes-per-layer", "1,2,3"]);
     assert!(!ok && stderr.contains("3 values for 2 layers"), "{stderr}");
 }

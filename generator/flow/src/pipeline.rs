@@ -669,6 +669,7 @@ fn hardware_layers(hw: &Path, target: Target, counts: &[SpikeCounts]) -> Result<
             weights_in: match l.weight_store {
                 ttfs_hw::plan::WeightStore::BlockRam => "block RAM".into(),
                 ttfs_hw::plan::WeightStore::Spram => "SPRAM".into(),
+                ttfs_hw::plan::WeightStore::RomMacro => "ROM macro".into(),
             },
             cycles_mean: stats.as_ref().map(|s| s.stage_mean[k + 1]),
             cycles_worst: l.worst_case_cycles(),

@@ -266,7 +266,7 @@ pub fn board_at(target: Target, v: &TopView, max_mhz: f64) -> Option<BoardView> 
             "CLKI",
             "led[0]: ready for images; led[1]: a UART or framing error was seen",
         ),
-        Target::Generic => return None,
+        Target::Generic | Target::Asic => return None,
     };
     let oscillator = oscillator_mhz(target);
     // The fastest PLL clock at which the baud comes out right (at the

@@ -70,14 +70,16 @@ pub fn record_ports(v: &TopView, key_bits: u32) -> Vec<Port> {
 
 fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
     let mut list = Vec::new();
+    // On an ASIC every inferred memory is logic: ROMs become gates, RAMs flip-flops.
+    let asic = plan.target == crate::target::Target::Asic;
     let block_ram = |instance: String, holds: String, words: u64, width: u64, file: Option<String>| Memory {
         instance,
         holds,
-        kind: "block_ram".into(),
+        kind: if asic { "logic" } else { "block_ram" }.into(),
         words,
         width,
         bits: words * width,
-        blocks: plan.target.memory_blocks(words, width),
+        blocks: if asic { 0 } else { plan.target.memory_blocks(words, width) },
         file,
     };
     for (q, k) in v.queues.iter().zip(0..) {
@@ -93,16 +95,17 @@ fn memories(v: &TopView, plan: &Plan) -> Vec<Memory> {
     }
     for (l, lp) in v.layers.iter().zip(&plan.layers) {
         let k = l.index;
-        if lp.weight_store == WeightStore::Spram {
+        if matches!(lp.weight_store, WeightStore::Spram | WeightStore::RomMacro) {
+            let spram = lp.weight_store == WeightStore::Spram;
             list.push(Memory {
                 instance: format!("u_weights{k}"),
                 holds: format!("weights of layer {k}"),
-                kind: "spram".into(),
+                kind: if spram { "spram" } else { "rom_macro" }.into(),
                 words: lp.weight_words,
                 width: lp.weight_word_bits,
                 bits: lp.weight_words * lp.weight_word_bits,
-                blocks: spram_blocks(lp.weight_words, lp.weight_word_bits),
-                file: None,
+                blocks: if spram { spram_blocks(lp.weight_words, lp.weight_word_bits) } else { 1 },
+                file: (!spram).then(|| l.weight_file.clone()),
             });
         } else {
             list.push(block_ram(
@@ -155,6 +158,8 @@ struct ReadmeTemplate<'a> {
     records: Option<&'a RecordsInfo>,
     /// An ECP5 target (YoWASP's tools, not the iCE40 flow).
     ecp5: bool,
+    /// An ASIC target (no FPGA flow; OpenLane hand-off).
+    asic: bool,
 }
 
 /// The FuseSoC core (`rtl-templates/top/design.core`).
@@ -172,6 +177,8 @@ struct CoreTemplate<'a> {
     /// An ECP5 target: FuseSoC's icestorm flow does not apply; `ttfs synth`
     /// (or the README's YoWASP commands) builds it.
     ecp5: bool,
+    /// An ASIC target: no FPGA flow at all.
+    asic: bool,
     /// Whether the design has simulation models (`sim/`, besides its benches).
     models: bool,
     stimulus_images: usize,
@@ -186,6 +193,43 @@ struct CoreTemplate<'a> {
 struct SdcTemplate<'a> {
     v: &'a TopView,
     period_ns: String,
+    /// An ASIC target: input and output delays too, for OpenSTA.
+    asic: bool,
+    /// The I/O delays: a fifth of the period, ns.
+    io_delay_ns: String,
+}
+
+/// The OpenLane 2 configuration of an ASIC design (`config.json`): the
+/// design, its Verilog, clock and SDC, and one placeholder per ROM macro.
+fn openlane_config(top: &str, rtl: &[String], period_ns: f64, macros: &[crate::manifest::MemoryMacro]) -> String {
+    let mut config = serde_json::Map::new();
+    config.insert("DESIGN_NAME".into(), top.into());
+    config.insert("VERILOG_FILES".into(), rtl.iter().map(|f| format!("dir::{f}")).collect::<Vec<_>>().into());
+    config.insert("CLOCK_PORT".into(), "clk".into());
+    config.insert("CLOCK_PERIOD".into(), serde_json::json!(period_ns));
+    let sdc = format!("dir::constraints/{top}.sdc");
+    config.insert("PNR_SDC_FILE".into(), sdc.clone().into());
+    config.insert("SIGNOFF_SDC_FILE".into(), sdc.into());
+    if !macros.is_empty() {
+        let instances: serde_json::Map<String, serde_json::Value> = macros
+            .iter()
+            .map(|m| (m.instance.clone(), serde_json::json!({ "location": null, "orientation": "N" })))
+            .collect();
+        config.insert(
+            "MACROS".into(),
+            serde_json::json!({
+                "ttfs_rom_macro": {
+                    "gds": ["dir::macros/ttfs_rom_macro.gds"],
+                    "lef": ["dir::macros/ttfs_rom_macro.lef"],
+                    "nl": ["dir::sim/ttfs_rom_macro.v"],
+                    "instances": instances
+                }
+            }),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(config)).expect("the config serializes");
+    text.push('\n');
+    text
 }
 
 /// Adds the collateral files to `files` (which holds the Verilog and
@@ -202,13 +246,16 @@ pub fn add(
     let (model, stats) = cycles;
     let clock = clock_mhz(plan.target);
     let period_ns = format!("{:.3}", 1000.0 / clock);
-    let sdc = SdcTemplate { v, period_ns }.render().expect("the SDC template renders");
+    let asic = plan.target == crate::target::Target::Asic;
+    let io_delay_ns = format!("{:.3}", 200.0 / clock);
+    let sdc = SdcTemplate { v, period_ns, asic, io_delay_ns }.render().expect("the SDC template renders");
     files.insert(format!("constraints/{}.sdc", v.top), file_text(sdc.clone()));
     // Vivado reads the same create_clock line.
     files.insert(format!("constraints/{}.xdc", v.top), file_text(sdc));
     // The family's pin files: LPFs for the ECP5, PCFs otherwise.
     let lpf = plan.target.family() == crate::target::Family::Ecp5;
-    for (name, text) in crate::board::PIN_FILES.iter().filter(|(name, _)| name.ends_with(".lpf") == lpf) {
+    // An ASIC has no board: no pin files.
+    for (name, text) in crate::board::PIN_FILES.iter().filter(|(name, _)| name.ends_with(".lpf") == lpf && !asic) {
         files.insert(format!("constraints/{name}"), text.as_bytes().to_vec());
     }
 
@@ -256,6 +303,20 @@ pub fn add(
     // A record design whose keys do not fit the UART framing has no board.
     let board = crate::board::board(plan.target, v)
         .filter(|_| records.is_none_or(|r| r.front.key_bits <= crate::board::MAX_RECORD_KEY_BITS));
+    let memory_macros: Vec<crate::manifest::MemoryMacro> = memories
+        .iter()
+        .filter(|m| m.kind == "rom_macro")
+        .map(|m| crate::manifest::MemoryMacro {
+            instance: m.instance.clone(),
+            module: "ttfs_rom_macro".into(),
+            holds: m.holds.clone(),
+            words: m.words,
+            width: m.width,
+            bits: m.bits,
+            ports: "clk; rd_en, rd_addr in; rd_data out, registered: valid one clock edge after rd_en".into(),
+            file: m.file.clone().unwrap_or_default(),
+        })
+        .collect();
     let manifest = Manifest {
         format: crate::manifest::FORMAT.into(),
         version: crate::manifest::VERSION,
@@ -279,6 +340,7 @@ pub fn add(
         resources_available: plan.target.resources(),
         cycle_model: model.clone(),
         cycle_stats: stats.cloned(),
+        memory_macros,
         records: records.cloned(),
         board: board.as_ref().map(|b| BoardInfo {
             name: b.name.into(),
@@ -295,6 +357,13 @@ pub fn add(
         }),
     };
     let rtl = manifest.files.get("rtl").map(|f| f.join(" ")).unwrap_or_default();
+    if asic {
+        let rtl_files = manifest.files.get("rtl").cloned().unwrap_or_default();
+        files.insert(
+            "config.json".into(),
+            openlane_config(&v.top, &rtl_files, 1000.0 / clock, &manifest.memory_macros).into_bytes(),
+        );
+    }
     let readme = ReadmeTemplate {
         v,
         m: &manifest,
@@ -304,6 +373,7 @@ pub fn add(
         board,
         records,
         ecp5: plan.target.family() == crate::target::Family::Ecp5,
+        asic,
     }
     .render()
     .expect("renders");
@@ -314,6 +384,7 @@ pub fn add(
         nextpnr: plan.target.nextpnr_device(),
         dsp: plan.target == crate::target::Target::Ice40Up5k,
         ecp5: plan.target.family() == crate::target::Family::Ecp5,
+        asic,
         models: manifest.files.contains_key("simulation_models"),
         stimulus_images: crate::stimulus::IMAGES,
         stimulus_file: crate::stimulus::IMAGES_FILE,

@@ -60,6 +60,9 @@ const SPRAM_BLOCKS: &[&str] = &["ttfs_spi_flash_reader.v", "ttfs_weight_loader.v
 
 /// Behavioural models of the iCE40 primitives, for Verilator and Icarus.
 const SPRAM_MODEL: (&str, &str) = ("SB_SPRAM256KA.v", include_str!("../../../rtl-templates/sim/SB_SPRAM256KA.v"));
+/// The behavioural model of the ASIC ROM macro placeholder.
+pub const ROM_MACRO_MODEL: (&str, &str) =
+    ("ttfs_rom_macro.v", include_str!("../../../rtl-templates/sim/ttfs_rom_macro.v"));
 
 /// The network description in DIR.
 pub const NET_JSON: &str = "net.json";
@@ -295,6 +298,9 @@ fn render_pixel_files(net: &Network, plan: &Plan, v: &TopView) -> BTreeMap<Strin
     }
     if uses_spram {
         files.insert(format!("sim/{}", SPRAM_MODEL.0), SPRAM_MODEL.1.as_bytes().to_vec());
+    }
+    if plan.layers.iter().any(|l| l.weight_store == WeightStore::RomMacro) {
+        files.insert(format!("sim/{}", ROM_MACRO_MODEL.0), ROM_MACRO_MODEL.1.as_bytes().to_vec());
     }
     let top = TopTemplate { v, layer_fragments: crate::emit::layer_fragments(v), records: None }
         .render()

@@ -49,6 +49,29 @@ pub struct Memory {
     pub file: Option<String>,
 }
 
+/// A memory macro an ASIC design needs (`ttfs generate --target asic`): one
+/// instance of the `ttfs_rom_macro` placeholder, for the flow to map to a
+/// real ROM or SRAM macro.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryMacro {
+    /// Instance path.
+    pub instance: String,
+    /// The placeholder module.
+    pub module: String,
+    /// What it holds.
+    pub holds: String,
+    /// Words.
+    pub words: u64,
+    /// Bits per word.
+    pub width: u64,
+    /// words × width.
+    pub bits: u64,
+    /// Its ports and their timing.
+    pub ports: String,
+    /// Its contents (`$readmemh` image, one hex word per line).
+    pub file: String,
+}
+
 /// The weight load stream of SPRAM designs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Load {
@@ -175,6 +198,10 @@ pub struct Manifest {
     /// manifests written before it was recorded: those run at 115,200 baud).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board: Option<BoardInfo>,
+    /// The ROM macros of an ASIC design (absent for every other design, and
+    /// for an ASIC design whose memories are all ROM logic).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_macros: Vec<MemoryMacro>,
     /// The record front end of a file classifier's design (absent for
     /// every other design).
     #[serde(default, skip_serializing_if = "Option::is_none")]

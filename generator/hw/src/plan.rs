@@ -14,7 +14,15 @@ pub enum WeightStore {
     BlockRam,
     /// UP5K SPRAM, filled by the loader at power-up.
     Spram,
+    /// An ASIC's ROM macro (`ttfs_rom_macro`: a placeholder for the ROM or
+    /// SRAM macro the user's flow provides; a behavioural model simulates it).
+    RomMacro,
 }
+
+/// The most bits an ASIC weight memory may hold as ROM logic (gates); a
+/// larger one is a ROM macro ([`WeightStore::RomMacro`]). 32 kbit: the
+/// digits MLP's memories are logic, the MNIST MLP's first layer a macro.
+pub const ROM_LOGIC_MAX_BITS: u64 = 32 * 1024;
 
 /// One layer block in hardware: a dense layer, or a convolution with its
 /// fused max pooling.

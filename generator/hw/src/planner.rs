@@ -505,7 +505,7 @@ pub fn plan(net: &Network, target: Target, lanes: &[usize]) -> Result<Plan, Plan
 /// The smallest ECP5 has 28 multipliers: 16 lanes leave 12 for the next layer.
 fn default_lanes(target: Target) -> usize {
     match target {
-        Target::Ice40Up5k | Target::Generic => 8,
+        Target::Ice40Up5k | Target::Generic | Target::Asic => 8,
         Target::Ice40Hx8k => 3,
         Target::Ecp5_25f | Target::Ecp5_45f | Target::Ecp5_85f => 16,
     }
@@ -548,8 +548,20 @@ fn fifo_blocks(plan: &Plan) -> u64 {
 }
 
 /// Puts each layer's weights in block RAM while it fits, the rest in SPRAM
-/// (UP5K), and checks the totals against the device.
+/// (UP5K), and checks the totals against the device. On an ASIC, weight
+/// memories of more than [`crate::plan::ROM_LOGIC_MAX_BITS`] become ROM
+/// macros, the rest ROM logic; nothing is counted against a device.
 fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
+    if plan.target == Target::Asic {
+        for layer in &mut plan.layers {
+            if layer.weight_words * layer.weight_word_bits > crate::plan::ROM_LOGIC_MAX_BITS {
+                layer.weight_store = WeightStore::RomMacro;
+            }
+        }
+        let dsp = plan.layers.iter().map(|l| l.dsp_lanes as u64).sum();
+        plan.needs = Resources { logic_cells: 0, bram_blocks: 0, spram_blocks: 0, dsp_blocks: dsp };
+        return Ok(());
+    }
     let have = plan.target.resources();
     let fifos = fifo_blocks(plan);
     // Bias memories of a few words become LUT ROMs, not block RAM.
@@ -602,6 +614,7 @@ fn place_weights(plan: &mut Plan) -> Result<(), PlanError> {
                 let store = match l.weight_store {
                     WeightStore::BlockRam => "block RAM",
                     WeightStore::Spram => "SPRAM",
+                    WeightStore::RomMacro => "a ROM macro",
                 };
                 format!("'{}' {} words × {} bits in {store}", l.name, l.weight_words, l.weight_word_bits)
             })

@@ -275,8 +275,10 @@ fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {
     );
     for l in &plan.layers {
         let store = match l.weight_store {
+            plan::WeightStore::BlockRam if plan.target == Target::Asic => "ROM logic",
             plan::WeightStore::BlockRam => "block RAM",
             plan::WeightStore::Spram => "SPRAM",
+            plan::WeightStore::RomMacro => "ROM macro",
         };
         let _ = writeln!(
             text,
@@ -291,7 +293,19 @@ fn summary(plan: &Plan, design: &Design, dir: &Path) -> String {
     }
     let n = plan.needs;
     let have = plan.target.resources();
-    let _ = writeln!(text, "  needs {} block RAMs, {} SPRAMs, {} DSPs", n.bram_blocks, n.spram_blocks, n.dsp_blocks);
+    if plan.target == Target::Asic {
+        let macros = plan.layers.iter().filter(|l| l.weight_store == plan::WeightStore::RomMacro).count();
+        let _ = writeln!(
+            text,
+            "  needs {} multipliers and {macros} ROM macros (manifest.json: memory_macros); `ttfs synth {} --asic \
+             [--liberty LIB]` estimates its area; config.json and constraints/ start an OpenLane 2 run",
+            n.dsp_blocks,
+            shell_word(dir)
+        );
+    } else {
+        let _ =
+            writeln!(text, "  needs {} block RAMs, {} SPRAMs, {} DSPs", n.bram_blocks, n.spram_blocks, n.dsp_blocks);
+    }
     if have.logic_cells != u64::MAX {
         let _ = writeln!(
             text,

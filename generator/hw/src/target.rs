@@ -26,6 +26,12 @@ pub enum Target {
     Ecp5_85f,
     /// No device limits; plain inferred memories.
     Generic,
+    /// An ASIC: no vendor primitives and no device limits; small weight
+    /// memories are ROM logic (`$readmemh`-initialised, which Yosys turns
+    /// into gates), large ones instances of a ROM macro placeholder
+    /// (`ttfs_rom_macro`, with a behavioural model in `sim/`) listed in the
+    /// manifest's `memory_macros`.
+    Asic,
 }
 
 /// A device family: what synthesizes it and how its memories are built.
@@ -55,8 +61,15 @@ pub struct Resources {
 
 impl Target {
     /// Every target, in the order the command line lists them.
-    pub const ALL: [Target; 6] =
-        [Target::Ice40Up5k, Target::Ice40Hx8k, Target::Ecp5_25f, Target::Ecp5_45f, Target::Ecp5_85f, Target::Generic];
+    pub const ALL: [Target; 7] = [
+        Target::Ice40Up5k,
+        Target::Ice40Hx8k,
+        Target::Ecp5_25f,
+        Target::Ecp5_45f,
+        Target::Ecp5_85f,
+        Target::Generic,
+        Target::Asic,
+    ];
 
     /// The devices of each family from the smallest up (what a design that
     /// does not fit may move to).
@@ -72,6 +85,7 @@ impl Target {
             "ecp5-45f" => Some(Target::Ecp5_45f),
             "ecp5-85f" => Some(Target::Ecp5_85f),
             "generic" => Some(Target::Generic),
+            "asic" => Some(Target::Asic),
             _ => None,
         }
     }
@@ -91,6 +105,7 @@ impl Target {
             Target::Ecp5_45f => "ecp5-45f",
             Target::Ecp5_85f => "ecp5-85f",
             Target::Generic => "generic",
+            Target::Asic => "asic",
         }
     }
 
@@ -99,7 +114,7 @@ impl Target {
         match self {
             Target::Ice40Up5k | Target::Ice40Hx8k => Family::Ice40,
             Target::Ecp5_25f | Target::Ecp5_45f | Target::Ecp5_85f => Family::Ecp5,
-            Target::Generic => Family::Generic,
+            Target::Generic | Target::Asic => Family::Generic,
         }
     }
 
@@ -119,7 +134,7 @@ impl Target {
             Target::Ecp5_25f => Resources { logic_cells: 24288, bram_blocks: 56, spram_blocks: 0, dsp_blocks: 28 },
             Target::Ecp5_45f => Resources { logic_cells: 43848, bram_blocks: 108, spram_blocks: 0, dsp_blocks: 72 },
             Target::Ecp5_85f => Resources { logic_cells: 83640, bram_blocks: 208, spram_blocks: 0, dsp_blocks: 156 },
-            Target::Generic => {
+            Target::Generic | Target::Asic => {
                 Resources { logic_cells: u64::MAX, bram_blocks: u64::MAX, spram_blocks: u64::MAX, dsp_blocks: u64::MAX }
             }
         }
@@ -134,7 +149,7 @@ impl Target {
             Target::Ecp5_25f => Some(("--25k", "CABGA381")),
             Target::Ecp5_45f => Some(("--45k", "CABGA381")),
             Target::Ecp5_85f => Some(("--85k", "CABGA381")),
-            Target::Generic => None,
+            Target::Generic | Target::Asic => None,
         }
     }
 
@@ -219,6 +234,10 @@ pub fn clock_mhz(target: Target) -> f64 {
         Target::Ice40Hx8k => 48.0,
         Target::Ecp5_25f | Target::Ecp5_45f | Target::Ecp5_85f => 50.0,
         Target::Generic => 100.0,
+        // A 20 ns clock: what the SkyWater 130 nm cells make of the lanes'
+        // multiply-accumulate with room to spare (`ttfs synth --asic`
+        // reports ABC's delay estimate; `--clock-ns` sets another).
+        Target::Asic => 50.0,
     }
 }
 
@@ -276,6 +295,6 @@ mod tests {
             let (a, b) = (pair[0].resources(), pair[1].resources());
             assert!(a.logic_cells < b.logic_cells && a.bram_blocks < b.bram_blocks && a.dsp_blocks < b.dsp_blocks);
         }
-        assert!(Target::names().ends_with("ecp5-85f or generic"), "{}", Target::names());
+        assert!(Target::names().ends_with("ecp5-85f, generic or asic"), "{}", Target::names());
     }
 }

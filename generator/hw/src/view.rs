@@ -78,6 +78,11 @@ pub struct LayerView {
     pub dsp: bool,
     /// The loader feeding this layer's SPRAM, if it has one.
     pub spram: Option<usize>,
+    /// The weights are in an ASIC ROM macro (`ttfs_rom_macro`).
+    pub rom_macro: bool,
+    /// The weights are ASIC ROM logic (`ttfs_weight_rom`, which Yosys turns
+    /// into gates), not block RAM.
+    pub rom_logic: bool,
     /// `$readmemh` file of the weights ("" for SPRAM layers).
     pub weight_file: String,
     /// `$readmemh` file of the biases.
@@ -257,7 +262,9 @@ pub fn view(net: &Network, plan: &Plan) -> TopView {
             max_beats_per_image: lp.inputs as u64 + 1,
             cut_through: index == 0,
         });
-        layers.push(layer_view(index, lp, spram));
+        let mut layer = layer_view(index, lp, spram);
+        layer.rom_logic = plan.target == crate::target::Target::Asic && !layer.rom_macro;
+        layers.push(layer);
     }
     let output = plan.layers.last().expect("a plan has an output layer");
     TopView {
@@ -310,8 +317,11 @@ fn layer_view(index: usize, lp: &LayerPlan, spram: Option<usize>) -> LayerView {
         store: match lp.weight_store {
             WeightStore::BlockRam => "block RAM".into(),
             WeightStore::Spram => "SPRAM".into(),
+            WeightStore::RomMacro => "ROM macro".into(),
         },
         spram,
+        rom_macro: lp.weight_store == WeightStore::RomMacro,
+        rom_logic: false,
         dsp: lp.dsp_lanes > 0,
         weight_file: if spram.is_some() { String::new() } else { format!("mem/l{index}_weights.hex") },
         bias_file: format!("mem/l{index}_bias.hex"),

@@ -14,6 +14,7 @@
 //! design has slack for a faster PLL setting (and `--freq` does not cap it),
 //! it is routed again at that clock.
 
+pub mod asic;
 pub mod reports;
 pub mod stage;
 

@@ -28,6 +28,20 @@ pub struct Args {
     /// Use only the first N samples of --data.
     #[arg(long)]
     count: Option<usize>,
+    /// Standard-cell estimates for a design generated with --target asic
+    /// (Yosys: cells, transistors; with --liberty, area and ABC's delay).
+    #[arg(long)]
+    asic: bool,
+    /// With --asic: the liberty file to map to (plain or gzipped).
+    #[arg(long, requires = "asic")]
+    liberty: Option<PathBuf>,
+    /// With --asic: the clock period, ns (default: the manifest's clock).
+    #[arg(long, requires = "asic")]
+    clock_ns: Option<f64>,
+    /// With --asic --liberty: cells not to use (`*` any text; repeatable),
+    /// besides SkyWater's lpflow and probe cells.
+    #[arg(long, requires = "liberty")]
+    dont_use: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -35,6 +49,13 @@ pub struct Args {
 
 /// Runs `ttfs synth`; returns what it prints (steps go to standard error).
 pub fn run(a: Args) -> Result<String> {
+    if a.asic {
+        let request =
+            ttfs_synth::asic::Args { dir: a.dir, liberty: a.liberty, clock_ns: a.clock_ns, dont_use: a.dont_use };
+        let report = ttfs_synth::asic::run(&request, &mut |step| eprintln!("synth: {step}"))
+            .map_err(|e| anyhow::anyhow!("cannot estimate {}: {e}", request.dir.display()))?;
+        return super::text_or_json(a.json, &report, ttfs_synth::asic::render);
+    }
     let request = Request {
         dir: a.dir,
         device: a.target,
