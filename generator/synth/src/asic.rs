@@ -113,6 +113,10 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
     if !(clock_ns.is_finite() && clock_ns > 0.0 && clock_ns <= 1e6) {
         return Err(SynthError::Refused(format!("--clock-ns {clock_ns} is not a clock period in ns")));
     }
+    // The library is read and checked before anything runs.
+    let patterns: Vec<String> =
+        DEFAULT_DONT_USE.iter().map(|p| p.to_string()).chain(args.dont_use.iter().cloned()).collect();
+    let library = args.liberty.as_deref().map(|path| prepare_liberty(path, &patterns)).transpose()?;
     let build = dir.join("build");
     crate::prepare(&build)?;
     let yosys = Tool::Yosys;
@@ -146,11 +150,8 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
         "build/asic_cmos.json".into(),
     ];
     let mut mapped = None;
-    if let Some(path) = &args.liberty {
+    if let Some(library) = &library {
         progress("yosys dfflibmap and abc (library cells)");
-        let patterns: Vec<String> =
-            DEFAULT_DONT_USE.iter().map(|p| p.to_string()).chain(args.dont_use.iter().cloned()).collect();
-        let library = prepare_liberty(path, &patterns)?;
         write(&build.join("asic_lib.lib"), library.text.as_bytes())?;
         let period_ps = (clock_ns * 1000.0).round() as u64;
         let mut script = format!("{read}dfflibmap -liberty build/asic_lib.lib\n");
