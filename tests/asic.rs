@@ -4,8 +4,9 @@
 //! come with a well-formed OpenLane 2 `config.json` and an SDC with I/O
 //! delays; `ttfs synth --asic` gives generic cells and transistors, and with
 //! the SkyWater 130 nm liberty (tests/fixtures/asic) library cells, area and
-//! ABC's delay; liberty files that are not liberty, or have no flip-flop,
-//! are refused by name.
+//! ABC's delay, and on data the energy proxy per image against the
+//! network unrolled; liberty files that are not liberty, or have no
+//! flip-flop, are refused by name.
 
 mod common;
 
@@ -134,8 +135,19 @@ fn synth_asic_counts_cells_and_maps_to_sky130() {
         liberty: liberty.map(Path::to_path_buf),
         clock_ns: None,
         dont_use: Vec::new(),
+        data: None,
+        count: None,
     };
-    let generic = ttfs_synth::asic::run(&args(None), &mut |_| {}).unwrap();
+    let with_data =
+        ttfs_synth::asic::Args { data: Some(fixture("digits/test_images.csv.gz")), count: Some(100), ..args(None) };
+    let generic = ttfs_synth::asic::run(&with_data, &mut |_| {}).unwrap();
+    // The energy proxy: the TTFS design's multiply-accumulates per image
+    // against the same network unrolled (64·32 + 32·10 every image).
+    let energy = generic.energy.as_ref().expect("--data gives the energy proxy");
+    assert_eq!((energy.samples, energy.unrolled_ops), (100, Some(64 * 32 + 32 * 10)));
+    assert!(energy.input_events > 5.0 && energy.input_events < 64.0, "{energy:?}");
+    assert!(energy.synaptic_ops > 0.0 && energy.weight_words_read > 0.0, "{energy:?}");
+    assert!(energy.synaptic_ops < 64.0 * 32.0 + 32.0 * 10.0, "{energy:?}");
     assert!(generic.cells > 1000 && generic.transistors > 10 * generic.cells, "{generic:?}");
     assert!(generic.cells_by_type.keys().any(|k| k.starts_with("$_DFF") || k.starts_with("$_SDFF")));
     assert_eq!((generic.area_um2, generic.delay_ns), (None, None));

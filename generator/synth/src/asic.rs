@@ -37,6 +37,37 @@ pub struct Args {
     /// Cell-name patterns (`*` any text) not to use, besides
     /// [`DEFAULT_DONT_USE`].
     pub dont_use: Vec<String>,
+    /// Data for the energy proxy per inference (the network's input format).
+    pub data: Option<PathBuf>,
+    /// Use only the first N samples of `data`.
+    pub count: Option<usize>,
+}
+
+/// The energy proxy per inference: what the design does per image, on
+/// data, next to what the same network fully unrolled does (every weight a
+/// constant multiplier, one inference per cycle).
+#[derive(Clone, Debug, Serialize)]
+pub struct EnergyProxy {
+    /// The data's file name.
+    pub data: String,
+    /// Images.
+    pub samples: usize,
+    /// Input spikes per image (nonzero input codes).
+    pub input_events: f64,
+    /// Spikes of the hidden layers per image.
+    pub hidden_events: f64,
+    /// Multiply-accumulates per image in the lanes: each event a layer takes
+    /// costs its operations per block × blocks × lanes (idle lanes of a
+    /// partial block included).
+    pub synaptic_ops: f64,
+    /// Weight memory words read per image (one per operation and block).
+    pub weight_words_read: f64,
+    /// The same in bits.
+    pub weight_bits_read: f64,
+    /// Multiply-accumulates per image of the network fully unrolled (dense
+    /// layers: inputs × outputs, every image; `None` with convolutions); it
+    /// reads no weight memory: its weights are constants in logic.
+    pub unrolled_ops: Option<u64>,
 }
 
 /// Cells never used: SkyWater's power-management (`lpflow`) cells, which
@@ -80,6 +111,8 @@ pub struct AsicReport {
     pub memory_macros: Vec<MemoryMacro>,
     /// Their bits.
     pub memory_macro_bits: u64,
+    /// The energy proxy per inference (with `--data`).
+    pub energy: Option<EnergyProxy>,
     /// Cycles per inference from the manifest: the mean on `--calib` data,
     /// else the worst case.
     pub cycles_per_inference: f64,
@@ -117,6 +150,12 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
     let patterns: Vec<String> =
         DEFAULT_DONT_USE.iter().map(|p| p.to_string()).chain(args.dont_use.iter().cloned()).collect();
     let library = args.liberty.as_deref().map(|path| prepare_liberty(path, &patterns)).transpose()?;
+    let energy = match &args.data {
+        Some(path) => {
+            Some(energy(&s.net, &s.plan, path, args.count).map_err(|e| SynthError::Refused(format!("{e:#}")))?)
+        }
+        None => None,
+    };
     let build = dir.join("build");
     crate::prepare(&build)?;
     let yosys = Tool::Yosys;
@@ -211,12 +250,48 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
         memory_bits_logic,
         memory_macros: manifest.memory_macros.clone(),
         memory_macro_bits,
+        energy,
         cycles_per_inference: cycles,
         cycles_source: source,
         latency_us: cycles * clock_ns / 1000.0,
         yosys: version(yosys, "-V"),
         seconds,
         files,
+    })
+}
+
+/// The energy proxy of `plan` on the samples of `path` (the integer closed
+/// form's spike counts, as the cycle model takes them).
+fn energy(
+    net: &ttfs_ir::Network,
+    plan: &ttfs_hw::plan::Plan,
+    path: &Path,
+    count: Option<usize>,
+) -> anyhow::Result<EnergyProxy> {
+    let codes = ttfs_hw::stage::input_codes(net, path, count)?;
+    let counts = ttfs_hw::cycles::counts(&ttfs_sim::Prepared::new(net), plan.inputs, &codes);
+    let n = counts.len().max(1) as f64;
+    let mut ops = 0u64;
+    let mut words = 0u64;
+    let mut bits = 0u64;
+    for c in &counts {
+        for (layer, &taps) in plan.layers.iter().zip(&c.taps) {
+            let reads = taps * layer.blocks as u64;
+            ops += reads * layer.lanes as u64;
+            words += reads;
+            bits += reads * layer.weight_word_bits;
+        }
+    }
+    let dense = plan.layers.iter().all(|l| l.conv().is_none());
+    Ok(EnergyProxy {
+        data: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        samples: counts.len(),
+        input_events: counts.iter().map(|c| c.input_events).sum::<u64>() as f64 / n,
+        hidden_events: counts.iter().map(|c| c.hidden_events.iter().sum::<u64>()).sum::<u64>() as f64 / n,
+        synaptic_ops: ops as f64 / n,
+        weight_words_read: words as f64 / n,
+        weight_bits_read: bits as f64 / n,
+        unrolled_ops: dense.then(|| plan.layers.iter().map(|l| (l.inputs * l.outputs) as u64).sum()),
     })
 }
 
@@ -425,6 +500,24 @@ pub fn render(r: &AsicReport) -> String {
             t,
             "  ROM macro {}: {} words × {} bits ({} bits; {}), a black box here: its area is the macro's",
             m.instance, m.words, m.width, m.bits, m.holds
+        );
+    }
+    if let Some(e) = &r.energy {
+        let _ = writeln!(
+            t,
+            "  per image on {} ({} images): {:.1} input and {:.1} hidden spikes, {:.0} multiply-accumulates, {:.0} weight \
+             words ({:.0} bits) read{}",
+            e.data,
+            e.samples,
+            e.input_events,
+            e.hidden_events,
+            e.synaptic_ops,
+            e.weight_words_read,
+            e.weight_bits_read,
+            e.unrolled_ops.map_or(String::new(), |u| format!(
+                "; fully unrolled: {u} multiply-accumulates ({:.1} times as many), no weight memory",
+                u as f64 / e.synaptic_ops.max(1.0)
+            ))
         );
     }
     let _ = writeln!(

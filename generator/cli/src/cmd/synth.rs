@@ -22,7 +22,8 @@ pub struct Args {
     /// nextpnr's placer seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Data for the mean cycles per inference (default: DIR's manifest).
+    /// Data for the mean cycles per inference (default: DIR's manifest);
+    /// with --asic, for the energy proxy per inference.
     #[arg(long)]
     data: Option<PathBuf>,
     /// Use only the first N samples of --data.
@@ -50,8 +51,14 @@ pub struct Args {
 /// Runs `ttfs synth`; returns what it prints (steps go to standard error).
 pub fn run(a: Args) -> Result<String> {
     if a.asic {
-        let request =
-            ttfs_synth::asic::Args { dir: a.dir, liberty: a.liberty, clock_ns: a.clock_ns, dont_use: a.dont_use };
+        let request = ttfs_synth::asic::Args {
+            dir: a.dir,
+            liberty: a.liberty,
+            clock_ns: a.clock_ns,
+            dont_use: a.dont_use,
+            data: a.data,
+            count: a.count,
+        };
         let report = ttfs_synth::asic::run(&request, &mut |step| eprintln!("synth: {step}"))
             .map_err(|e| anyhow::anyhow!("cannot estimate {}: {e}", request.dir.display()))?;
         return super::text_or_json(a.json, &report, ttfs_synth::asic::render);
