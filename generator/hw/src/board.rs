@@ -326,6 +326,12 @@ pub const RECORD_FRAME_HEADER: u8 = 0xA6;
 /// code's four bytes.
 pub const RECORD_PAIR_BYTES: u64 = 5;
 
+/// Bytes a record of `keys` pairs takes on the board's UART: the header
+/// and [`RECORD_PAIR_BYTES`] per pair.
+pub fn record_frame_bytes(keys: usize) -> u64 {
+    1 + RECORD_PAIR_BYTES * keys as u64
+}
+
 /// The record wrappers' framing block.
 pub const RECORD_FRAMER: (&str, &str) =
     ("ttfs_record_framer.v", include_str!("../../../rtl-templates/lib/ttfs_record_framer.v"));

@@ -56,7 +56,7 @@ pub fn uart_records_per_second(
     latency_cycles: f64,
     clock_mhz: f64,
 ) -> f64 {
-    let bytes = 1 + board::RECORD_PAIR_BYTES * front.keys as u64 + board::reply_bytes(v);
+    let bytes = board::record_frame_bytes(front.keys) + board::reply_bytes(v);
     1.0 / ((bytes * BITS_PER_BYTE) as f64 / baud + latency_cycles / (clock_mhz * 1e6))
 }
 
@@ -273,9 +273,9 @@ fn records_sections(t: &mut String, v: &TopView, b: &BoardView, r: &RecordsInfo)
         b.pll.mhz,
         b.actual_baud,
         100.0 * (b.actual_baud / f64::from(b.baud) - 1.0),
-        r.pair_bytes,
+        board::RECORD_PAIR_BYTES,
         keys - 1,
-        1 + r.pair_bytes * keys as u64,
+        board::record_frame_bytes(keys),
         board::reply_bytes(v),
         v.classes,
         if lb == 1 { "" } else { "s" }
@@ -290,7 +290,7 @@ fn records_sections(t: &mut String, v: &TopView, b: &BoardView, r: &RecordsInfo)
          is encoded like any other. `ttfs files classify MODEL.json` computes the same classes on the host.\n",
         r.front.neurons_per_key, r.front.ticks
     );
-    let bytes = 1 + r.pair_bytes * keys as u64 + board::reply_bytes(v);
+    let bytes = board::record_frame_bytes(keys) + board::reply_bytes(v);
     let wire = (bytes * BITS_PER_BYTE) as f64 / f64::from(b.baud);
     let _ = writeln!(t, "### Records per second over the UART\n");
     let latency = match &r.cycles {

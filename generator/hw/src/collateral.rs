@@ -350,7 +350,8 @@ pub fn add(
             baud: b.baud,
             clks_per_bit: b.clks_per_bit,
             pll_mhz: b.pll.mhz,
-            frame_bytes: records.map_or(crate::board::frame_bytes(v), |r| 1 + r.pair_bytes * r.front.keys as u64),
+            frame_bytes: records
+                .map_or(crate::board::frame_bytes(v), |r| crate::board::record_frame_bytes(r.front.keys)),
             reply_bytes: crate::board::reply_bytes(v),
             logit_bytes: b.logit_bytes,
             flash_offset: (!v.loaders.is_empty()).then_some(b.flash_offset),

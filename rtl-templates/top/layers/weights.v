@@ -33,30 +33,15 @@
     // Weights in a ROM macro ({{ l.weight_words }} words of {{ l.weight_word_bits }} bits): ttfs_rom_macro is the
     // placeholder for the macro the ASIC flow provides (sim/ttfs_rom_macro.v
     // models it; manifest.json lists it under memory_macros).
-    ttfs_rom_macro #(
-        .ADDR_W({{ l.weight_addr_bits }}),
-        .DATA_W({{ l.weight_word_bits }}),
-        .DEPTH({{ l.weight_words }}),
-        .INIT_FILE("{{ l.weight_file }}")
-    ) u_weights{{ l.index }} (
-        .clk(clk),
-        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data));
 {%- else if l.rom_logic %}
 
     // Weights as ROM logic ({{ l.weight_words }} words of {{ l.weight_word_bits }} bits): synthesis turns the
     // $readmemh-initialised memory into gates.
-    ttfs_weight_rom #(
-        .ADDR_W({{ l.weight_addr_bits }}),
-        .DATA_W({{ l.weight_word_bits }}),
-        .DEPTH({{ l.weight_words }}),
-        .INIT_FILE("{{ l.weight_file }}")
-    ) u_weights{{ l.index }} (
-        .clk(clk),
-        .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data));
 {%- else %}
 
     // Weights in block RAM, initialised by the bitstream.
-    ttfs_weight_rom #(
+{%- endif %}
+    {% if l.rom_macro %}ttfs_rom_macro{% else %}ttfs_weight_rom{% endif %} #(
         .ADDR_W({{ l.weight_addr_bits }}),
         .DATA_W({{ l.weight_word_bits }}),
         .DEPTH({{ l.weight_words }}),
@@ -64,5 +49,4 @@
     ) u_weights{{ l.index }} (
         .clk(clk),
         .rd_en(l{{ l.index }}_w_rd_en), .rd_addr(l{{ l.index }}_w_rd_addr), .rd_data(l{{ l.index }}_w_rd_data));
-{%- endif %}
 {%- endmatch %}
