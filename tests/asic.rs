@@ -137,6 +137,7 @@ fn synth_asic_counts_cells_and_maps_to_sky130() {
         dont_use: Vec::new(),
         data: None,
         count: None,
+        unrolled: None,
     };
     let with_data =
         ttfs_synth::asic::Args { data: Some(fixture("digits/test_images.csv.gz")), count: Some(100), ..args(None) };
@@ -193,4 +194,79 @@ fn synth_asic_counts_cells_and_maps_to_sky130() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("--target asic"), "{err}");
+}
+
+/// `--unrolled`: the digits MLP with every weight a constant multiplier,
+/// checked against the reference under Icarus on 100 test images, and
+/// synthesized for sky130 one neuron per layer (each layer's median neuron
+/// × its neurons), next to the TTFS design from the same flow. The unrolled
+/// RTL lints clean, and a convolutional network is refused with a reason.
+#[test]
+fn synth_asic_compares_with_the_network_unrolled() {
+    if require(Tool::Yosys).is_none() || require(Tool::Iverilog).is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("digits");
+    let net = digits();
+    generate(&net, &[2, 1], &dir);
+    let args = ttfs_synth::asic::Args {
+        dir: dir.clone(),
+        liberty: Some(fixture("asic/sky130_fd_sc_hd__tt_025C_1v80.lib.gz")),
+        clock_ns: None,
+        dont_use: Vec::new(),
+        data: Some(fixture("digits/test_images.csv.gz")),
+        count: Some(100),
+        unrolled: Some(ttfs_synth::unrolled::Mode::Auto),
+    };
+    // Auto picks the whole network for the digits MLP (2,368 weights); the
+    // test synthesizes one neuron per layer, which is what auto does for
+    // the MNIST MLP, and is quicker.
+    const { assert!(64 * 32 + 32 * 10 <= ttfs_synth::unrolled::WHOLE_MAX_WEIGHTS) };
+    let args = ttfs_synth::asic::Args { unrolled: Some(ttfs_synth::unrolled::Mode::PerNeuron), ..args };
+    let report = ttfs_synth::asic::run(&args, &mut |_| {}).unwrap();
+    let text = ttfs_synth::asic::render(&report);
+    eprintln!("{text}");
+    let u = report.unrolled.as_ref().expect("--unrolled reports the unrolled network");
+    assert!(u.extrapolated && u.mode.contains("extrapolated"), "{u:?}");
+    let layers = ttfs_hw::unrolled::layers(&net).unwrap();
+    assert_eq!(u.parts.len(), 2);
+    for (part, layer) in u.parts.iter().zip(&layers) {
+        assert_eq!(
+            (part.layer, part.neuron, part.times),
+            (Some(layer.index), Some(layer.median_neuron()), layer.outputs as u64)
+        );
+        assert_eq!(part.checked, 100, "every image checked against the reference");
+        assert!(part.area_um2.unwrap() > 1000.0 && part.delay_ns.unwrap() > 0.1, "{part:?}");
+    }
+    assert_eq!(u.multiply_accumulates, 64 * 32 + 32 * 10);
+    let weight_bits: u64 = layers.iter().map(|l| l.weight_bits_total()).sum();
+    assert_eq!((u.weight_bits, u.memory_bits), (weight_bits, 0));
+    // No weight memory to read, so all of it in logic: larger than the
+    // 2-lane TTFS design, which stores its weights and reuses two multipliers.
+    let (ttfs_area, unrolled_area) = (report.area_um2.unwrap(), u.area_um2.unwrap());
+    assert!(unrolled_area > 2.0 * ttfs_area, "unrolled {unrolled_area} µm² against TTFS {ttfs_area} µm²");
+    assert!(
+        text.contains("fully unrolled (one neuron per layer, extrapolated") && text.contains("0 mismatches"),
+        "{text}"
+    );
+
+    // The unrolled RTL is lint clean.
+    if let Some(verilator) = require(Tool::Verilator) {
+        for part in &u.parts {
+            let sub = dir.join("build/unrolled").join(&part.top);
+            let out = Command::new(&verilator)
+                .current_dir(&sub)
+                .args(["--lint-only", "-Wall", "--top-module", &part.top, "-y", "rtl"])
+                .arg(format!("rtl/{}.v", part.top))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+
+    // Convolutions are refused, by layer name, before anything runs.
+    let cnn = convert_fixture("mnist_cnn.onnx", "mnist/train5k-images-idx3-ubyte.gz", Some(64), &Options::default());
+    let err = ttfs_hw::unrolled::layers(&cnn).unwrap_err().to_string();
+    assert!(err.contains("is a convolution") && err.contains("dense networks"), "{err}");
 }

@@ -248,6 +248,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// The fully unrolled design (`ttfs synth --asic --unrolled`'s baseline)
+    /// computes what the closed form computes, under Icarus: the whole
+    /// network (class and logits) and one neuron of each layer alone.
+    #[test]
+    fn unrolled_designs_equal_the_closed_form(seed in any::<u64>(), time_bits in 3u32..=10, weight_bits in 2u32..=10) {
+        use ttfs_hw::unrolled::{Scope, check_images, layers};
+        if ttfs_tools::testing::require(ttfs_tools::Tool::Iverilog).is_none() {
+            return Ok(());
+        }
+        let g = random_dense(seed);
+        let (net, _) = convert_random(&g, seed, NeuronModel::B1, time_bits, weight_bits);
+        let codes = check_images(&net, 12);
+        let tmp = tempfile::tempdir().unwrap();
+        let layers = layers(&net).unwrap();
+        // The whole network when Icarus elaborates it in seconds (up to the
+        // digits MLP's size); one neuron of every layer always.
+        let weights: usize = layers.iter().map(|l| l.inputs * l.outputs).sum();
+        let mut scopes = if weights <= 4096 { vec![Scope::Whole] } else { Vec::new() };
+        scopes.extend(layers.iter().map(|l| Scope::Neuron { layer: l.index, neuron: l.median_neuron() }));
+        for scope in scopes {
+            let sub = tmp.path().join(format!("{scope:?}").replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+            let (_, checked) = ttfs_synth::unrolled::write_and_check(&sub, &net, scope, &codes)
+                .unwrap_or_else(|e| panic!("seed {seed}, {scope:?}: {e}"));
+            prop_assert_eq!(checked, 12);
+        }
+    }
+}
+
 /// The folded float network equals the unfolded graph evaluated directly,
 /// including at the borders of zero-padded convolutions after an input offset.
 #[test]

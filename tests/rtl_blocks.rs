@@ -119,6 +119,7 @@ type Overrides = &'static [(&'static str, i64)];
 /// `<module>: <rule>`; Icarus names the undefined `<module>_<rule>` (spaces
 /// as underscores).
 const BAD_PARAMETERS: &[(&str, Overrides, &str)] = &[
+    ("ttfs_argmax", &[("N", 17)], "CLS_W must be 1 to 31 and hold N minus 1"),
     ("ttfs_block_serializer", &[("LANE_STRIDE", 0)], "LANE_STRIDE must be 1 or more"),
     ("ttfs_conv_layer", &[("SH", 3)], "SH and SW must be powers of two"),
     ("ttfs_dense_layer", &[("P", 5)], "P must be 1 to N_OUT"),
@@ -138,6 +139,7 @@ const BAD_PARAMETERS: &[(&str, Overrides, &str)] = &[
     ("ttfs_uart_framer", &[("QW", 9)], "QW must be 1 to 8"),
     ("ttfs_uart_rx", &[("CLKS_PER_BIT", 3)], "CLKS_PER_BIT must be 4 or more"),
     ("ttfs_uart_tx", &[("CLKS_PER_BIT", 0)], "CLKS_PER_BIT must be 1 or more"),
+    ("ttfs_unrolled_neuron", &[("WB", 1)], "WB must be 2 to VW minus 1"),
     ("ttfs_weight_loader", &[("WORDS", 17), ("ADDR_W", 4)], "ADDR_W must be 1 to 32 and hold WORDS minus 1"),
     ("ttfs_weight_rom", &[("DEPTH", 257)], "DEPTH must be 1 to 2 to the power ADDR_W"),
     ("ttfs_weight_spram", &[("DATA_W", 65)], "DATA_W must be 1 to 64"),

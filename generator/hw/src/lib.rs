@@ -21,6 +21,7 @@ pub mod stimulus;
 pub mod subject;
 pub mod target;
 pub mod testbench;
+pub mod unrolled;
 pub mod view;
 
 use anyhow::{Context, Result};

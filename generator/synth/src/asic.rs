@@ -1,25 +1,21 @@
 //! `ttfs synth DIR --asic`: standard-cell estimates of a design generated
-//! with `--target asic`, from Yosys. Without a library: generic synthesis,
-//! the cells by type and `stat -tech cmos`'s transistor estimate (flip-flops
-//! legalized to plain D flip-flops first, so that every cell has a count).
-//! With a liberty file: flip-flops mapped by `dfflibmap`, logic by ABC
-//! against the clock period, the cells of the library by type, the chip
-//! area in µm² (`stat -liberty`) and ABC's critical-path delay estimate
-//! (its `stime` report, which Yosys 0.23 prints when ABC gets a constraint
-//! file). ROM macros (`ttfs_rom_macro`) are black boxes: their bits are
-//! reported, their area is the macro's, which no liberty here describes.
+//! with `--target asic`, from Yosys ([`crate::cells`]). Without a library:
+//! generic synthesis, the cells by type and `stat -tech cmos`'s transistor
+//! estimate. With a liberty file: the library's cells, the chip area in µm²
+//! and ABC's critical-path delay estimate. ROM macros (`ttfs_rom_macro`)
+//! are black boxes: their bits are reported, their area is the macro's,
+//! which no liberty here describes.
 //!
-//! The liberty file comes from a stranger: it is read with a size limit
-//! (plain or gzip), must name cells and a flip-flop, and is copied into
-//! `DIR/build` with `dont_use` marked on cells the patterns name (by
-//! default the power-management and probe cells of SkyWater's libraries,
-//! which ABC would otherwise pick). Yosys parses the copy; its errors come
-//! with the whole command and output.
+//! With `--data`, the energy proxy per inference (spikes, the lanes'
+//! multiply-accumulates, weight words read); with `--unrolled`, the same
+//! network fully unrolled, checked and synthesized the same way
+//! ([`crate::unrolled`]), for the comparison.
 
-use crate::{SynthError, io, tool, version, write};
+use crate::cells;
+use crate::{SynthError, version};
+pub use cells::{DEFAULT_DONT_USE, MAX_LIBERTY_BYTES};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use ttfs_hw::manifest::{Manifest, MemoryMacro};
@@ -41,6 +37,8 @@ pub struct Args {
     pub data: Option<PathBuf>,
     /// Use only the first N samples of `data`.
     pub count: Option<usize>,
+    /// Also build, check and synthesize the network fully unrolled.
+    pub unrolled: Option<crate::unrolled::Mode>,
 }
 
 /// The energy proxy per inference: what the design does per image, on
@@ -69,13 +67,6 @@ pub struct EnergyProxy {
     /// reads no weight memory: its weights are constants in logic.
     pub unrolled_ops: Option<u64>,
 }
-
-/// Cells never used: SkyWater's power-management (`lpflow`) cells, which
-/// need extra supply rails, and its probe cells.
-pub const DEFAULT_DONT_USE: [&str; 2] = ["*__lpflow_*", "*__probe*"];
-
-/// The most bytes of liberty text read (the SkyWater typical corner is 12.8 MB).
-pub const MAX_LIBERTY_BYTES: u64 = 256 << 20;
 
 /// The report (`--json` prints it).
 #[derive(Clone, Debug, Serialize)]
@@ -120,6 +111,8 @@ pub struct AsicReport {
     pub cycles_source: String,
     /// Latency per inference at the clock period, µs.
     pub latency_us: f64,
+    /// The same network fully unrolled (with `--unrolled`).
+    pub unrolled: Option<crate::unrolled::UnrolledReport>,
     /// `yosys -V`.
     pub yosys: String,
     /// Seconds in Yosys.
@@ -149,17 +142,21 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
     // The library is read and checked before anything runs.
     let patterns: Vec<String> =
         DEFAULT_DONT_USE.iter().map(|p| p.to_string()).chain(args.dont_use.iter().cloned()).collect();
-    let library = args.liberty.as_deref().map(|path| prepare_liberty(path, &patterns)).transpose()?;
-    let energy = match &args.data {
-        Some(path) => {
-            Some(energy(&s.net, &s.plan, path, args.count).map_err(|e| SynthError::Refused(format!("{e:#}")))?)
-        }
+    let library = args.liberty.as_deref().map(|path| cells::prepare_liberty(path, &patterns)).transpose()?;
+    let data = match &args.data {
+        Some(path) => Some((
+            path,
+            ttfs_hw::stage::input_codes(&s.net, path, args.count).map_err(|e| SynthError::Refused(format!("{e:#}")))?,
+        )),
         None => None,
     };
+    let energy = data.as_ref().map(|(path, codes)| energy(&s.net, &s.plan, path, codes));
+    if args.unrolled.is_some() {
+        // Refused before any synthesis runs.
+        ttfs_hw::unrolled::layers(&s.net).map_err(|e| SynthError::Refused(format!("--unrolled: {e:#}")))?;
+    }
     let build = dir.join("build");
     crate::prepare(&build)?;
-    let yosys = Tool::Yosys;
-    yosys.locate()?;
     let top = manifest.top.clone();
     let mut rtl: Vec<String> =
         s.design.files.keys().filter(|p| p.starts_with("rtl/") && p.ends_with(".v")).cloned().collect();
@@ -171,62 +168,43 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
     if !manifest.memory_macros.is_empty() {
         read += &format!("read_verilog -lib {macro_model}\n");
     }
-    read += &format!("read_verilog {}\nsynth -top {top} -flatten\n", rtl.join(" "));
+    read += &format!("read_verilog {}\n", rtl.join(" "));
     let started = Instant::now();
-    progress("yosys synth (generic cells)");
-    let generic = format!(
-        "{read}tee -q -o build/asic_cells.json stat -json\n\
-         dfflegalize -cell $_DFF_P_ 01\nopt_clean\ntee -q -o build/asic_cmos.json stat -json -tech cmos\n"
-    );
-    write(&build.join("asic_generic.ys"), generic.as_bytes())?;
-    tool(yosys, dir, &args_for("build/asic_generic.ys", "build/asic_generic.log"))?;
-    let (cells_by_type, cells) = cells_of(&read_text(&build.join("asic_cells.json"))?, &top)?;
-    let transistors = transistors_of(&read_text(&build.join("asic_cmos.json"))?, &top)?;
-    let mut files = vec![
-        "build/asic_generic.ys".to_string(),
-        "build/asic_generic.log".into(),
-        "build/asic_cells.json".into(),
-        "build/asic_cmos.json".into(),
-    ];
-    let mut mapped = None;
-    if let Some(library) = &library {
-        progress("yosys dfflibmap and abc (library cells)");
-        write(&build.join("asic_lib.lib"), library.text.as_bytes())?;
-        let period_ps = (clock_ns * 1000.0).round() as u64;
-        let mut script = format!("{read}dfflibmap -liberty build/asic_lib.lib\n");
-        match &library.buffer {
-            Some(buffer) => {
-                write(&build.join("asic_abc.constr"), format!("set_driving_cell {buffer}\nset_load 5.0\n").as_bytes())?;
-                script += &format!("abc -liberty build/asic_lib.lib -D {period_ps} -constr build/asic_abc.constr\n");
-            }
-            None => script += &format!("abc -liberty build/asic_lib.lib -D {period_ps}\n"),
-        }
-        script += "opt_clean\ntee -q -o build/asic_area.txt stat -liberty build/asic_lib.lib\n\
-                   tee -q -o build/asic_mapped.json stat -json -liberty build/asic_lib.lib\n\
-                   write_verilog -noattr build/asic_netlist.v\n";
-        write(&build.join("asic_mapped.ys"), script.as_bytes())?;
-        tool(yosys, dir, &args_for("build/asic_mapped.ys", "build/asic_mapped.log"))?;
-        let (by_type, count) = cells_of(&read_text(&build.join("asic_mapped.json"))?, &top)?;
-        let area = area_of(&read_text(&build.join("asic_area.txt"))?).ok_or_else(|| {
-            SynthError::Report(format!("{} has no chip area line", build.join("asic_area.txt").display()))
-        })?;
-        let delay = delay_of(&read_text(&build.join("asic_mapped.log"))?);
-        files.extend(
-            [
-                "asic_lib.lib",
-                "asic_mapped.ys",
-                "asic_mapped.log",
-                "asic_area.txt",
-                "asic_mapped.json",
-                "asic_netlist.v",
-            ]
-            .map(|f| format!("build/{f}")),
-        );
-        if library.buffer.is_some() {
-            files.push("build/asic_abc.constr".into());
-        }
-        mapped = Some((by_type, count, area, delay));
+    let installed = library.as_ref().map(|l| cells::install(dir, l)).transpose()?;
+    let period_ps = (clock_ns * 1000.0).round() as u64;
+    let figures = cells::synthesize(
+        dir,
+        "build/asic_",
+        &read,
+        &top,
+        cells::Style::Flat,
+        installed.as_ref().map(|l| (l, period_ps)),
+        progress,
+    )?;
+    let mut files = figures.files.clone();
+    if let Some(installed) = &installed {
+        files.push(installed.lib.clone());
+        files.extend(installed.constr.clone());
     }
+    let unrolled = match args.unrolled {
+        Some(mode) => {
+            let name = data
+                .as_ref()
+                .map(|(path, _)| path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+            let codes = data.as_ref().map(|(_, codes)| codes.as_slice());
+            let report = crate::unrolled::run(
+                dir,
+                &s.net,
+                mode,
+                name.as_deref().zip(codes),
+                installed.as_ref().map(|l| (l, period_ps)),
+                progress,
+            )?;
+            files.push("build/unrolled".into());
+            Some(report)
+        }
+        None => None,
+    };
     let seconds = started.elapsed().as_secs_f64();
     let memory_macro_bits = manifest.memory_macros.iter().map(|m| m.bits).sum();
     let memory_bits_logic = manifest.memories.iter().filter(|m| m.kind != "rom_macro").map(|m| m.bits).sum();
@@ -234,16 +212,16 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
         Some(st) => (st.latency_mean, format!("cycle model, mean over {} images of {}", st.samples, st.data)),
         None => (manifest.cycle_model.latency_worst_case as f64, "cycle model, worst case".to_string()),
     };
-    let delay_ns = mapped.as_ref().and_then(|m| m.3).map(|ps| ps / 1000.0);
+    let delay_ns = figures.mapped.as_ref().and_then(|m| m.delay_ps).map(|ps| ps / 1000.0);
     Ok(AsicReport {
         top,
-        cells,
-        cells_by_type,
-        transistors,
+        cells: figures.cells,
+        cells_by_type: figures.cells_by_type,
+        transistors: figures.transistors,
         liberty: args.liberty.as_ref().map(|p| p.display().to_string()),
-        library_cells_by_type: mapped.as_ref().map(|m| m.0.clone()),
-        library_cells: mapped.as_ref().map(|m| m.1),
-        area_um2: mapped.as_ref().map(|m| m.2),
+        library_cells_by_type: figures.mapped.as_ref().map(|m| m.cells_by_type.clone()),
+        library_cells: figures.mapped.as_ref().map(|m| m.cells),
+        area_um2: figures.mapped.as_ref().map(|m| m.area_um2),
         delay_ns,
         clock_ns,
         timing_met: delay_ns.map(|d| d <= clock_ns),
@@ -251,10 +229,11 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
         memory_macros: manifest.memory_macros.clone(),
         memory_macro_bits,
         energy,
+        unrolled,
         cycles_per_inference: cycles,
         cycles_source: source,
         latency_us: cycles * clock_ns / 1000.0,
-        yosys: version(yosys, "-V"),
+        yosys: version(Tool::Yosys, "-V"),
         seconds,
         files,
     })
@@ -262,14 +241,8 @@ pub fn run(args: &Args, progress: &mut dyn FnMut(&str)) -> Result<AsicReport, Sy
 
 /// The energy proxy of `plan` on the samples of `path` (the integer closed
 /// form's spike counts, as the cycle model takes them).
-fn energy(
-    net: &ttfs_ir::Network,
-    plan: &ttfs_hw::plan::Plan,
-    path: &Path,
-    count: Option<usize>,
-) -> anyhow::Result<EnergyProxy> {
-    let codes = ttfs_hw::stage::input_codes(net, path, count)?;
-    let counts = ttfs_hw::cycles::counts(&ttfs_sim::Prepared::new(net), plan.inputs, &codes);
+fn energy(net: &ttfs_ir::Network, plan: &ttfs_hw::plan::Plan, path: &Path, codes: &[i64]) -> EnergyProxy {
+    let counts = ttfs_hw::cycles::counts(&ttfs_sim::Prepared::new(net), plan.inputs, codes);
     let n = counts.len().max(1) as f64;
     let mut ops = 0u64;
     let mut words = 0u64;
@@ -283,7 +256,7 @@ fn energy(
         }
     }
     let dense = plan.layers.iter().all(|l| l.conv().is_none());
-    Ok(EnergyProxy {
+    EnergyProxy {
         data: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
         samples: counts.len(),
         input_events: counts.iter().map(|c| c.input_events).sum::<u64>() as f64 / n,
@@ -292,181 +265,7 @@ fn energy(
         weight_words_read: words as f64 / n,
         weight_bits_read: bits as f64 / n,
         unrolled_ops: dense.then(|| plan.layers.iter().map(|l| (l.inputs * l.outputs) as u64).sum()),
-    })
-}
-
-/// Yosys's arguments for a script, quiet, with its log.
-fn args_for(script: &str, log: &str) -> Vec<String> {
-    ["-q", "-l", log, "-s", script].map(String::from).to_vec()
-}
-
-fn read_text(path: &Path) -> Result<String, SynthError> {
-    std::fs::read_to_string(path).map_err(io(path))
-}
-
-/// The module `top`'s entry of a `stat -json` report.
-fn module<'a>(json: &'a serde_json::Value, top: &str) -> Option<&'a serde_json::Value> {
-    json.get("modules").and_then(|m| m.get(format!("\\{top}")).or_else(|| m.get(top)))
-}
-
-/// Cells by type and in all, from `stat -json`.
-fn cells_of(text: &str, top: &str) -> Result<(BTreeMap<String, u64>, u64), SynthError> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| SynthError::Report(format!("Yosys's stat -json: {e}")))?;
-    let m = module(&json, top).ok_or_else(|| SynthError::Report(format!("Yosys's stat has no module {top}")))?;
-    let by_type: BTreeMap<String, u64> = m
-        .get("num_cells_by_type")
-        .and_then(|c| c.as_object())
-        .map(|o| o.iter().map(|(k, v)| (k.trim_start_matches('\\').to_string(), v.as_u64().unwrap_or(0))).collect())
-        .unwrap_or_default();
-    let count = m.get("num_cells").and_then(|c| c.as_u64()).unwrap_or_else(|| by_type.values().sum());
-    Ok((by_type, count))
-}
-
-/// `estimated_num_transistors` of `stat -json -tech cmos` (a string; a
-/// trailing `+` marks cells without a count, the black boxes).
-fn transistors_of(text: &str, top: &str) -> Result<u64, SynthError> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| SynthError::Report(format!("Yosys's stat -json -tech cmos: {e}")))?;
-    let value = module(&json, top).and_then(|m| m.get("estimated_num_transistors"));
-    let number = match value {
-        Some(serde_json::Value::String(s)) => s.trim_end_matches('+').parse().ok(),
-        Some(v) => v.as_u64(),
-        None => None,
-    };
-    number.ok_or_else(|| SynthError::Report(format!("Yosys's stat -tech cmos gave no transistor count for {top}")))
-}
-
-/// `Chip area for module '\top': N` of `stat -liberty`.
-fn area_of(text: &str) -> Option<f64> {
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("Chip area for module "))
-        .find_map(|rest| rest.rsplit_once(':').and_then(|(_, n)| n.trim().parse().ok()))
-}
-
-/// The largest `Delay = N ps` of ABC's `stime` reports in a Yosys log, ps.
-fn delay_of(log: &str) -> Option<f64> {
-    log.lines()
-        .filter(|l| l.contains("WireLoad"))
-        .filter_map(|l| l.split("Delay =").nth(1))
-        .filter_map(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-        .fold(None, |best: Option<f64>, d| Some(best.map_or(d, |b| b.max(d))))
-}
-
-/// A liberty file's text with `dont_use` marked, and a buffer for ABC's
-/// driving cell.
-struct Library {
-    text: String,
-    buffer: Option<String>,
-}
-
-/// Reads and checks the liberty at `path` (plain or gzip, at most
-/// [`MAX_LIBERTY_BYTES`]): it must be text with cells and a flip-flop
-/// (`ff` group). Cells whose names match `dont_use` get `dont_use : true`.
-fn prepare_liberty(path: &Path, dont_use: &[String]) -> Result<Library, SynthError> {
-    let name = path.display();
-    let file = std::fs::File::open(path).map_err(io(path))?;
-    let mut raw = Vec::new();
-    std::io::Read::take(file, MAX_LIBERTY_BYTES + 1).read_to_end(&mut raw).map_err(io(path))?;
-    let mut bytes = Vec::new();
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let decoder = flate2::read::MultiGzDecoder::new(&raw[..]);
-        decoder
-            .take(MAX_LIBERTY_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| SynthError::Refused(format!("{name}: not a readable gzip file: {e}")))?;
-    } else {
-        bytes = raw;
     }
-    if bytes.len() as u64 > MAX_LIBERTY_BYTES {
-        return Err(SynthError::Refused(format!(
-            "{name} holds more than {MAX_LIBERTY_BYTES} bytes of liberty text; a library may hold at most that"
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        SynthError::Refused(format!("{name} is not a liberty file: not text (byte {})", e.utf8_error().valid_up_to()))
-    })?;
-    if !text.trim_start().starts_with("library") && !text.contains("\nlibrary") {
-        return Err(SynthError::Refused(format!(
-            "{name} is not a liberty file: it has no `library (...)` group (a liberty file starts with one)"
-        )));
-    }
-    let cells = cell_names(&text);
-    if cells.is_empty() {
-        return Err(SynthError::Refused(format!(
-            "{name} has no `cell (...)` groups: a liberty file describes its cells"
-        )));
-    }
-    if !text.lines().any(|l| {
-        let t = l.trim_start();
-        t.starts_with("ff (") || t.starts_with("ff(")
-    }) {
-        return Err(SynthError::Refused(format!(
-            "{name} has {} cells but no flip-flop (no `ff (...)` group): the design's registers cannot be mapped",
-            cells.len()
-        )));
-    }
-    let mut out = String::with_capacity(text.len() + 64 * cells.len());
-    let mut buffer = None;
-    let mut current: Option<(String, bool)> = None;
-    for line in text.split_inclusive('\n') {
-        out.push_str(line);
-        if let Some(cell) = cell_name(line) {
-            let banned = dont_use.iter().any(|p| glob(p, &cell));
-            if banned {
-                out.push_str("    dont_use : true;\n");
-            }
-            current = Some((cell, banned));
-        } else if buffer.is_none()
-            && let Some((cell, false)) = &current
-        {
-            let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-            // The name goes into ABC's constraint file: plain names only.
-            let plain = cell.chars().all(|c| c.is_ascii_alphanumeric() || "_.$-".contains(c));
-            if plain
-                && t.starts_with("function:")
-                && (t.contains("\"A\"") || t.contains("\"(A)\""))
-                && !cell.contains("clk")
-            {
-                buffer = Some(cell.clone());
-            }
-        }
-    }
-    Ok(Library { text: out, buffer })
-}
-
-/// Every cell name of a liberty text.
-fn cell_names(text: &str) -> Vec<String> {
-    text.lines().filter_map(cell_name).collect()
-}
-
-/// The name of a `cell ("name") {` or `cell (name) {` line.
-fn cell_name(line: &str) -> Option<String> {
-    let t = line.trim_start();
-    let rest = t.strip_prefix("cell")?.trim_start().strip_prefix('(')?;
-    let (name, _) = rest.split_once(')')?;
-    let name = name.trim().trim_matches('"');
-    (!name.is_empty()).then(|| name.to_string())
-}
-
-/// Whether `text` matches `pattern`, where `*` stands for any text.
-fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for part in &parts[1..parts.len() - 1] {
-        match rest.find(part) {
-            Some(i) => rest = &rest[i + part.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 /// The report for people.
@@ -520,6 +319,9 @@ pub fn render(r: &AsicReport) -> String {
             ))
         );
     }
+    if let Some(u) = &r.unrolled {
+        render_unrolled(&mut t, r, u);
+    }
     let _ = writeln!(
         t,
         "  {:.1} cycles per inference ({}): {:.2} µs at a {:.2} ns clock",
@@ -529,33 +331,48 @@ pub fn render(r: &AsicReport) -> String {
     t
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs_match_like_a_shell_and_cells_are_named() {
-        assert!(glob("*__lpflow_*", "sky130_fd_sc_hd__lpflow_inputiso1p_1"));
-        assert!(glob("*__probe*", "sky130_fd_sc_hd__probec_p_8"));
-        assert!(!glob("*__probe*", "sky130_fd_sc_hd__buf_1"));
-        assert!(glob("exact", "exact") && !glob("exact", "exactly"));
-        assert!(glob("a*b*c", "aXbYc") && !glob("a*b*c", "acb"));
-        assert_eq!(cell_name("  cell (\"sky130_fd_sc_hd__a2111o_1\") {"), Some("sky130_fd_sc_hd__a2111o_1".into()));
-        assert_eq!(cell_name("cell(INV) {"), Some("INV".into()));
-        assert_eq!(cell_name("  cell_footprint : \"x\";"), None);
+/// The unrolled comparison's lines of [`render`].
+fn render_unrolled(t: &mut String, r: &AsicReport, u: &crate::unrolled::UnrolledReport) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        t,
+        "  fully unrolled ({}; checked against the reference on {}, 0 mismatches): {} cells, about {} transistors{}",
+        u.mode,
+        u.checked_on,
+        u.cells,
+        u.transistors,
+        if u.extrapolated { " (extrapolated; the argmax not counted)" } else { "" }
+    );
+    if let (Some(area), Some(cells)) = (u.area_um2, u.library_cells) {
+        let ratio =
+            r.area_um2.map_or(String::new(), |a| format!(", {:.1} times the TTFS design's", area / a.max(1e-9)));
+        let _ = writeln!(t, "    {cells} library cells, {area:.1} µm²{ratio}");
     }
-
-    #[test]
-    fn yosys_reports_are_read() {
-        assert_eq!(area_of("   Chip area for module '\\top': 6023.276800\n"), Some(6023.2768));
-        let log = "ABC: WireLoad = \"none\"  Gates = 923 (  8.1 %)   Delay =  5467.72 ps  (  7.5 %)\n\
-                   ABC: WireLoad = \"none\"  Gates = 9   Delay =  12.5 ps\n";
-        assert_eq!(delay_of(log), Some(5467.72));
-        assert_eq!(delay_of("nothing"), None);
-        let json = r#"{"modules": {"\\top": {"num_cells": 3, "num_cells_by_type": {"$_AND_": 2, "\\ttfs_rom_macro": 1},
-                       "estimated_num_transistors": "12+"}}}"#;
-        let (by_type, n) = cells_of(json, "top").unwrap();
-        assert_eq!((n, by_type["ttfs_rom_macro"]), (3, 1));
-        assert_eq!(transistors_of(json, "top").unwrap(), 12);
+    if let Some(d) = u.delay_ns {
+        let _ = writeln!(
+            t,
+            "    critical path {d:.2} ns: one inference per cycle, {} cycles from image to class",
+            u.latency_cycles
+        );
+    }
+    let _ = writeln!(
+        t,
+        "    {} weight bits as constants in logic, no memory (the TTFS design: {} bits of memory); {} \
+         multiply-accumulates per inference",
+        u.weight_bits,
+        r.memory_bits_logic + r.memory_macro_bits,
+        u.multiply_accumulates
+    );
+    for p in u.parts.iter().filter(|p| p.layer.is_some()) {
+        let _ = writeln!(
+            t,
+            "    weight layer {}: neuron {} alone ({}), {} cells{} × {} neurons",
+            p.layer.unwrap_or(0),
+            p.neuron.unwrap_or(0),
+            p.top,
+            p.cells,
+            p.area_um2.map_or(String::new(), |a| format!(", {a:.1} µm²")),
+            p.times
+        );
     }
 }

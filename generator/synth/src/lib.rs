@@ -15,8 +15,10 @@
 //! it is routed again at that clock.
 
 pub mod asic;
+pub mod cells;
 pub mod reports;
 pub mod stage;
+pub mod unrolled;
 
 use reports::{Netlist, Placed, Use};
 use serde::Serialize;

@@ -5,6 +5,19 @@ use anyhow::Result;
 use std::path::PathBuf;
 use ttfs_hw::target::Target;
 use ttfs_synth::stage::{Args as Request, run as synth};
+use ttfs_synth::unrolled::Mode;
+
+/// How much of the network `--unrolled` synthesizes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Unrolled {
+    /// The whole network up to 16,384 weights, else one neuron per layer.
+    Auto,
+    /// The whole network.
+    Whole,
+    /// One neuron per layer (the layer's median by its weights' partial
+    /// products), times the layer's neurons.
+    PerNeuron,
+}
 
 /// Synthesize, place and route a generated design's board wrapper
 /// (Yosys, nextpnr-ice40, icepack): resources, Fmax, clock, latency.
@@ -43,6 +56,13 @@ pub struct Args {
     /// besides SkyWater's lpflow and probe cells.
     #[arg(long, requires = "liberty")]
     dont_use: Vec<String>,
+    /// With --asic: also build the network fully unrolled (every weight a
+    /// constant multiplier, one inference per cycle), check it against the
+    /// reference under Icarus and synthesize it the same way: `auto` (the
+    /// default) is the whole network up to 16,384 weights, else one neuron
+    /// per layer, extrapolated.
+    #[arg(long, requires = "asic", value_enum, num_args = 0..=1, default_missing_value = "auto")]
+    unrolled: Option<Unrolled>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -58,6 +78,11 @@ pub fn run(a: Args) -> Result<String> {
             dont_use: a.dont_use,
             data: a.data,
             count: a.count,
+            unrolled: a.unrolled.map(|u| match u {
+                Unrolled::Auto => Mode::Auto,
+                Unrolled::Whole => Mode::Whole,
+                Unrolled::PerNeuron => Mode::PerNeuron,
+            }),
         };
         let report = ttfs_synth::asic::run(&request, &mut |step| eprintln!("synth: {step}"))
             .map_err(|e| anyhow::anyhow!("cannot estimate {}: {e}", request.dir.display()))?;
