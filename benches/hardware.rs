@@ -144,6 +144,7 @@ fn main() {
             strict: false,
             exhaustive: false,
             baud: ttfs_hw::board::BAUD,
+            stages: flow::Stages::ALL,
             progress: false,
         });
         eprintln!("{}: {:.0} s", case.name, started.elapsed().as_secs_f64());

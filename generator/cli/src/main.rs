@@ -31,6 +31,7 @@ enum Command {
     Finetune(cmd::finetune::Args),
     Gradients(cmd::gradients::Args),
     Files(cmd::files::Args),
+    Sweep(cmd::sweep::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Finetune(a) => cmd::finetune::run(a),
         Command::Gradients(a) => cmd::gradients::run(a),
         Command::Files(a) => cmd::files::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
     };
     match result {
         Ok(text) => {

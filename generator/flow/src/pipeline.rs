@@ -42,8 +42,66 @@ const DIGITS_TEST_LABELS: &[u8] = include_bytes!("../../../tests/fixtures/digits
 /// replace what it wrote, and nothing else).
 const MARKER: &str = ".ttfs-flow";
 
+/// A stage's summary when `--stages` left it out.
+const NOT_ASKED: &str = "not asked for (--stages)";
+
 /// The stages, in order.
 const STAGES: [&str; 5] = ["convert", "sim", "generate", "cosim", "synth"];
+
+/// The stages after convert and sim that a flow runs (`--stages`): each
+/// one left out is reported as skipped, "not asked for". Co-simulation and
+/// synthesis need the generated design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Stages {
+    /// Generate the design.
+    pub generate: bool,
+    /// Co-simulate it with the reference.
+    pub cosim: bool,
+    /// Synthesize, place and route it.
+    pub synth: bool,
+}
+
+impl Stages {
+    /// Every stage.
+    pub const ALL: Stages = Stages { generate: true, cosim: true, synth: true };
+
+    /// Parses a list such as `sim,generate,cosim` (`convert` and `sim`
+    /// always run and may be named; `all` is every stage). Refuses an
+    /// unknown stage, and cosim or synth without generate, naming them.
+    pub fn parse(list: &str) -> std::result::Result<Stages, String> {
+        let mut stages = Stages { generate: false, cosim: false, synth: false };
+        for name in list.split(',').map(str::trim) {
+            match name {
+                "convert" | "sim" => {}
+                "generate" => stages.generate = true,
+                "cosim" => stages.cosim = true,
+                "synth" => stages.synth = true,
+                "all" => stages = Stages::ALL,
+                other => {
+                    return Err(format!(
+                        "`{}` is not a stage: the stages are convert, sim, generate, cosim and synth (or all)",
+                        other.escape_debug()
+                    ));
+                }
+            }
+        }
+        if (stages.cosim || stages.synth) && !stages.generate {
+            return Err("cosim and synth run on the generated design: add generate to the stages".into());
+        }
+        Ok(stages)
+    }
+
+    /// The list [`Self::parse`] reads back.
+    pub fn names(&self) -> String {
+        let mut names = vec!["convert", "sim"];
+        for (on, name) in [(self.generate, "generate"), (self.cosim, "cosim"), (self.synth, "synth")] {
+            if on {
+                names.push(name);
+            }
+        }
+        names.join(",")
+    }
+}
 
 /// Arguments of `ttfs flow`.
 pub struct Args {
@@ -77,6 +135,8 @@ pub struct Args {
     pub exhaustive: bool,
     /// The board wrapper's UART speed, baud.
     pub baud: u32,
+    /// The stages to run after convert and sim.
+    pub stages: Stages,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
 }
@@ -294,41 +354,18 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
 
     p.start("generate");
     let hw = dir.join("hw");
-    let generated = generate_cmd::run(&generate_cmd::Args {
-        network: network.clone(),
-        output: hw.clone(),
-        target,
-        lanes: args.lanes.clone(),
-        calib: Some(data.clone()),
-        calib_count: args.count,
-        force: true,
-        requantize: Some(ttfs_convert::stage::requantize_weights),
-        baud: args.baud,
-    });
-    let generated = match generated {
-        Ok(text) => {
-            p.finish("generate", StageStatus::Ok, first_line(&text));
-            true
-        }
-        // A network the generator does not build yet still gets its
-        // conversion and simulation; say why the hardware is missing.
-        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::Unsupported(_)))) => {
-            p.finish("generate", StageStatus::Skipped, format!("{e:#}"));
-            false
-        }
-        // A design that does not fit FAILS the stage; the reports are still
-        // written, with the refusal's numbers and the commands that fit
-        // (their paths name DIR, where net.json will be).
-        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::DoesNotFit { .. }))) => {
-            p.finish("generate", StageStatus::Failed, format!("{e:#}"));
-            false
-        }
-        Err(e) => return Err(e),
+    let generated = if args.stages.generate {
+        generate(args, &mut p, &network, &hw, target, &data)?
+    } else {
+        p.finish("generate", StageStatus::Skipped, NOT_ASKED.into());
+        false
     };
 
     let mut cosim = None;
     p.start("cosim");
-    if generated {
+    if generated && !args.stages.cosim {
+        p.finish("cosim", StageStatus::Skipped, NOT_ASKED.into());
+    } else if generated {
         p.step("verilating and running every sample");
         let result = cosim_cmd::run(&cosim_cmd::Args {
             input: hw.clone(),
@@ -378,7 +415,9 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
 
     let mut synth = None;
     p.start("synth");
-    if generated {
+    if generated && !args.stages.synth {
+        p.finish("synth", StageStatus::Skipped, NOT_ASKED.into());
+    } else if generated {
         let cycles = cosim.as_ref().map(|r| Cycles {
             mean: r.cycles_per_inference,
             worst_case: r.comparison.model_cycles_worst_case,
@@ -478,6 +517,43 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
         .map(|s| format!("{}: {}", s.name, s.summary))
         .collect();
     if failed.is_empty() { Ok(text) } else { Err(FlowFailed { summary: text, failed }.into()) }
+}
+
+/// The generate stage: whether there is a design. A network the generator
+/// does not build yet, or a design that does not fit, finishes the stage
+/// (skipped, or FAILED) and the flow goes on without hardware.
+fn generate(args: &Args, p: &mut Progress, network: &Path, hw: &Path, target: Target, data: &Path) -> Result<bool> {
+    let generated = generate_cmd::run(&generate_cmd::Args {
+        network: network.to_path_buf(),
+        output: hw.to_path_buf(),
+        target,
+        lanes: args.lanes.clone(),
+        calib: Some(data.to_path_buf()),
+        calib_count: args.count,
+        force: true,
+        requantize: Some(ttfs_convert::stage::requantize_weights),
+        baud: args.baud,
+    });
+    Ok(match generated {
+        Ok(text) => {
+            p.finish("generate", StageStatus::Ok, first_line(&text));
+            true
+        }
+        // A network the generator does not build yet still gets its
+        // conversion and simulation; say why the hardware is missing.
+        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::Unsupported(_)))) => {
+            p.finish("generate", StageStatus::Skipped, format!("{e:#}"));
+            false
+        }
+        // A design that does not fit FAILS the stage; the reports are still
+        // written, with the refusal's numbers and the commands that fit
+        // (their paths name DIR, where net.json will be).
+        Err(e) if e.chain().any(|c| matches!(c.downcast_ref::<PlanError>(), Some(PlanError::DoesNotFit { .. }))) => {
+            p.finish("generate", StageStatus::Failed, format!("{e:#}"));
+            false
+        }
+        Err(e) => return Err(e),
+    })
 }
 
 /// A flow that ran to the end with a stage that FAILED (spikes that differ

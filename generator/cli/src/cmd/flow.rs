@@ -52,6 +52,10 @@ pub struct Args {
     /// The board wrapper's UART speed, baud (as `generate --baud`).
     #[arg(long, default_value_t = ttfs_hw::board::BAUD)]
     baud: u32,
+    /// The stages to run, e.g. `sim,generate` (convert and sim always
+    /// run; default: all of them).
+    #[arg(long, default_value = "all", value_parser = ttfs_flow::pipeline::Stages::parse)]
+    stages: ttfs_flow::pipeline::Stages,
 }
 
 /// Runs `ttfs flow`; returns the summary it prints (progress goes to
@@ -72,6 +76,7 @@ pub fn run(a: Args) -> Result<String> {
         strict: a.strict,
         exhaustive: a.exhaustive,
         baud: a.baud,
+        stages: a.stages,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     })
 }

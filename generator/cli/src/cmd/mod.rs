@@ -15,6 +15,7 @@ pub mod passes;
 pub mod prog;
 pub mod run;
 pub mod sim;
+pub mod sweep;
 pub mod synth;
 pub mod train;
 

@@ -1,0 +1,157 @@
+//! `ttfs sweep` as a user runs it, on the bundled digits MLP with the cheap
+//! stages (convert, sim, generate): a grid runs in parallel into one line
+//! per configuration; a re-run skips what is done, and after a kill only
+//! the missing configurations run; the same sweep as a list of `run-one`
+//! commands (what a Slurm array task runs) and `collect` gives the same
+//! figures; a configuration that does not fit is recorded as failed and
+//! does not stop the sweep; bad grids and another sweep's directory are
+//! refused before anything runs.
+
+use std::path::Path;
+use std::process::Command;
+use ttfs_sweep::run::PointResult;
+
+fn ttfs(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ttfs")).args(args).output().expect("ttfs runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn results(dir: &Path) -> Vec<PointResult> {
+    let text = std::fs::read_to_string(dir.join("results.jsonl")).unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The figures and outcomes of a sweep, without times and paths.
+fn outcomes(results: &[PointResult]) -> Vec<String> {
+    results.iter().map(|r| format!("{} {} {:?} {:?}", r.index, r.status, r.config, r.figures)).collect()
+}
+
+#[test]
+fn a_sweep_runs_resumes_and_runs_as_array_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    let d = dir.to_str().unwrap();
+    let grid = [
+        "--grid",
+        "weight-bits=4,8",
+        "--grid",
+        "budget=1,50,80",
+        "--grid",
+        "target=ice40-hx8k",
+        "--stages",
+        "sim,generate",
+    ];
+    let mut args = vec!["sweep", "-j", "2", "-o", d];
+    args.extend(grid);
+    let (ok, stdout, stderr) = ttfs(&args);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("6 configurations: 6 run now, 0 done before, 2 failed"), "{stdout}");
+    let first = results(&dir);
+    assert_eq!(first.iter().map(|r| r.index).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+    for r in &first {
+        assert!(r.figures.accuracy_discrete.unwrap() > 0.9, "{r:?}");
+        assert!(r.command.starts_with("ttfs flow --") && r.command.contains("--stages convert,sim,generate"), "{r:?}");
+        if r.config["budget"] == "1" {
+            // No lanes fit in 1 % of the HX8K: the plan refuses it in
+            // milliseconds, and the sweep goes on.
+            assert_eq!(r.status, "failed", "{r:?}");
+            assert!(r.stages.iter().any(|s| s.name == "generate" && s.status == "failed"), "{r:?}");
+        } else {
+            assert_eq!(r.status, "ok", "{r:?}");
+            assert!(
+                r.figures.estimated_logic_cells.unwrap() > 500 && r.figures.model_latency_us.unwrap() > 0.1,
+                "{r:?}"
+            );
+        }
+    }
+    // A larger budget buys lanes at least as fast (auto takes the fastest
+    // design within the budget).
+    for (b50, b80) in [(1, 2), (4, 5)] {
+        assert!(first[b80].figures.model_latency_us.unwrap() <= first[b50].figures.model_latency_us.unwrap());
+    }
+
+    // A re-run does nothing; after a kill (two results lost) it runs those two.
+    let (ok, stdout, _) = ttfs(&args);
+    assert!(ok && stdout.contains("0 run now, 6 done before"), "{stdout}");
+    for name in [&first[1].name, &first[3].name] {
+        std::fs::remove_file(dir.join("points").join(name).join("result.json")).unwrap();
+    }
+    let (ok, stdout, stderr) = ttfs(&args);
+    assert!(ok && stdout.contains("2 run now, 4 done before"), "{stdout}{stderr}");
+    assert_eq!(outcomes(&results(&dir)), outcomes(&first));
+
+    // The same sweep as commands: each line is what a Slurm array task runs.
+    let array = tmp.path().join("array");
+    let a = array.to_str().unwrap();
+    let mut emit = vec!["sweep", "--emit", "list", "-o", a];
+    emit.extend(grid);
+    let (ok, stdout, stderr) = ttfs(&emit);
+    assert!(ok && stdout.contains("6 configurations"), "{stderr}");
+    let commands = std::fs::read_to_string(array.join("commands.txt")).unwrap();
+    assert_eq!(commands.lines().count(), 6);
+    for (k, line) in commands.lines().enumerate() {
+        assert!(line.ends_with(&format!(" sweep run-one {a} {k}")), "{line}");
+        let (ok, stdout, stderr) = ttfs(&["sweep", "run-one", a, &k.to_string()]);
+        assert!(ok, "{stdout}{stderr}");
+    }
+    let (ok, stdout, _) = ttfs(&["sweep", "collect", a]);
+    assert!(ok && stdout.contains("6 of 6 configurations finished (2 failed)"), "{stdout}");
+    assert_eq!(outcomes(&results(&array)), outcomes(&first));
+    let (ok, stdout, _) = ttfs(&["sweep", "run-one", a, "3"]);
+    assert!(ok && stdout.contains("done already"), "{stdout}");
+    let (ok, _, stderr) = ttfs(&["sweep", "run-one", a, "6"]);
+    assert!(!ok && stderr.contains("has 6 configurations; there is no configuration 6"), "{stderr}");
+
+    // The Slurm script: an array over the six configurations.
+    let slurm = tmp.path().join("slurm");
+    let mut emit = vec!["sweep", "--emit", "slurm", "--parallel", "3", "-o", slurm.to_str().unwrap()];
+    emit.extend(grid);
+    assert!(ttfs(&emit).0);
+    let script = std::fs::read_to_string(slurm.join("sweep.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-5%3") && script.contains("sweep run-one"), "{script}");
+    assert!(script.contains("\"$SLURM_ARRAY_TASK_ID\""), "{script}");
+
+    // Another sweep in the same directory is refused without --force.
+    let mut other = vec!["sweep", "-o", d, "--grid", "weight-bits=6", "--stages", "sim"];
+    let (ok, _, stderr) = ttfs(&other);
+    assert!(!ok && stderr.contains("holds another sweep") && stderr.contains("--force"), "{stderr}");
+    other.push("--force");
+    let (ok, stdout, stderr) = ttfs(&other);
+    assert!(ok && stdout.contains("1 configurations: 1 run now"), "{stdout}{stderr}");
+    assert_eq!(results(&dir).len(), 1);
+}
+
+#[test]
+fn bad_grids_are_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("never");
+    let d = dir.to_str().unwrap();
+    for (grid, message) in [
+        ("colour=red", "`colour` is not an option a sweep can vary"),
+        ("weight-bits=1,4", "weight-bits=1: not an integer from 2 to 16"),
+        ("target=virtex7", "target=virtex7: not one of"),
+        ("lanes=2,2", "the value 2 is given twice"),
+    ] {
+        let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--grid", grid]);
+        assert!(!ok && stderr.contains(message), "{grid}: {stderr}");
+    }
+    let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--grid", "seed=1", "--grid", "seed=2"]);
+    assert!(!ok && stderr.contains("seed is given twice"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--stages", "sim,synth"]);
+    assert!(!ok && stderr.contains("add generate"), "{stderr}");
+    assert!(!dir.exists(), "nothing was written");
+    // A directory that is not a sweep's.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("thesis.tex"), "mine").unwrap();
+    let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--grid", "seed=1", "--stages", "sim"]);
+    assert!(!ok && stderr.contains("holds no sweep"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["sweep", "collect", d]);
+    assert!(!ok && stderr.contains("is it a sweep directory"), "{stderr}");
+    std::fs::write(dir.join("sweep.json"), "{\"format\": \"ttfs-sweep\", \"version\": 1}").unwrap();
+    let (ok, _, stderr) = ttfs(&["sweep", "collect", d]);
+    assert!(!ok && stderr.contains("is not a sweep description"), "{stderr}");
+}

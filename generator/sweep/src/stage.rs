@@ -1,0 +1,162 @@
+//! `ttfs sweep` as a stage: a new sweep (or the rest of one), one
+//! configuration (`run-one`), and `collect`, with the lines they print.
+
+use crate::grid::{self, Axis};
+use crate::run::{self, PointResult, RunSummary};
+use crate::spec::{FORMAT, Spec, VERSION};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use ttfs_flow::pipeline::Stages;
+
+/// A batch system to write the sweep for instead of running it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emit {
+    /// A Slurm job-array script, `DIR/sweep.sbatch`.
+    Slurm,
+    /// One command per configuration, `DIR/commands.txt`.
+    List,
+}
+
+/// What `ttfs sweep` was asked.
+pub struct Request {
+    /// The model; `None`: the bundled digits MLP.
+    pub model: Option<PathBuf>,
+    /// Evaluation data.
+    pub data: Option<PathBuf>,
+    /// Evaluation labels.
+    pub labels: Option<PathBuf>,
+    /// Calibration data.
+    pub calib: Option<PathBuf>,
+    /// Use only the first N evaluation samples.
+    pub count: Option<usize>,
+    /// The stages after convert and sim.
+    pub stages: Stages,
+    /// The grid.
+    pub grid: Vec<Axis>,
+    /// Configurations at once.
+    pub jobs: usize,
+    /// Write for a batch system instead of running.
+    pub emit: Option<Emit>,
+    /// With `Emit::Slurm`: array tasks at once.
+    pub parallel: usize,
+    /// Replace another sweep in `output`.
+    pub force: bool,
+    /// The sweep's directory.
+    pub output: PathBuf,
+    /// The `ttfs` executable the emitted commands run.
+    pub ttfs: PathBuf,
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Ran here.
+    Ran {
+        /// Its directory.
+        dir: PathBuf,
+        /// The counts.
+        summary: RunSummary,
+    },
+    /// Written for a batch system.
+    Emitted {
+        /// Configurations.
+        configurations: usize,
+        /// The file written.
+        file: PathBuf,
+    },
+}
+
+/// Starts (or resumes) a sweep. The grid and the directory are checked
+/// before anything runs; `progress` hears about each finished configuration.
+pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Outcome> {
+    let count = grid::check(&r.grid).map_err(anyhow::Error::msg)?;
+    if r.model.is_some() && (r.data.is_none() || r.calib.is_none()) {
+        anyhow::bail!("with a model, --data and --calib are required (as for ttfs flow)");
+    }
+    let abs = |p: &Option<PathBuf>| p.as_deref().map(run::absolute).transpose();
+    let spec = Spec {
+        format: FORMAT.into(),
+        version: VERSION,
+        model: abs(&r.model)?,
+        data: abs(&r.data)?,
+        labels: abs(&r.labels)?,
+        calib: abs(&r.calib)?,
+        count: r.count,
+        stages: r.stages,
+        grid: r.grid.clone(),
+    };
+    let dir = run::absolute(&r.output)?;
+    run::prepare(&dir, &spec, r.force)?;
+    if let Some(emit) = r.emit {
+        let (name, text) = match emit {
+            Emit::Slurm => ("sweep.sbatch", crate::emit::slurm(&r.ttfs, &dir, &spec, r.parallel)),
+            Emit::List => ("commands.txt", crate::emit::list(&r.ttfs, &dir, &spec)),
+        };
+        let logs = dir.join("slurm");
+        std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+        let file = dir.join(name);
+        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+        return Ok(Outcome::Emitted { configurations: count, file });
+    }
+    let summary = run::run_all(&dir, &spec, r.jobs, progress)?;
+    Ok(Outcome::Ran { dir, summary })
+}
+
+/// The outcome for people.
+pub fn render(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Emitted { configurations, file } => {
+            format!("{configurations} configurations: wrote {}\n", file.display())
+        }
+        Outcome::Ran { dir, summary: s } => format!(
+            "{} configurations: {} run now, {} done before, {} failed, {:.1} s; results in {}\n",
+            s.configurations,
+            s.ran,
+            s.skipped,
+            s.failed,
+            s.seconds,
+            dir.join(run::RESULTS_FILE).display()
+        ),
+    }
+}
+
+/// `ttfs sweep run-one DIR K`: what it prints.
+pub fn run_one(dir: &Path, index: usize) -> Result<String> {
+    let spec = Spec::read(dir)?;
+    Ok(match run::run_one(dir, &spec, index)? {
+        Some(r) => line(&r),
+        None => format!("configuration {index} is done already\n"),
+    })
+}
+
+/// `ttfs sweep collect DIR`: what it prints.
+pub fn collect(dir: &Path) -> Result<String> {
+    let spec = Spec::read(dir)?;
+    let results = run::collect(dir, &spec)?;
+    let failed = results.iter().filter(|r| r.status != "ok").count();
+    Ok(format!(
+        "{} of {} configurations finished ({failed} failed): {}\n",
+        results.len(),
+        spec.configs().len(),
+        dir.join(run::RESULTS_FILE).display()
+    ))
+}
+
+/// One finished configuration, for the terminal.
+pub fn line(r: &PointResult) -> String {
+    let f = &r.figures;
+    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.2} %", 100.0 * v));
+    let mut text = format!("[{}] {} {}: accuracy {}", r.index, r.name, r.status, pct(f.accuracy_discrete));
+    if let Some(lc) = f.logic_cells.or(f.estimated_logic_cells) {
+        text += &format!(", {lc} logic cells");
+    }
+    if let Some(us) = f.latency_us.or(f.model_latency_us) {
+        text += &format!(", {us:.2} µs");
+    }
+    if let Some(e) = &r.error {
+        text += &format!(" ({})", e.lines().next().unwrap_or_default());
+    }
+    text + "\n"
+}
