@@ -68,6 +68,17 @@ fn a_sweep_runs_resumes_and_runs_as_array_tasks() {
             );
         }
     }
+    // The report: both Pareto fronts, every configuration, each front point
+    // a finished one.
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("6 of 6 configurations finished, 2 failed") && page.matches("<svg").count() == 2, "{page}");
+    assert!(page.matches("<tr").count() == 7 && page.contains("class=\"front\""), "{page}");
+    let front = stdout.lines().find(|l| l.starts_with("front, accuracy against logic cells: [")).expect("the front");
+    for r in &first {
+        if front.contains(&format!("[{}", r.index)) || front.contains(&format!(" {},", r.index)) {
+            assert_eq!(r.status, "ok", "{front}");
+        }
+    }
     // A larger budget buys lanes at least as fast (auto takes the fastest
     // design within the budget).
     for (b50, b80) in [(1, 2), (4, 5)] {

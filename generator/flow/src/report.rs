@@ -592,8 +592,9 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
-/// Text for SVG markup, which is inserted into the page unescaped.
-fn xml_escape(s: &str) -> String {
+/// Text for HTML or SVG markup (text and attribute values), which is
+/// inserted into a page unescaped.
+pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -9,11 +9,13 @@
 //! - [`grid`]: `--grid KEY=V1,V2,…`, checked and expanded;
 //! - [`spec`]: `DIR/sweep.json`, what a sweep runs;
 //! - [`run`]: running configurations and collecting results;
+//! - [`report`]: the Pareto fronts and `report.html`;
 //! - [`emit`]: the Slurm script and the command list;
 //! - [`stage`]: `ttfs sweep`, `run-one` and `collect` as the CLI calls them.
 
 pub mod emit;
 pub mod grid;
+pub mod report;
 pub mod run;
 pub mod spec;
 pub mod stage;

@@ -185,11 +185,19 @@ fn figures(flow: Option<&serde_json::Value>, manifest: Option<&serde_json::Value
 
 /// Writes `text` to `path` whole: into a temporary file beside it, then
 /// renamed (a reader never sees half a file).
-fn write_whole(path: &Path, text: &str) -> Result<()> {
+pub fn write_whole(path: &Path, text: &str) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let mut tmp =
         tempfile::NamedTempFile::new_in(parent).with_context(|| format!("cannot write in {}", parent.display()))?;
     tmp.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A temporary file is private (0600); results are ordinary files.
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -209,10 +217,22 @@ pub struct RunSummary {
     pub seconds: f64,
 }
 
+impl RunSummary {
+    fn with(self, results: Vec<PointResult>) -> (RunSummary, Vec<PointResult>) {
+        (self, results)
+    }
+}
+
 /// Runs every configuration not done yet, `jobs` at a time, appending each
 /// result to `results.jsonl` as it finishes; then rewrites the file in
-/// index order. `progress` hears about each finished configuration.
-pub fn run_all(dir: &Path, spec: &Spec, jobs: usize, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<RunSummary> {
+/// index order. Returns the counts and every finished configuration's
+/// result. `progress` hears about each finished configuration.
+pub fn run_all(
+    dir: &Path,
+    spec: &Spec,
+    jobs: usize,
+    progress: &(dyn Fn(&PointResult) + Sync),
+) -> Result<(RunSummary, Vec<PointResult>)> {
     let started = Instant::now();
     let configs = spec.configs();
     // Lines of an interrupted run first, so that the file lists every
@@ -261,7 +281,8 @@ pub fn run_all(dir: &Path, spec: &Spec, jobs: usize, progress: &(dyn Fn(&PointRe
         skipped,
         failed: all.iter().filter(|r| r.status != "ok").count(),
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
+    .with(all))
 }
 
 /// Gathers every finished configuration's result into `results.jsonl`, in

@@ -2,6 +2,7 @@
 //! configuration (`run-one`), and `collect`, with the lines they print.
 
 use crate::grid::{self, Axis};
+use crate::report::{self, Cost};
 use crate::run::{self, PointResult, RunSummary};
 use crate::spec::{FORMAT, Spec, VERSION};
 use anyhow::{Context, Result};
@@ -58,6 +59,11 @@ pub enum Outcome {
         dir: PathBuf,
         /// The counts.
         summary: RunSummary,
+        /// The Pareto front of accuracy against logic cells: configuration
+        /// indices, cheapest first.
+        front_logic_cells: Vec<usize>,
+        /// The Pareto front of accuracy against µs per inference.
+        front_microseconds: Vec<usize>,
     },
     /// Written for a batch system.
     Emitted {
@@ -100,8 +106,22 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
         return Ok(Outcome::Emitted { configurations: count, file });
     }
-    let summary = run::run_all(&dir, &spec, r.jobs, progress)?;
-    Ok(Outcome::Ran { dir, summary })
+    let (summary, results) = run::run_all(&dir, &spec, r.jobs, progress)?;
+    write_report(&dir, &spec, &results)?;
+    Ok(Outcome::Ran {
+        dir,
+        summary,
+        front_logic_cells: report::front(&results, Cost::LogicCells),
+        front_microseconds: report::front(&results, Cost::Microseconds),
+    })
+}
+
+/// Writes `DIR/report.html` for `results`.
+fn write_report(dir: &Path, spec: &Spec, results: &[PointResult]) -> Result<()> {
+    let model = spec.model.as_deref().and_then(Path::file_name);
+    let title =
+        format!("Sweep of {}", model.map_or("the bundled digits MLP".into(), |n| n.to_string_lossy().into_owned()));
+    run::write_whole(&dir.join(report::REPORT_FILE), &report::html(&title, spec.configs().len(), results))
 }
 
 /// The outcome for people.
@@ -110,14 +130,18 @@ pub fn render(outcome: &Outcome) -> String {
         Outcome::Emitted { configurations, file } => {
             format!("{configurations} configurations: wrote {}\n", file.display())
         }
-        Outcome::Ran { dir, summary: s } => format!(
-            "{} configurations: {} run now, {} done before, {} failed, {:.1} s; results in {}\n",
+        Outcome::Ran { dir, summary: s, front_logic_cells, front_microseconds } => format!(
+            "{} configurations: {} run now, {} done before, {} failed, {:.1} s; results in {}, the Pareto fronts in {}\n\
+             front, accuracy against logic cells: {:?}\nfront, accuracy against µs per inference: {:?}\n",
             s.configurations,
             s.ran,
             s.skipped,
             s.failed,
             s.seconds,
-            dir.join(run::RESULTS_FILE).display()
+            dir.join(run::RESULTS_FILE).display(),
+            dir.join(report::REPORT_FILE).display(),
+            front_logic_cells,
+            front_microseconds
         ),
     }
 }
@@ -135,6 +159,7 @@ pub fn run_one(dir: &Path, index: usize) -> Result<String> {
 pub fn collect(dir: &Path) -> Result<String> {
     let spec = Spec::read(dir)?;
     let results = run::collect(dir, &spec)?;
+    write_report(dir, &spec, &results)?;
     let failed = results.iter().filter(|r| r.status != "ok").count();
     Ok(format!(
         "{} of {} configurations finished ({failed} failed): {}\n",

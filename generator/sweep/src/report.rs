@@ -1,0 +1,260 @@
+//! The sweep's report, `DIR/report.html`: the Pareto fronts of accuracy
+//! against logic cells and against µs per inference (inline SVG), and the
+//! table of every configuration with the command that rebuilds it.
+//!
+//! A point's cost is the placed design's figure when synthesis ran (logic
+//! cells, µs at the routed clock), else the plan's (the pre-synthesis
+//! estimate, the cycle model at the target's clock); the report says which.
+//! Rendering is pure: no clock, fixed precision, every string escaped, so
+//! the same results give the same bytes and the page loads nothing.
+
+use crate::run::PointResult;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// The report's file in DIR.
+pub const REPORT_FILE: &str = "report.html";
+
+/// A cost a front is drawn against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cost {
+    /// Logic cells (placed, else estimated).
+    LogicCells,
+    /// µs per inference (routed clock, else the cycle model at the target's clock).
+    Microseconds,
+}
+
+impl Cost {
+    /// A point's cost, if it has one.
+    pub fn of(self, r: &PointResult) -> Option<f64> {
+        let f = &r.figures;
+        match self {
+            Cost::LogicCells => f.logic_cells.or(f.estimated_logic_cells).map(|n| n as f64),
+            Cost::Microseconds => f.latency_us.or(f.model_latency_us),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Cost::LogicCells => "logic cells",
+            Cost::Microseconds => "µs per inference",
+        }
+    }
+}
+
+/// The configurations on the Pareto front of accuracy (higher is better)
+/// against `cost` (lower is better), by index, cheapest first: a
+/// configuration is on it when no other finished configuration is at least
+/// as accurate and cheaper, or more accurate and as cheap. Failed
+/// configurations and those without the figures take no part.
+pub fn front(results: &[PointResult], cost: Cost) -> Vec<usize> {
+    let mut points: Vec<(f64, f64, usize)> = results
+        .iter()
+        .filter(|r| r.status == "ok")
+        .filter_map(|r| Some((cost.of(r)?, r.figures.accuracy_discrete?, r.index)))
+        .filter(|(c, a, _)| c.is_finite() && a.is_finite())
+        .collect();
+    // Cheapest first; among equal costs the most accurate first.
+    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    let mut best = f64::NEG_INFINITY;
+    let mut out = Vec::new();
+    for (_, accuracy, index) in points {
+        if accuracy > best {
+            best = accuracy;
+            out.push(index);
+        }
+    }
+    out
+}
+
+/// `text` for HTML text and attributes (control characters, which only a
+/// stranger's file name or error would carry, as spaces).
+fn escape(text: &str) -> String {
+    let plain: String = text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect();
+    ttfs_flow::report::xml_escape(&plain)
+}
+
+/// One scatter plot: every finished point, the front joined by a line.
+fn plot(results: &[PointResult], cost: Cost) -> String {
+    let front = front(results, cost);
+    let points: Vec<(f64, f64, usize)> = results
+        .iter()
+        .filter(|r| r.status == "ok")
+        .filter_map(|r| Some((cost.of(r)?, r.figures.accuracy_discrete?, r.index)))
+        .collect();
+    let (w, h, left, bottom, top, right) = (560.0, 300.0, 60.0, 40.0, 15.0, 20.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"accuracy against {}\">\n",
+        cost.label()
+    );
+    if points.is_empty() {
+        svg += "<text x=\"20\" y=\"40\">no finished configuration has this figure</text>\n</svg>\n";
+        return svg;
+    }
+    let (x_max, y_min) = points.iter().fold((0.0f64, 1.0f64), |(x, y), p| (x.max(p.0), y.min(p.1)));
+    let x_max = if x_max > 0.0 { x_max * 1.05 } else { 1.0 };
+    let y_min = (y_min - 0.02).clamp(0.0, 0.98);
+    let x = |v: f64| left + (w - left - right) * v / x_max;
+    let y = |a: f64| top + (h - top - bottom) * (1.0 - (a - y_min) / (1.0 - y_min));
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"black\"/><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{b}\" stroke=\"black\"/>",
+        b = h - bottom,
+        r = w - right
+    );
+    for k in 0..=4 {
+        let v = x_max * f64::from(k) / 4.0;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            x(v),
+            h - bottom + 15.0,
+            short(v)
+        );
+        let a = y_min + (1.0 - y_min) * f64::from(k) / 4.0;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{:.1} %</text>",
+            left - 4.0,
+            y(a) + 4.0,
+            100.0 * a
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\">{}</text>",
+        (left + w - right) / 2.0,
+        h - 5.0,
+        cost.label()
+    );
+    let on_front: Vec<(f64, f64)> =
+        front.iter().filter_map(|i| points.iter().find(|p| p.2 == *i)).map(|p| (x(p.0), y(p.1))).collect();
+    if on_front.len() > 1 {
+        let path: Vec<String> = on_front.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
+        let _ = writeln!(svg, "<polyline points=\"{}\" fill=\"none\" stroke=\"#c0392b\"/>", path.join(" "));
+    }
+    for (c, a, index) in &points {
+        let on = front.contains(index);
+        let _ = writeln!(
+            svg,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\" fill=\"{}\"><title>[{index}] {:.2} %, {}</title></circle>",
+            x(*c),
+            y(*a),
+            if on { 4 } else { 3 },
+            if on { "#c0392b" } else { "#7f8c8d" },
+            100.0 * a,
+            short(*c)
+        );
+    }
+    svg + "</svg>\n"
+}
+
+/// A number for an axis or a tooltip.
+fn short(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// The whole page for `results` (index order) of a sweep with `total`
+/// configurations.
+pub fn html(title: &str, total: usize, results: &[PointResult]) -> String {
+    let failed = results.iter().filter(|r| r.status != "ok").count();
+    let placed = results.iter().any(|r| r.figures.logic_cells.is_some());
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n\
+         <style>body{{font-family:sans-serif;max-width:72em;margin:1em auto}}table{{border-collapse:collapse}}\
+         td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}td.n{{text-align:right}}\
+         tr.front td{{background:#fdecea}}code{{font-size:85%}}</style>\n</head>\n<body>\n<h1>{t}</h1>\n\
+         <p>{done} of {total} configurations finished, {failed} failed. Costs are {which}. \
+         Points on a Pareto front (no other point is at least as accurate and cheaper) are red; \
+         accuracy is the integer TTFS network's, the hardware's.</p>\n",
+        t = escape(title),
+        done = results.len(),
+        which = if placed {
+            "the placed designs' where synthesis ran (logic cells, µs at the routed clock)"
+        } else {
+            "the plans' (estimated logic cells, the cycle model at the target's clock)"
+        },
+    );
+    for cost in [Cost::LogicCells, Cost::Microseconds] {
+        let _ = writeln!(page, "<h2>Accuracy against {}</h2>", cost.label());
+        page += &plot(results, cost);
+    }
+    let fronts = [front(results, Cost::LogicCells), front(results, Cost::Microseconds)];
+    page += "<h2>Every configuration</h2>\n<table>\n<tr><th>#</th><th>configuration</th><th>status</th>\
+             <th>accuracy</th><th>logic cells</th><th>µs</th><th>Fmax MHz</th><th>command</th></tr>\n";
+    for r in results {
+        let f = &r.figures;
+        let config: Vec<String> = r.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let on = fronts.iter().any(|fr| fr.contains(&r.index));
+        let status = match &r.error {
+            Some(e) => format!("{}: {}", r.status, e.lines().next().unwrap_or_default()),
+            None => r.status.clone(),
+        };
+        let _ = writeln!(
+            page,
+            "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+            if on { " class=\"front\"" } else { "" },
+            r.index,
+            escape(&config.join(" ")),
+            escape(&status),
+            f.accuracy_discrete.map_or("-".into(), |a| format!("{:.2} %", 100.0 * a)),
+            Cost::LogicCells.of(r).map_or("-".into(), |v| format!("{v:.0}")),
+            Cost::Microseconds.of(r).map_or("-".into(), |v| format!("{v:.2}")),
+            f.fmax_mhz.map_or("-".into(), |v| format!("{v:.1}")),
+            escape(&r.command)
+        );
+    }
+    page + "</table>\n</body>\n</html>\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::Figures;
+
+    fn point(index: usize, accuracy: f64, cells: u64, us: f64, status: &str) -> PointResult {
+        PointResult {
+            index,
+            name: format!("{index:04}"),
+            config: [("weight-bits".to_string(), format!("<{index}>"))].into(),
+            status: status.into(),
+            error: None,
+            stages: Vec::new(),
+            figures: Figures {
+                accuracy_discrete: Some(accuracy),
+                estimated_logic_cells: Some(cells),
+                model_latency_us: Some(us),
+                ..Figures::default()
+            },
+            seconds: 1.0,
+            command: "ttfs flow --weight-bits 4 -o 'a&b'".into(),
+        }
+    }
+
+    #[test]
+    fn the_front_keeps_what_nothing_beats() {
+        let points = [
+            point(0, 0.90, 1000, 5.0, "ok"),
+            point(1, 0.95, 2000, 4.0, "ok"),
+            point(2, 0.93, 2500, 3.0, "ok"),
+            point(3, 0.97, 3000, 9.0, "ok"),
+            point(4, 0.99, 500, 1.0, "failed"),
+            point(5, 0.95, 2000, 8.0, "ok"),
+        ];
+        assert_eq!(front(&points, Cost::LogicCells), [0, 1, 3]);
+        assert_eq!(front(&points, Cost::Microseconds), [2, 1, 3]);
+        let page = html("digits <mlp>", 8, &points);
+        assert!(page.contains("digits &lt;mlp&gt;") && page.contains("6 of 8 configurations finished, 1 failed"));
+        assert!(page.contains("weight-bits=&lt;3&gt;") && page.contains("-o &#39;a&amp;b&#39;"));
+        assert!(!page.contains("<3>") && page.matches("<svg").count() == 2);
+        assert_eq!(page, html("digits <mlp>", 8, &points), "deterministic");
+    }
+}
