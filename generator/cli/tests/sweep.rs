@@ -117,14 +117,34 @@ fn a_sweep_runs_resumes_and_runs_as_array_tasks() {
     let (ok, _, stderr) = ttfs(&["sweep", "run-one", a, "6"]);
     assert!(!ok && stderr.contains("has 6 configurations; there is no configuration 6"), "{stderr}");
 
-    // The Slurm script: an array over the six configurations.
+    // The Slurm script: an array over the six configurations (the grid from
+    // a TOML file this time).
     let slurm = tmp.path().join("slurm");
-    let mut emit = vec!["sweep", "--emit", "slurm", "--parallel", "3", "-o", slurm.to_str().unwrap()];
-    emit.extend(grid);
+    let toml = tmp.path().join("grid.toml");
+    std::fs::write(&toml, "[grid]\nweight-bits = [4, 8]\nbudget = [1, 50, 80]\ntarget = \"ice40-hx8k\"\n").unwrap();
+    let emit = vec![
+        "sweep",
+        "--emit",
+        "slurm",
+        "--parallel",
+        "3",
+        "--grid-file",
+        toml.to_str().unwrap(),
+        "--stages",
+        "sim,generate",
+        "-o",
+        slurm.to_str().unwrap(),
+    ];
     assert!(ttfs(&emit).0);
     let script = std::fs::read_to_string(slurm.join("sweep.sbatch")).unwrap();
     assert!(script.contains("#SBATCH --array=0-5%3") && script.contains("sweep run-one"), "{script}");
     assert!(script.contains("\"$SLURM_ARRAY_TASK_ID\""), "{script}");
+    let grid_of = |dir: &Path| -> serde_json::Value {
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+        spec["grid"].clone()
+    };
+    assert_eq!(grid_of(&slurm), grid_of(&array), "the TOML grid is the --grid grid");
 
     // Another sweep in the same directory is refused without --force.
     let mut other = vec!["sweep", "-o", d, "--grid", "weight-bits=6", "--stages", "sim"];
@@ -152,6 +172,10 @@ fn bad_grids_are_refused_before_anything_runs() {
     }
     let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--grid", "seed=1", "--grid", "seed=2"]);
     assert!(!ok && stderr.contains("seed is given twice"), "{stderr}");
+    let toml = tmp.path().join("grid.toml");
+    std::fs::write(&toml, "[grid]\nweight-bits = [4, 1]\n").unwrap();
+    let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--grid-file", toml.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("grid.toml: weight-bits=1: not an integer from 2 to 16"), "{stderr}");
     let (ok, _, stderr) = ttfs(&["sweep", "-o", d, "--stages", "sim,synth"]);
     assert!(!ok && stderr.contains("add generate"), "{stderr}");
     assert!(!dir.exists(), "nothing was written");

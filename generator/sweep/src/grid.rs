@@ -140,9 +140,14 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
     let key = Key::parse(name.trim()).ok_or_else(|| {
         format!("--grid: `{}` is not an option a sweep can vary; the keys are {}", name.escape_debug(), key_names())
     })?;
+    axis(key, values.split(',').map(str::trim))
+}
+
+/// The axis of `key` over `values`, each checked; refuses a repeated value.
+fn axis<'a>(key: Key, values: impl Iterator<Item = &'a str>) -> Result<Axis, String> {
     let mut out: Vec<String> = Vec::new();
-    for raw in values.split(',') {
-        let value = key.check(raw.trim())?;
+    for raw in values {
+        let value = key.check(raw)?;
         if out.contains(&value) {
             return Err(format!("--grid {}: the value {value} is given twice", key.name()));
         }
@@ -152,6 +157,66 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
         return Err(format!("--grid {}: {} values; at most {MAX_VALUES}", key.name(), out.len()));
     }
     Ok(Axis { key, values: out })
+}
+
+/// The most bytes of a grid file.
+pub const MAX_GRID_FILE_BYTES: usize = 1 << 20;
+
+/// The axes of a grid file (`--grid-file`), TOML with one table `grid`
+/// whose keys are the grid's keys, in the file's order, each an array of
+/// values (numbers or strings) or one value:
+///
+/// ```toml
+/// [grid]
+/// weight-bits = [4, 6, 8]
+/// lanes = ["auto", 2, "4/2"]
+/// target = "ice40-up5k"
+/// ```
+///
+/// `name` names the file in messages. Refuses anything else: other tables,
+/// unknown keys, values of other types, and what `--grid` refuses.
+pub fn from_toml(text: &str, name: &str) -> Result<Vec<Axis>, String> {
+    if text.len() > MAX_GRID_FILE_BYTES {
+        return Err(format!("{name} is larger than {MAX_GRID_FILE_BYTES} bytes; a grid file is small"));
+    }
+    let table: toml::Table = toml::from_str(text).map_err(|e| format!("{name} is not TOML: {e}"))?;
+    if let Some(other) = table.keys().find(|k| *k != "grid") {
+        return Err(format!("{name}: `{}` is not allowed; a grid file holds one table, [grid]", other.escape_debug()));
+    }
+    let Some(toml::Value::Table(grid)) = table.get("grid") else {
+        return Err(format!("{name} has no [grid] table"));
+    };
+    let mut axes = Vec::new();
+    for (key_name, value) in grid {
+        let key = Key::parse(key_name).ok_or_else(|| {
+            format!(
+                "{name}: `{}` is not an option a sweep can vary; the keys are {}",
+                key_name.escape_debug(),
+                key_names()
+            )
+        })?;
+        let items: Vec<&toml::Value> = match value {
+            toml::Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        let mut values = Vec::new();
+        for item in items {
+            values.push(match item {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                other => {
+                    return Err(format!(
+                        "{name}: {key_name} holds a {}; its values are {}",
+                        other.type_str(),
+                        key.allowed()
+                    ));
+                }
+            });
+        }
+        axes.push(axis(key, values.iter().map(String::as_str)).map_err(|e| format!("{name}: {e}"))?);
+    }
+    Ok(axes)
 }
 
 /// The keys, for messages.
@@ -276,5 +341,30 @@ mod tests {
             })
             .collect();
         assert!(check(&many).unwrap_err().contains("1000000 configurations"));
+    }
+
+    #[test]
+    fn grid_files_read_like_grid_options() {
+        let text = "# a sweep\n[grid]\nweight-bits = [4, 6]\nlanes = [\"auto\", 2, \"4/2\"]\nfreq = 12.5\n";
+        let axes = from_toml(text, "g.toml").unwrap();
+        assert_eq!(
+            axes,
+            vec![
+                parse_axis("weight-bits=4,6").unwrap(),
+                parse_axis("lanes=auto,2,4/2").unwrap(),
+                parse_axis("freq=12.5").unwrap()
+            ]
+        );
+        for (text, what) in [
+            ("[grid]\ncolour = [1]\n", "g.toml: `colour` is not an option"),
+            ("[grid]\nweight-bits = [1]\n", "g.toml: weight-bits=1"),
+            ("[grid]\nseed = [true]\n", "seed holds a boolean"),
+            ("[other]\n", "`other` is not allowed"),
+            ("seed = 1\n", "`seed` is not allowed"),
+            ("[grid\n", "g.toml is not TOML"),
+        ] {
+            let err = from_toml(text, "g.toml").unwrap_err();
+            assert!(err.contains(what), "{text}: {err}");
+        }
     }
 }

@@ -33,8 +33,10 @@ pub struct Request {
     pub count: Option<usize>,
     /// The stages after convert and sim.
     pub stages: Stages,
-    /// The grid.
+    /// The grid's `--grid` axes.
     pub grid: Vec<Axis>,
+    /// A grid file whose axes come before `grid`'s ([`grid::from_toml`]).
+    pub grid_file: Option<PathBuf>,
     /// Configurations at once.
     pub jobs: usize,
     /// Write for a batch system instead of running.
@@ -77,7 +79,21 @@ pub enum Outcome {
 /// Starts (or resumes) a sweep. The grid and the directory are checked
 /// before anything runs; `progress` hears about each finished configuration.
 pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Outcome> {
-    let count = grid::check(&r.grid).map_err(anyhow::Error::msg)?;
+    let mut axes = match &r.grid_file {
+        Some(path) => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(file, grid::MAX_GRID_FILE_BYTES as u64 + 1),
+                &mut text,
+            )
+            .with_context(|| format!("cannot read {} (a grid file is UTF-8 TOML)", path.display()))?;
+            grid::from_toml(&text, &path.display().to_string()).map_err(anyhow::Error::msg)?
+        }
+        None => Vec::new(),
+    };
+    axes.extend(r.grid.iter().cloned());
+    let count = grid::check(&axes).map_err(anyhow::Error::msg)?;
     if r.model.is_some() && (r.data.is_none() || r.calib.is_none()) {
         anyhow::bail!("with a model, --data and --calib are required (as for ttfs flow)");
     }
@@ -91,7 +107,7 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         calib: abs(&r.calib)?,
         count: r.count,
         stages: r.stages,
-        grid: r.grid.clone(),
+        grid: axes,
     };
     let dir = run::absolute(&r.output)?;
     run::prepare(&dir, &spec, r.force)?;

@@ -33,6 +33,10 @@ pub struct Args {
     /// One axis of the grid, KEY=V1,V2,... (repeatable).
     #[arg(long = "grid", value_name = "KEY=V1,V2,..", value_parser = grid::parse_axis)]
     grid: Vec<Axis>,
+    /// A TOML grid file: a [grid] table of KEY = [V1, V2, ...] (its axes
+    /// come before those of --grid).
+    #[arg(long, value_name = "FILE")]
+    grid_file: Option<PathBuf>,
     /// The stages to run after convert and sim (e.g. sim,generate for the
     /// plan and cycle model only).
     #[arg(long, default_value = "all", value_parser = ttfs_flow::pipeline::Stages::parse)]
@@ -96,6 +100,7 @@ pub fn run(a: Args) -> Result<String> {
             count: a.count,
             stages: a.stages,
             grid: a.grid,
+            grid_file: a.grid_file,
             jobs: a.jobs,
             emit: a.emit.map(|e| match e {
                 Emit::Slurm => stage::Emit::Slurm,
