@@ -168,14 +168,6 @@ pub struct Unrolled {
     pub top: String,
     /// `rtl/<block>.v`, `rtl/<top>.v` and `sim/<top>_tb.v`, by relative path.
     pub files: BTreeMap<String, Vec<u8>>,
-    /// Bits of an input vector.
-    pub in_bits: u32,
-    /// Bits of a result.
-    pub out_bits: u32,
-    /// Cycles from an input vector to its result.
-    pub latency: u32,
-    /// Weights held in logic, in bits.
-    pub weight_bits: u64,
 }
 
 #[derive(Template)]
@@ -407,20 +399,17 @@ pub fn render(net: &Network, scope: Scope, count: usize) -> Result<Unrolled> {
         files.insert(format!("rtl/{name}"), text.as_bytes().to_vec());
     }
     files.insert(format!("rtl/{top}.v"), file_text(template.render().expect("the unrolled template renders")));
-    let in_bits = first.inputs as u32 * first.input_bits;
     let tb = TbTemplate {
         top: top.clone(),
         version: VERSION,
         count: count.max(1),
-        in_w: in_bits as usize,
+        in_w: first.inputs * first.input_bits as usize,
         out_w: out_w as usize,
         in_file: IN_FILE,
         expected_file: EXPECTED_FILE,
     };
     files.insert(format!("sim/{top}_tb.v"), file_text(tb.render().expect("the unrolled bench template renders")));
-    let weight_bits =
-        chosen.iter().map(|(i, n)| (all[*i].inputs * n.len()) as u64 * u64::from(all[*i].weight_bits)).sum();
-    Ok(Unrolled { top, files, in_bits, out_bits: out_w, latency, weight_bits })
+    Ok(Unrolled { top, files })
 }
 
 /// The bench's vectors for `codes` (whole input images of `net`): the input

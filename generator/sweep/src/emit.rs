@@ -24,7 +24,7 @@ pub fn slurm(ttfs: &Path, dir: &Path, spec: &Spec, parallel: usize) -> String {
     let logs = shell_quote(&dir.join("slurm").display().to_string());
     format!(
         "#!/bin/bash\n\
-         # A Slurm job array for the sweep in {dir} (written by ttfs sweep --emit slurm):\n\
+         # A Slurm job array for the sweep in {dir_q} (written by ttfs sweep --emit slurm):\n\
          #   sbatch {script}\n\
          # then, when every task has ended:\n\
          #   {ttfs} sweep collect {dir_q}\n\
@@ -36,7 +36,6 @@ pub fn slurm(ttfs: &Path, dir: &Path, spec: &Spec, parallel: usize) -> String {
          #SBATCH --output={logs}/%A_%a.out\n\
          set -eu\n\
          exec {ttfs} sweep run-one {dir_q} \"$SLURM_ARRAY_TASK_ID\"\n",
-        dir = dir.display(),
         script = shell_quote(&dir.join("sweep.sbatch").display().to_string()),
         last = n.saturating_sub(1),
         parallel = parallel.max(1),

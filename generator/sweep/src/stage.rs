@@ -110,14 +110,25 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         grid: axes,
     };
     let dir = run::absolute(&r.output)?;
+    if r.emit.is_some() {
+        // A script's comment and #SBATCH lines end at a line break, quoted or not.
+        for path in [&dir, &r.ttfs] {
+            if path.to_string_lossy().chars().any(char::is_control) {
+                anyhow::bail!("{} has a control character in its name; a batch script cannot name it", path.display());
+            }
+        }
+    }
     run::prepare(&dir, &spec, r.force)?;
     if let Some(emit) = r.emit {
         let (name, text) = match emit {
             Emit::Slurm => ("sweep.sbatch", crate::emit::slurm(&r.ttfs, &dir, &spec, r.parallel)),
             Emit::List => ("commands.txt", crate::emit::list(&r.ttfs, &dir, &spec)),
         };
-        let logs = dir.join("slurm");
-        std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+        if emit == Emit::Slurm {
+            // sbatch writes the tasks' output there and does not create it.
+            let logs = dir.join("slurm");
+            std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+        }
         let file = dir.join(name);
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
         return Ok(Outcome::Emitted { configurations: count, file });

@@ -114,7 +114,6 @@ pub fn run(
     library: Option<(&LibraryFiles, u64)>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<UnrolledReport, SynthError> {
-    let refused = |e: anyhow::Error| SynthError::Refused(format!("the unrolled comparison: {e:#}"));
     let layers = hw::layers(net).map_err(refused)?;
     let weights: u64 = layers.iter().map(|l| (l.inputs * l.outputs) as u64).sum();
     let whole = match mode {
@@ -174,6 +173,11 @@ pub fn run(
     })
 }
 
+/// A network or scope the unrolled comparison cannot build.
+fn refused(e: anyhow::Error) -> SynthError {
+    SynthError::Refused(format!("the unrolled comparison: {e:#}"))
+}
+
 fn part(design: &hw::Unrolled, scope: Scope, times: u64, figures: &Figures, checked: usize) -> Part {
     let (layer, neuron) = match scope {
         Scope::Whole => (None, None),
@@ -203,7 +207,6 @@ pub fn write_and_check(
     scope: Scope,
     codes: &[i64],
 ) -> Result<(hw::Unrolled, usize), SynthError> {
-    let refused = |e: anyhow::Error| SynthError::Refused(format!("the unrolled comparison: {e:#}"));
     let count = codes.len() / net.input.shape.iter().product::<usize>().max(1);
     let design = hw::render(net, scope, count).map_err(refused)?;
     let (inputs, expected) = hw::vectors(net, scope, codes).map_err(refused)?;
