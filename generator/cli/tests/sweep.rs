@@ -91,8 +91,12 @@ fn a_sweep_runs_resumes_and_runs_as_array_tasks() {
     for name in [&first[1].name, &first[3].name] {
         std::fs::remove_file(dir.join("points").join(name).join("result.json")).unwrap();
     }
+    // A killed flow leaves its staging directory; the re-run clears it.
+    let stale = dir.join("points").join(&first[1].name).join(".ttfs-flow-Kx3a9Q");
+    std::fs::create_dir_all(stale.join("hw")).unwrap();
     let (ok, stdout, stderr) = ttfs(&args);
     assert!(ok && stdout.contains("2 run now, 4 done before"), "{stdout}{stderr}");
+    assert!(!stale.exists());
     assert_eq!(outcomes(&results(&dir)), outcomes(&first));
 
     // The same sweep as commands: each line is what a Slurm array task runs.
@@ -189,4 +193,87 @@ fn bad_grids_are_refused_before_anything_runs() {
     std::fs::write(dir.join("sweep.json"), "{\"format\": \"ttfs-sweep\", \"version\": 1}").unwrap();
     let (ok, _, stderr) = ttfs(&["sweep", "collect", d]);
     assert!(!ok && stderr.contains("is not a sweep description"), "{stderr}");
+}
+
+/// The repository's digits fixture `name`.
+fn fixture(name: &str) -> String {
+    format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn models_in_the_grid_constraints_and_placing_only_the_front() {
+    if ttfs_tools::testing::require(ttfs_tools::Tool::Verilator).is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (onnx, train) = (fixture("digits_mlp.onnx"), fixture("digits/train_images.csv.gz"));
+    let (test, labels) = (fixture("digits/test_images.csv.gz"), fixture("digits/test_labels.csv.gz"));
+    // A network description (what convert, train and finetune write) is a
+    // model a sweep can vary over, beside the ONNX file it came from.
+    let description = tmp.path().join("digits.json");
+    let (ok, _, stderr) = ttfs(&["convert", &onnx, "--calib", &train, "-o", description.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let dir = tmp.path().join("sweep");
+    let d = dir.to_str().unwrap();
+    let models = format!("model={onnx},{}", description.display());
+    let data = ["--data", &test, "--labels", &labels, "--calib", &train, "--count", "40"];
+    let mut args = vec!["sweep", "-j", "2", "-o", d, "--grid", &models, "--grid", "weight-bits=4,8"];
+    args.extend(data);
+    args.extend(["--stages", "generate,cosim", "--place-front"]);
+    let (ok, stdout, stderr) = ttfs(&args);
+    assert!(ok && stdout.contains("4 configurations"), "{stdout}{stderr}");
+    let all = results(&dir);
+    assert_eq!(all.len(), 4);
+    // The description is quantized again at each point's bits from the
+    // same float weights and windows: the same network as the ONNX file's.
+    for (a, b) in [(0, 2), (1, 3)] {
+        assert_eq!(all[a].figures.accuracy_discrete, all[b].figures.accuracy_discrete, "{all:?}");
+        assert_eq!(all[a].figures.estimated_logic_cells, all[b].figures.estimated_logic_cells);
+    }
+    assert!(all[3].name.starts_with("0003-model-digits-weight-bits-8"), "{}", all[3].name);
+    assert!(all[3].command.starts_with(&format!("ttfs flow {} ", description.display())), "{}", all[3].command);
+    // Only the configurations on a front were co-simulated (0 mismatches);
+    // the others kept the plan's figures.
+    let front = stdout.lines().filter(|l| l.starts_with("front")).collect::<Vec<_>>().join(" ");
+    for r in &all {
+        let on = front.contains(&format!("[{}", r.index))
+            || front.contains(&format!(" {},", r.index))
+            || front.contains(&format!(" {}]", r.index));
+        assert_eq!(r.figures.mismatches.is_some(), on, "{r:?}\n{front}");
+        if on {
+            assert_eq!(r.figures.mismatches, Some(0));
+        }
+        assert!(r.figures.device_logic_cells.is_some() && r.figures.model_inferences_per_second.is_some(), "{r:?}");
+    }
+    assert!(stdout.contains("run now") && all.iter().any(|r| r.figures.mismatches.is_none()), "{stdout}");
+
+    // Constraints narrow the fronts after the fact.
+    let (ok, stdout, _) = ttfs(&["sweep", "collect", d, "--min-accuracy", "99.9"]);
+    assert!(ok && stdout.contains("constraints: at least 99.9 % accuracy"), "{stdout}");
+    assert!(stdout.contains("front, accuracy against logic cells: []"), "{stdout}");
+    let (ok, stdout, _) = ttfs(&["sweep", "collect", d, "--budget", "100", "--rate", "1"]);
+    assert!(ok && stdout.contains("fastest: [") && !stdout.contains(": []"), "{stdout}");
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("Constraints: at most 100 % of the device") && page.contains("Sweep of 2 models"), "{page}");
+    let (ok, _, stderr) = ttfs(&["sweep", "collect", d, "--budget", "0"]);
+    assert!(!ok && stderr.contains("not a percentage"), "{stderr}");
+
+    // Bad models are refused before anything runs.
+    let never = tmp.path().join("never");
+    let n = never.to_str().unwrap();
+    for (grid, message) in
+        [("model=/no/such/model.onnx", "no such file"), ("model=notes.txt", "model=notes.txt: not a model file")]
+    {
+        let mut args = vec!["sweep", "-o", n, "--grid", grid];
+        args.extend(data);
+        let (ok, _, stderr) = ttfs(&args);
+        assert!(!ok && stderr.contains(message), "{grid}: {stderr}");
+    }
+    let mut args = vec!["sweep", &onnx, "-o", n, "--grid", &models];
+    args.extend(data);
+    let (ok, _, stderr) = ttfs(&args);
+    assert!(!ok && stderr.contains("the model is given twice"), "{stderr}");
+    let (ok, _, stderr) = ttfs(&["sweep", "-o", n, "--emit", "slurm", "--place-front"]);
+    assert!(!ok && stderr.contains("--place-front decides on this machine"), "{stderr}");
+    assert!(!never.exists());
 }

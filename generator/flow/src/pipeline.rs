@@ -43,7 +43,7 @@ const DIGITS_TEST_LABELS: &[u8] = include_bytes!("../../../tests/fixtures/digits
 const MARKER: &str = ".ttfs-flow";
 
 /// A stage's summary when `--stages` left it out.
-const NOT_ASKED: &str = "not asked for (--stages)";
+pub const NOT_ASKED: &str = "not asked for (--stages)";
 
 /// The stages, in order.
 const STAGES: [&str; 5] = ["convert", "sim", "generate", "cosim", "synth"];
@@ -282,6 +282,23 @@ pub fn run(args: &Args) -> Result<String> {
     outcome
 }
 
+/// Whether `path` holds a network description (`ttfs-net` JSON, as
+/// `convert`, `train` and `finetune` write) rather than a model: a `.json`
+/// file whose top-level `format` is [`ttfs_ir::FORMAT`]. Read as a stream
+/// that keeps only that field, so a large model costs no memory here.
+pub fn is_description(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        format: Option<String>,
+    }
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        return false;
+    }
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    serde_json::from_reader::<_, Peek>(std::io::BufReader::new(file))
+        .is_ok_and(|p| p.format.as_deref() == Some(ttfs_ir::FORMAT))
+}
+
 /// The pipeline, writing into `dir` (the staging directory); paths in what
 /// it reports name `args.output`, where the results will be.
 fn run_in(args: &Args, dir: &Path) -> Result<String> {
@@ -313,15 +330,36 @@ fn run_in(args: &Args, dir: &Path) -> Result<String> {
 
     p.start("convert");
     let network = dir.join("net.json");
-    let text = convert_cmd::run(&convert_cmd::Args {
-        model: model.clone(),
-        calib,
-        calib_count: None,
-        output: network.clone(),
-        options: args.options.clone(),
-        dump_after: Vec::new(),
-        force: true,
-    })?;
+    let text = if is_description(&model) {
+        // A converted (or trained, or fine-tuned) description keeps its
+        // float weights and time windows; it is quantized again at the
+        // flow's bits, as `ttfs passes run NET --from quantize` does.
+        let text = convert_cmd::rerun(&convert_cmd::RerunArgs {
+            network: model.clone(),
+            from: "quantize".into(),
+            calib: Some(calib),
+            calib_count: None,
+            options: args.options.clone(),
+            output: network.clone(),
+            force: true,
+        })?;
+        notes.push(format!(
+            "{} is a network description: its time windows were kept (--margin does not apply) and it was \
+             quantized at the flow's weight and time bits.",
+            model.display()
+        ));
+        text
+    } else {
+        convert_cmd::run(&convert_cmd::Args {
+            model: model.clone(),
+            calib,
+            calib_count: None,
+            output: network.clone(),
+            options: args.options.clone(),
+            dump_after: Vec::new(),
+            force: true,
+        })?
+    };
     p.finish("convert", StageStatus::Ok, first_line(&text));
 
     p.start("sim");

@@ -21,6 +21,10 @@ pub const MAX_VALUES: usize = 1_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Key {
+    /// `MODEL`: a model file or a network description (a fine-tuned or
+    /// trained variant, from `ttfs finetune` or `ttfs train`); the sweep
+    /// makes it absolute and checks that it exists before anything runs.
+    Model,
     /// `--weight-bits`: 2 to 16, for every weight layer.
     WeightBits,
     /// `--time-bits`: 1 to 16, for every spiking layer.
@@ -42,12 +46,22 @@ pub enum Key {
 
 impl Key {
     /// Every key, in the order `--help` lists them.
-    pub const ALL: [Key; 8] =
-        [Key::WeightBits, Key::TimeBits, Key::Margin, Key::Lanes, Key::Budget, Key::Target, Key::Seed, Key::Freq];
+    pub const ALL: [Key; 9] = [
+        Key::Model,
+        Key::WeightBits,
+        Key::TimeBits,
+        Key::Margin,
+        Key::Lanes,
+        Key::Budget,
+        Key::Target,
+        Key::Seed,
+        Key::Freq,
+    ];
 
     /// The option's name (`weight-bits`).
     pub fn name(self) -> &'static str {
         match self {
+            Key::Model => "model",
             Key::WeightBits => "weight-bits",
             Key::TimeBits => "time-bits",
             Key::Margin => "margin",
@@ -67,6 +81,7 @@ impl Key {
     /// What its values may be (for messages and `--help`).
     pub fn allowed(self) -> String {
         match self {
+            Key::Model => "a model file or network description (.onnx or .json)".into(),
             Key::WeightBits => "an integer from 2 to 16".into(),
             Key::TimeBits => "an integer from 1 to 16".into(),
             Key::Margin => "a number more than -1".into(),
@@ -88,6 +103,16 @@ impl Key {
             if v.is_finite() && above && v <= hi { Ok(format_number(v)) } else { Err(bad()) }
         };
         match self {
+            Key::Model => {
+                let path = std::path::Path::new(value);
+                let known =
+                    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx") || e.eq_ignore_ascii_case("json"));
+                if known && !value.chars().any(char::is_control) && value.len() <= 4096 {
+                    Ok(value.into())
+                } else {
+                    Err(bad())
+                }
+            }
             Key::WeightBits | Key::TimeBits => {
                 let lo = if self == Key::WeightBits { 2 } else { 1 };
                 match value.parse::<u32>() {
@@ -260,12 +285,20 @@ impl Config {
     }
 
     /// A directory name for it: the index, then `key-value` pairs, in
-    /// letters, digits, `.` and `-` only (`0007-weight-bits-4-lanes-2-4`).
+    /// letters, digits, `.` and `-` only (`0007-weight-bits-4-lanes-2-4`);
+    /// a model shows as its file's stem, cut to 40 characters (the index
+    /// keeps names apart).
     pub fn name(&self) -> String {
         let mut name = format!("{:04}", self.index);
         for (key, value) in &self.values {
+            let shown = match key {
+                Key::Model => std::path::Path::new(value)
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().chars().take(40).collect()),
+                _ => value.clone(),
+            };
             let value: String =
-                value.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' }).collect();
+                shown.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' }).collect();
             name += &format!("-{}-{value}", key.name());
         }
         name

@@ -43,15 +43,72 @@ impl Cost {
     }
 }
 
+/// Constraints a point must meet to take part in the fronts (`ttfs sweep
+/// --budget PCT --rate N --min-accuracy PCT`). Each is checked against the
+/// placed design's figure where synthesis ran, else the plan's; a point
+/// without the figure a constraint needs does not meet it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Constraints {
+    /// At most this percentage of the device's logic cells.
+    pub budget_percent: Option<f64>,
+    /// At least this many inferences per second, streaming.
+    pub rate: Option<f64>,
+    /// At least this accuracy of the integer network, percent.
+    pub min_accuracy_percent: Option<f64>,
+}
+
+impl Constraints {
+    /// Whether any constraint is set.
+    pub fn any(&self) -> bool {
+        self.budget_percent.is_some() || self.rate.is_some() || self.min_accuracy_percent.is_some()
+    }
+
+    /// Whether `r` finished and meets every constraint.
+    pub fn met_by(&self, r: &PointResult) -> bool {
+        let f = &r.figures;
+        let utilisation = || {
+            let used = f.logic_cells.or(f.estimated_logic_cells)? as f64;
+            let available = f.logic_cells_available.or(f.device_logic_cells).filter(|&n| n > 0)? as f64;
+            Some(100.0 * used / available)
+        };
+        r.status == "ok"
+            && self.budget_percent.is_none_or(|b| utilisation().is_some_and(|u| u <= b))
+            && self.rate.is_none_or(|n| rate(r).is_some_and(|v| v >= n))
+            && self.min_accuracy_percent.is_none_or(|a| f.accuracy_discrete.is_some_and(|v| 100.0 * v >= a))
+    }
+
+    /// The constraints in words (empty when none is set).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(b) = self.budget_percent {
+            parts.push(format!("at most {b} % of the device's logic cells"));
+        }
+        if let Some(n) = self.rate {
+            parts.push(format!("at least {n} inferences per second"));
+        }
+        if let Some(a) = self.min_accuracy_percent {
+            parts.push(format!("at least {a} % accuracy"));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Inferences per second streaming: the placed design's, else the cycle
+/// model's at the target's clock.
+pub fn rate(r: &PointResult) -> Option<f64> {
+    r.figures.inferences_per_second.or(r.figures.model_inferences_per_second)
+}
+
 /// The configurations on the Pareto front of accuracy (higher is better)
 /// against `cost` (lower is better), by index, cheapest first: a
-/// configuration is on it when no other finished configuration is at least
-/// as accurate and cheaper, or more accurate and as cheap. Failed
-/// configurations and those without the figures take no part.
-pub fn front(results: &[PointResult], cost: Cost) -> Vec<usize> {
+/// configuration is on it when no other configuration that meets the
+/// constraints is at least as accurate and cheaper, or more accurate and
+/// as cheap. Failed configurations, those that miss a constraint and those
+/// without the figures take no part.
+pub fn front(results: &[PointResult], cost: Cost, constraints: &Constraints) -> Vec<usize> {
     let mut points: Vec<(f64, f64, usize)> = results
         .iter()
-        .filter(|r| r.status == "ok")
+        .filter(|r| constraints.met_by(r))
         .filter_map(|r| Some((cost.of(r)?, r.figures.accuracy_discrete?, r.index)))
         .filter(|(c, a, _)| c.is_finite() && a.is_finite())
         .collect();
@@ -75,9 +132,10 @@ fn escape(text: &str) -> String {
     ttfs_flow::report::xml_escape(&plain)
 }
 
-/// One scatter plot: every finished point, the front joined by a line.
-fn plot(results: &[PointResult], cost: Cost) -> String {
-    let front = front(results, cost);
+/// One scatter plot: every finished point (hollow when it misses a
+/// constraint), the front joined by a line.
+fn plot(results: &[PointResult], cost: Cost, constraints: &Constraints) -> String {
+    let front = front(results, cost, constraints);
     let points: Vec<(f64, f64, usize)> = results
         .iter()
         .filter(|r| r.status == "ok")
@@ -136,15 +194,23 @@ fn plot(results: &[PointResult], cost: Cost) -> String {
     }
     for (c, a, index) in &points {
         let on = front.contains(index);
+        let meets = results.iter().find(|r| r.index == *index).is_some_and(|r| constraints.met_by(r));
         let _ = writeln!(
             svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\" fill=\"{}\"><title>[{index}] {:.2} %, {}</title></circle>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\" fill=\"{}\" stroke=\"#7f8c8d\"><title>[{index}] {:.2} %, {}{}</title></circle>",
             x(*c),
             y(*a),
             if on { 4 } else { 3 },
-            if on { "#c0392b" } else { "#7f8c8d" },
+            if on {
+                "#c0392b"
+            } else if meets {
+                "#7f8c8d"
+            } else {
+                "none"
+            },
             100.0 * a,
-            short(*c)
+            short(*c),
+            if meets { "" } else { " (misses a constraint)" }
         );
     }
     svg + "</svg>\n"
@@ -161,9 +227,17 @@ fn short(v: f64) -> String {
     }
 }
 
+/// The cheapest configuration by `cost` among those that meet the
+/// constraints and are at least as accurate as every other such
+/// configuration costing as much: the first point of the front.
+pub fn cheapest(results: &[PointResult], cost: Cost, constraints: &Constraints) -> Option<usize> {
+    front(results, cost, constraints).first().copied()
+}
+
 /// The whole page for `results` (index order) of a sweep with `total`
-/// configurations.
-pub fn html(title: &str, total: usize, results: &[PointResult]) -> String {
+/// configurations, its fronts restricted to the points that meet
+/// `constraints`.
+pub fn html(title: &str, total: usize, results: &[PointResult], constraints: &Constraints) -> String {
     let failed = results.iter().filter(|r| r.status != "ok").count();
     let placed = results.iter().any(|r| r.figures.logic_cells.is_some());
     let mut page = format!(
@@ -182,13 +256,23 @@ pub fn html(title: &str, total: usize, results: &[PointResult]) -> String {
             "the plans' (estimated logic cells, the cycle model at the target's clock)"
         },
     );
+    if constraints.any() {
+        let meeting = results.iter().filter(|r| constraints.met_by(r)).count();
+        let _ = writeln!(
+            page,
+            "<p>Constraints: {}. {meeting} of the finished configurations meet them; the others are hollow \
+             and take no part in the fronts.</p>",
+            escape(&constraints.describe())
+        );
+    }
     for cost in [Cost::LogicCells, Cost::Microseconds] {
         let _ = writeln!(page, "<h2>Accuracy against {}</h2>", cost.label());
-        page += &plot(results, cost);
+        page += &plot(results, cost, constraints);
     }
-    let fronts = [front(results, Cost::LogicCells), front(results, Cost::Microseconds)];
+    let fronts = [front(results, Cost::LogicCells, constraints), front(results, Cost::Microseconds, constraints)];
     page += "<h2>Every configuration</h2>\n<table>\n<tr><th>#</th><th>configuration</th><th>status</th>\
-             <th>accuracy</th><th>logic cells</th><th>µs</th><th>Fmax MHz</th><th>command</th></tr>\n";
+             <th>accuracy</th><th>logic cells</th><th>µs</th><th>inferences/s</th><th>Fmax MHz</th>\
+             <th>command</th></tr>\n";
     for r in results {
         let f = &r.figures;
         let config: Vec<String> = r.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -200,7 +284,7 @@ pub fn html(title: &str, total: usize, results: &[PointResult]) -> String {
         let _ = writeln!(
             page,
             "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
             if on { " class=\"front\"" } else { "" },
             r.index,
             escape(&config.join(" ")),
@@ -208,6 +292,7 @@ pub fn html(title: &str, total: usize, results: &[PointResult]) -> String {
             f.accuracy_discrete.map_or("-".into(), |a| format!("{:.2} %", 100.0 * a)),
             Cost::LogicCells.of(r).map_or("-".into(), |v| format!("{v:.0}")),
             Cost::Microseconds.of(r).map_or("-".into(), |v| format!("{v:.2}")),
+            rate(r).map_or("-".into(), |v| format!("{v:.0}")),
             f.fmax_mhz.map_or("-".into(), |v| format!("{v:.1}")),
             escape(&r.command)
         );
@@ -249,12 +334,44 @@ mod tests {
             point(4, 0.99, 500, 1.0, "failed"),
             point(5, 0.95, 2000, 8.0, "ok"),
         ];
-        assert_eq!(front(&points, Cost::LogicCells), [0, 1, 3]);
-        assert_eq!(front(&points, Cost::Microseconds), [2, 1, 3]);
-        let page = html("digits <mlp>", 8, &points);
+        let none = Constraints::default();
+        assert_eq!(front(&points, Cost::LogicCells, &none), [0, 1, 3]);
+        assert_eq!(front(&points, Cost::Microseconds, &none), [2, 1, 3]);
+        let page = html("digits <mlp>", 8, &points, &none);
         assert!(page.contains("digits &lt;mlp&gt;") && page.contains("6 of 8 configurations finished, 1 failed"));
         assert!(page.contains("weight-bits=&lt;3&gt;") && page.contains("-o &#39;a&amp;b&#39;"));
         assert!(!page.contains("<3>") && page.matches("<svg").count() == 2);
-        assert_eq!(page, html("digits <mlp>", 8, &points), "deterministic");
+        assert_eq!(page, html("digits <mlp>", 8, &points, &none), "deterministic");
+    }
+
+    #[test]
+    fn constraints_narrow_the_fronts() {
+        let mut points = vec![
+            point(0, 0.90, 1000, 5.0, "ok"),
+            point(1, 0.95, 2000, 4.0, "ok"),
+            point(2, 0.93, 2500, 3.0, "ok"),
+            point(3, 0.97, 3000, 9.0, "ok"),
+        ];
+        for p in &mut points {
+            p.figures.device_logic_cells = Some(5000);
+            p.figures.model_inferences_per_second = Some(1e6 / p.figures.model_latency_us.unwrap());
+        }
+        // 3,000 of 5,000 cells is 60 %.
+        let budget = Constraints { budget_percent: Some(50.0), ..Constraints::default() };
+        assert_eq!(front(&points, Cost::LogicCells, &budget), [0, 1]);
+        assert_eq!(front(&points, Cost::Microseconds, &budget), [2, 1]);
+        // Placed figures win over the plan's.
+        points[3].figures.logic_cells = Some(2400);
+        points[3].figures.logic_cells_available = Some(5280);
+        assert_eq!(front(&points, Cost::LogicCells, &budget), [0, 1, 3]);
+        let rate = Constraints { rate: Some(200_000.0), ..Constraints::default() };
+        assert_eq!(front(&points, Cost::Microseconds, &rate), [2, 1]);
+        let accurate = Constraints { min_accuracy_percent: Some(94.0), rate: Some(200_000.0), ..budget };
+        assert_eq!(cheapest(&points, Cost::Microseconds, &accurate), Some(1));
+        // A point without the figure a constraint needs does not meet it.
+        points[1].figures.model_inferences_per_second = None;
+        assert_eq!(cheapest(&points, Cost::Microseconds, &accurate), None);
+        let page = html("t", 4, &points, &accurate);
+        assert!(page.contains("Constraints: at most 50 % of the device") && page.contains("fill=\"none\""), "{page}");
     }
 }

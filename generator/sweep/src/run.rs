@@ -41,7 +41,7 @@ pub struct PointResult {
     pub status: String,
     /// Why it failed.
     pub error: Option<String>,
-    /// Each stage: name, status (`ok`, `skipped`, `FAILED`), seconds, summary.
+    /// Each stage: name, status (`ok`, `skipped`, `failed`), seconds, summary.
     pub stages: Vec<StageOutcome>,
     /// What it measured.
     pub figures: Figures,
@@ -81,6 +81,12 @@ pub struct Figures {
     pub clock_mhz: Option<f64>,
     /// generate: latency at that clock by the cycle model, µs.
     pub model_latency_us: Option<f64>,
+    /// generate: inferences per second streaming at that clock, by the
+    /// cycle model (its mean initiation interval on the data, else the
+    /// worst case).
+    pub model_inferences_per_second: Option<f64>,
+    /// generate: the target device's logic cells (the plan's figure).
+    pub device_logic_cells: Option<u64>,
     /// cosim: spikes and outputs that differ from the reference.
     pub mismatches: Option<u64>,
     /// synth: logic cells (LUT4s on the ECP5) after place and route.
@@ -112,6 +118,7 @@ pub fn run_one(dir: &Path, spec: &Spec, index: usize) -> Result<Option<PointResu
         return Ok(None);
     }
     std::fs::create_dir_all(&point).with_context(|| format!("cannot create {}", point.display()))?;
+    remove_stale_staging(&point)?;
     let output = point.join("flow");
     let started = Instant::now();
     let outcome = ttfs_flow::run(&spec.flow_args(&config, output.clone()));
@@ -123,6 +130,21 @@ pub fn run_one(dir: &Path, spec: &Spec, index: usize) -> Result<Option<PointResu
     let result = result_of(spec, &config, &output, error, seconds);
     write_whole(&point.join(RESULT_FILE), &(serde_json::to_string_pretty(&result)? + "\n"))?;
     Ok(Some(result))
+}
+
+/// Removes what a killed run of this configuration left in its directory:
+/// the flow's staging directories (`.ttfs-flow-*`), which it removes itself
+/// whenever it ends. The directory is the sweep's, so nothing else is there.
+fn remove_stale_staging(point: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(point).with_context(|| format!("cannot read {}", point.display()))?;
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(".ttfs-flow-");
+        if stale && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The result of a configuration whose flow wrote `output` (or stopped
@@ -165,6 +187,8 @@ fn figures(flow: Option<&serde_json::Value>, manifest: Option<&serde_json::Value
     let m = |path: &str| manifest.and_then(|v| v.pointer(path)).and_then(serde_json::Value::as_f64);
     let model_cycles = m("/cycle_stats/latency_mean").or_else(|| m("/cycle_model/latency_worst_case"));
     let clock = m("/clock_mhz");
+    let interval =
+        m("/cycle_stats/initiation_interval_mean").or_else(|| m("/cycle_model/initiation_interval_worst_case"));
     Figures {
         accuracy_relu: f("/sim/accuracy_relu"),
         accuracy_discrete: f("/sim/accuracy_discrete"),
@@ -173,6 +197,8 @@ fn figures(flow: Option<&serde_json::Value>, manifest: Option<&serde_json::Value
         model_cycles,
         clock_mhz: clock,
         model_latency_us: model_cycles.zip(clock).map(|(c, mhz)| c / mhz),
+        model_inferences_per_second: interval.zip(clock).filter(|(i, _)| *i > 0.0).map(|(i, mhz)| mhz * 1e6 / i),
+        device_logic_cells: manifest.and_then(|v| v.pointer("/resources_available/logic_cells")?.as_u64()),
         mismatches: u("/cosim/mismatched_spikes").zip(u("/cosim/mismatched_outputs")).map(|(a, b)| a + b),
         logic_cells: u("/synth/lc"),
         logic_cells_available: u("/synth/lc_available"),
@@ -227,10 +253,17 @@ impl RunSummary {
 /// result to `results.jsonl` as it finishes; then rewrites the file in
 /// index order. Returns the counts and every finished configuration's
 /// result. `progress` hears about each finished configuration.
+///
+/// With `spec.place_front`, the configurations first run the cheap stages;
+/// then those `pick` chooses from the finished results (the ones on a
+/// Pareto front) run every stage the sweep asks for, again and again until
+/// it picks only such configurations (placing one can move a front onto a
+/// configuration only planned so far).
 pub fn run_all(
     dir: &Path,
     spec: &Spec,
     jobs: usize,
+    pick: &dyn Fn(&[PointResult]) -> Vec<usize>,
     progress: &(dyn Fn(&PointResult) + Sync),
 ) -> Result<(RunSummary, Vec<PointResult>)> {
     let started = Instant::now();
@@ -238,9 +271,69 @@ pub fn run_all(
     // Lines of an interrupted run first, so that the file lists every
     // finished configuration before new ones are appended.
     collect(dir, spec)?;
-    let todo: Vec<&Config> =
-        configs.iter().filter(|c| !dir.join(POINTS_DIR).join(c.name()).join(RESULT_FILE).exists()).collect();
+    let todo: Vec<usize> = configs
+        .iter()
+        .filter(|c| !dir.join(POINTS_DIR).join(c.name()).join(RESULT_FILE).exists())
+        .map(|c| c.index)
+        .collect();
     let skipped = configs.len() - todo.len();
+    let mut ran = if spec.place_front {
+        run_some(dir, &spec.cheap(), &todo, jobs, progress)?
+    } else {
+        run_some(dir, spec, &todo, jobs, progress)?
+    };
+    if spec.place_front {
+        loop {
+            let all = collect(dir, spec)?;
+            let picked = pick(&all);
+            let planned_only: Vec<usize> = all
+                .iter()
+                .filter(|r| picked.contains(&r.index) && !ran_every_stage(r, spec))
+                .map(|r| r.index)
+                .collect();
+            if planned_only.is_empty() {
+                break;
+            }
+            for &index in &planned_only {
+                let name = &configs[index].name();
+                std::fs::remove_file(dir.join(POINTS_DIR).join(name).join(RESULT_FILE))
+                    .with_context(|| format!("cannot replace the plan of configuration {index}"))?;
+            }
+            ran += run_some(dir, spec, &planned_only, jobs, progress)?;
+        }
+    }
+    let all = collect(dir, spec)?;
+    Ok(RunSummary {
+        configurations: configs.len(),
+        ran,
+        skipped,
+        failed: all.iter().filter(|r| r.status != "ok").count(),
+        seconds: started.elapsed().as_secs_f64(),
+    }
+    .with(all))
+}
+
+/// Whether `r` ran every stage `spec` asks for (a failed one counts: it
+/// will not do better the next time).
+fn ran_every_stage(r: &PointResult, spec: &Spec) -> bool {
+    let asked = [("cosim", spec.stages.cosim), ("synth", spec.stages.synth)];
+    r.status != "ok"
+        || asked.iter().all(|(name, wanted)| {
+            !wanted || r.stages.iter().any(|s| s.name == *name && s.summary != ttfs_flow::pipeline::NOT_ASKED)
+        })
+}
+
+/// Runs `indices` of `spec`, `jobs` at a time, appending each result to
+/// `results.jsonl` as it finishes; returns how many ran.
+fn run_some(
+    dir: &Path,
+    spec: &Spec,
+    indices: &[usize],
+    jobs: usize,
+    progress: &(dyn Fn(&PointResult) + Sync),
+) -> Result<usize> {
+    let configs = spec.configs();
+    let todo: Vec<&Config> = indices.iter().map(|&i| &configs[i]).collect();
     let results = Mutex::new(Vec::new());
     let lines = Mutex::new(
         std::fs::OpenOptions::new()
@@ -274,15 +367,7 @@ pub fn run_all(
     if !errors.is_empty() {
         bail!("the sweep could not record every configuration:\n{}", errors.join("\n"));
     }
-    let all = collect(dir, spec)?;
-    Ok(RunSummary {
-        configurations: configs.len(),
-        ran: results.into_inner().expect("no panic").len(),
-        skipped,
-        failed: all.iter().filter(|r| r.status != "ok").count(),
-        seconds: started.elapsed().as_secs_f64(),
-    }
-    .with(all))
+    Ok(results.into_inner().expect("no panic").len())
 }
 
 /// Gathers every finished configuration's result into `results.jsonl`, in

@@ -45,6 +45,11 @@ pub struct Spec {
     pub stages: Stages,
     /// The grid.
     pub grid: Vec<Axis>,
+    /// `--place-front`: every configuration runs the cheap stages (convert,
+    /// sim, generate); only those on a Pareto front run the others, until
+    /// the fronts hold only configurations that ran them all.
+    #[serde(default)]
+    pub place_front: bool,
 }
 
 impl Spec {
@@ -59,6 +64,9 @@ impl Spec {
         }
         for axis in &self.grid {
             for value in &axis.values {
+                if axis.key == Key::Model && !Path::new(value).is_absolute() {
+                    return Err(format!("its grid has model={}, not an absolute path", value.escape_debug()));
+                }
                 if axis.key.check(value).as_deref() != Ok(value.as_str()) {
                     return Err(format!(
                         "its grid has {}={}, not {}",
@@ -70,6 +78,11 @@ impl Spec {
             }
         }
         grid::check(&self.grid)
+    }
+
+    /// This sweep with only the cheap stages (convert, sim, generate).
+    pub fn cheap(&self) -> Spec {
+        Spec { stages: Stages { generate: true, cosim: false, synth: false }, ..self.clone() }
     }
 
     /// Every configuration.
@@ -118,7 +131,7 @@ impl Spec {
             fixed => ttfs_hw::planner::Lanes::Fixed(fixed.split('/').map(|n| n.parse().expect("checked")).collect()),
         };
         ttfs_flow::Args {
-            model: self.model.clone(),
+            model: self.model_of(config),
             calib: self.calib.clone(),
             data: self.data.clone(),
             labels: self.labels.clone(),
@@ -137,12 +150,17 @@ impl Spec {
         }
     }
 
+    /// The model `config` runs: the grid's, else the sweep's.
+    pub fn model_of(&self, config: &Config) -> Option<PathBuf> {
+        config.get(Key::Model).map(PathBuf::from).or_else(|| self.model.clone())
+    }
+
     /// The `ttfs flow` command that rebuilds `config` into `output`.
     pub fn command(&self, config: &Config, output: &Path) -> String {
         let quote = |p: &Path| shell_quote(&p.display().to_string());
         let mut words = vec!["ttfs".to_string(), "flow".into()];
-        if let Some(model) = &self.model {
-            words.push(quote(model));
+        if let Some(model) = self.model_of(config) {
+            words.push(quote(&model));
         }
         for (flag, path) in [("--data", &self.data), ("--labels", &self.labels), ("--calib", &self.calib)] {
             if let Some(path) = path {
@@ -155,6 +173,7 @@ impl Spec {
         }
         for (key, value) in &config.values {
             match key {
+                Key::Model => {}
                 Key::Lanes if value.contains('/') => {
                     words.push(format!("--lanes-per-layer {}", value.replace('/', ",")))
                 }
@@ -191,6 +210,7 @@ mod tests {
             count: Some(50),
             stages: Stages::parse("sim,generate").unwrap(),
             grid: vec![grid::parse_axis("weight-bits=4,8").unwrap(), grid::parse_axis("lanes=2/1,auto").unwrap()],
+            place_front: false,
         }
     }
 

@@ -2,7 +2,7 @@
 //! configuration (`run-one`), and `collect`, with the lines they print.
 
 use crate::grid::{self, Axis};
-use crate::report::{self, Cost};
+use crate::report::{self, Constraints, Cost};
 use crate::run::{self, PointResult, RunSummary};
 use crate::spec::{FORMAT, Spec, VERSION};
 use anyhow::{Context, Result};
@@ -49,6 +49,11 @@ pub struct Request {
     pub output: PathBuf,
     /// The `ttfs` executable the emitted commands run.
     pub ttfs: PathBuf,
+    /// What a point must meet to take part in the fronts.
+    pub constraints: Constraints,
+    /// Run the expensive stages only for configurations on a front
+    /// ([`Spec::place_front`]).
+    pub place_front: bool,
 }
 
 /// What a sweep did.
@@ -61,6 +66,8 @@ pub enum Outcome {
         dir: PathBuf,
         /// The counts.
         summary: RunSummary,
+        /// The constraints the fronts respect.
+        constraints: Constraints,
         /// The Pareto front of accuracy against logic cells: configuration
         /// indices, cheapest first.
         front_logic_cells: Vec<usize>,
@@ -94,7 +101,24 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
     };
     axes.extend(r.grid.iter().cloned());
     let count = grid::check(&axes).map_err(anyhow::Error::msg)?;
-    if r.model.is_some() && (r.data.is_none() || r.calib.is_none()) {
+    // Models in the grid: absolute (array tasks run elsewhere), and there.
+    for axis in axes.iter_mut().filter(|a| a.key == grid::Key::Model) {
+        for value in &mut axis.values {
+            let path = PathBuf::from(&*value);
+            if !path.is_file() {
+                anyhow::bail!("--grid model={}: no such file", path.display());
+            }
+            *value = run::absolute(&path)?.display().to_string();
+        }
+        if let Some(twice) = axis.values.iter().enumerate().find(|(i, v)| axis.values[..*i].contains(v)) {
+            anyhow::bail!("--grid model: {} is given twice", twice.1);
+        }
+    }
+    let models_in_grid = axes.iter().any(|a| a.key == grid::Key::Model);
+    if models_in_grid && r.model.is_some() {
+        anyhow::bail!("the model is given twice: as MODEL and in --grid model=...; give it in one place");
+    }
+    if (r.model.is_some() || models_in_grid) && (r.data.is_none() || r.calib.is_none()) {
         anyhow::bail!("with a model, --data and --calib are required (as for ttfs flow)");
     }
     let abs = |p: &Option<PathBuf>| p.as_deref().map(run::absolute).transpose();
@@ -108,8 +132,15 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         count: r.count,
         stages: r.stages,
         grid: axes,
+        place_front: r.place_front,
     };
     let dir = run::absolute(&r.output)?;
+    if r.emit.is_some() && r.place_front {
+        anyhow::bail!(
+            "--place-front decides on this machine which configurations to place; for a batch system, emit a sweep \
+             with --stages generate, then one with the expensive stages over the configurations you pick"
+        );
+    }
     if r.emit.is_some() {
         // A script's comment and #SBATCH lines end at a line break, quoted or not.
         for path in [&dir, &r.ttfs] {
@@ -133,22 +164,33 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
         return Ok(Outcome::Emitted { configurations: count, file });
     }
-    let (summary, results) = run::run_all(&dir, &spec, r.jobs, progress)?;
-    write_report(&dir, &spec, &results)?;
+    let constraints = r.constraints;
+    let on_a_front = move |all: &[PointResult]| {
+        let mut picked = report::front(all, Cost::LogicCells, &constraints);
+        picked.extend(report::front(all, Cost::Microseconds, &constraints));
+        picked
+    };
+    let (summary, results) = run::run_all(&dir, &spec, r.jobs, &on_a_front, progress)?;
+    write_report(&dir, &spec, &results, &r.constraints)?;
     Ok(Outcome::Ran {
         dir,
         summary,
-        front_logic_cells: report::front(&results, Cost::LogicCells),
-        front_microseconds: report::front(&results, Cost::Microseconds),
+        constraints: r.constraints,
+        front_logic_cells: report::front(&results, Cost::LogicCells, &r.constraints),
+        front_microseconds: report::front(&results, Cost::Microseconds, &r.constraints),
     })
 }
 
 /// Writes `DIR/report.html` for `results`.
-fn write_report(dir: &Path, spec: &Spec, results: &[PointResult]) -> Result<()> {
+fn write_report(dir: &Path, spec: &Spec, results: &[PointResult], constraints: &Constraints) -> Result<()> {
     let model = spec.model.as_deref().and_then(Path::file_name);
-    let title =
-        format!("Sweep of {}", model.map_or("the bundled digits MLP".into(), |n| n.to_string_lossy().into_owned()));
-    run::write_whole(&dir.join(report::REPORT_FILE), &report::html(&title, spec.configs().len(), results))
+    let models = spec.grid.iter().find(|a| a.key == grid::Key::Model).map_or(0, |a| a.values.len());
+    let title = match model {
+        _ if models > 0 => format!("Sweep of {models} models"),
+        Some(name) => format!("Sweep of {}", name.to_string_lossy()),
+        None => "Sweep of the bundled digits MLP".into(),
+    };
+    run::write_whole(&dir.join(report::REPORT_FILE), &report::html(&title, spec.configs().len(), results, constraints))
 }
 
 /// The outcome for people.
@@ -157,9 +199,8 @@ pub fn render(outcome: &Outcome) -> String {
         Outcome::Emitted { configurations, file } => {
             format!("{configurations} configurations: wrote {}\n", file.display())
         }
-        Outcome::Ran { dir, summary: s, front_logic_cells, front_microseconds } => format!(
-            "{} configurations: {} run now, {} done before, {} failed, {:.1} s; results in {}, the Pareto fronts in {}\n\
-             front, accuracy against logic cells: {:?}\nfront, accuracy against µs per inference: {:?}\n",
+        Outcome::Ran { dir, summary: s, constraints, front_logic_cells, front_microseconds } => format!(
+            "{} configurations: {} run now, {} done before, {} failed, {:.1} s; results in {}, the Pareto fronts in {}\n{}",
             s.configurations,
             s.ran,
             s.skipped,
@@ -167,10 +208,20 @@ pub fn render(outcome: &Outcome) -> String {
             s.seconds,
             dir.join(run::RESULTS_FILE).display(),
             dir.join(report::REPORT_FILE).display(),
-            front_logic_cells,
-            front_microseconds
+            fronts(constraints, front_logic_cells, front_microseconds)
         ),
     }
+}
+
+/// The fronts' lines, after the constraints they respect.
+fn fronts(constraints: &Constraints, logic_cells: &[usize], microseconds: &[usize]) -> String {
+    let mut text = String::new();
+    if constraints.any() {
+        text += &format!("constraints: {}\n", constraints.describe());
+    }
+    text + &format!(
+        "front, accuracy against logic cells: {logic_cells:?}\nfront, accuracy against µs per inference: {microseconds:?}\n"
+    )
 }
 
 /// `ttfs sweep run-one DIR K`: what it prints.
@@ -182,18 +233,33 @@ pub fn run_one(dir: &Path, index: usize) -> Result<String> {
     })
 }
 
-/// `ttfs sweep collect DIR`: what it prints.
-pub fn collect(dir: &Path) -> Result<String> {
+/// `ttfs sweep collect DIR`: what it prints. The report is written again
+/// with `constraints` (so the fronts can be narrowed without running
+/// anything).
+pub fn collect(dir: &Path, constraints: &Constraints) -> Result<String> {
     let spec = Spec::read(dir)?;
     let results = run::collect(dir, &spec)?;
-    write_report(dir, &spec, &results)?;
+    write_report(dir, &spec, &results, constraints)?;
     let failed = results.iter().filter(|r| r.status != "ok").count();
-    Ok(format!(
+    let mut text = format!(
         "{} of {} configurations finished ({failed} failed): {}\n",
         results.len(),
         spec.configs().len(),
         dir.join(run::RESULTS_FILE).display()
-    ))
+    );
+    text += &fronts(
+        constraints,
+        &report::front(&results, Cost::LogicCells, constraints),
+        &report::front(&results, Cost::Microseconds, constraints),
+    );
+    for (cost, what) in [(Cost::LogicCells, "fewest logic cells"), (Cost::Microseconds, "fastest")] {
+        if let Some(best) =
+            report::cheapest(&results, cost, constraints).and_then(|i| results.iter().find(|r| r.index == i))
+        {
+            text += &format!("{what}: {}", line(best));
+        }
+    }
+    Ok(text)
 }
 
 /// One finished configuration, for the terminal.

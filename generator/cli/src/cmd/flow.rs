@@ -8,7 +8,8 @@ use ttfs_hw::target::Target;
 /// Run the pipeline end to end (with no model: the bundled digits MLP).
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model (.onnx or JSON form); default: the bundled digits MLP.
+    /// The model (.onnx or JSON form, or a network description from
+    /// convert, train or finetune); default: the bundled digits MLP.
     model: Option<PathBuf>,
     /// Evaluation data (required with a model).
     #[arg(long)]

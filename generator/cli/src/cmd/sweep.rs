@@ -8,7 +8,9 @@ use ttfs_sweep::stage;
 /// Sweep the flow over a grid of options: `--grid weight-bits=4,6,8 --grid
 /// lanes=auto,2,4 --grid target=ice40-up5k,ecp5-25f`. Keys: weight-bits,
 /// time-bits, margin, lanes (auto, N, or per layer A/B/...), budget,
-/// target, seed, freq (the options of `ttfs flow`). Each configuration runs
+/// target, seed, freq (the options of `ttfs flow`), and model (model files
+/// or network descriptions, e.g. fine-tuned variants, instead of MODEL).
+/// Each configuration runs
 /// in DIR/points/<name>/ and adds a line to DIR/results.jsonl; a re-run
 /// skips the configurations that are done.
 #[derive(clap::Args)]
@@ -16,7 +18,8 @@ use ttfs_sweep::stage;
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// The model (.onnx or JSON form); default: the bundled digits MLP.
+    /// The model (.onnx or JSON form, or a network description from
+    /// convert, train or finetune); default: the bundled digits MLP.
     model: Option<PathBuf>,
     /// Evaluation data (required with a model).
     #[arg(long)]
@@ -57,9 +60,57 @@ pub struct Args {
     /// The sweep's directory.
     #[arg(short, long, default_value = "ttfs-sweep")]
     output: PathBuf,
+    #[command(flatten)]
+    constraints: Constraints,
+    /// Run cosim and synth only for the configurations on a Pareto front
+    /// of the plans (within the constraints), again until the fronts hold
+    /// only placed designs; the rest keep the plan's figures.
+    #[arg(long)]
+    place_front: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// What a point must meet to take part in the Pareto fronts.
+#[derive(clap::Args)]
+struct Constraints {
+    /// Only designs using at most PCT % of their device's logic cells
+    /// (placed, else estimated). The grid key `budget` is another thing:
+    /// it steers what lanes=auto picks.
+    #[arg(long = "budget", value_name = "PCT", value_parser = percent)]
+    budget: Option<f64>,
+    /// Only designs doing at least N inferences per second, streaming
+    /// (routed clock, else the cycle model at the target's clock).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    rate: Option<f64>,
+    /// Only designs at least PCT % accurate (the integer network's).
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    min_accuracy: Option<f64>,
+}
+
+impl Constraints {
+    fn get(&self) -> ttfs_sweep::report::Constraints {
+        ttfs_sweep::report::Constraints {
+            budget_percent: self.budget,
+            rate: self.rate,
+            min_accuracy_percent: self.min_accuracy,
+        }
+    }
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 100.0 => Ok(v),
+        _ => Err(format!("{text}: not a percentage more than 0 and at most 100")),
+    }
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("{text}: not a number more than 0")),
+    }
 }
 
 #[derive(clap::Subcommand)]
@@ -71,10 +122,13 @@ enum Command {
         /// The configuration's index.
         index: usize,
     },
-    /// Gather the results of the sweep in DIR into DIR/results.jsonl.
+    /// Gather the results of the sweep in DIR into DIR/results.jsonl and
+    /// write its report again (with the constraints given here).
     Collect {
         /// The sweep's directory.
         dir: PathBuf,
+        #[command(flatten)]
+        constraints: Constraints,
     },
 }
 
@@ -91,7 +145,7 @@ enum Emit {
 pub fn run(a: Args) -> Result<String> {
     let request = match a.command {
         Some(Command::RunOne { dir, index }) => return stage::run_one(&dir, index),
-        Some(Command::Collect { dir }) => return stage::collect(&dir),
+        Some(Command::Collect { dir, constraints }) => return stage::collect(&dir, &constraints.get()),
         None => stage::Request {
             model: a.model,
             data: a.data,
@@ -110,6 +164,8 @@ pub fn run(a: Args) -> Result<String> {
             force: a.force,
             output: a.output,
             ttfs: std::env::current_exe().context("cannot find this ttfs")?,
+            constraints: a.constraints.get(),
+            place_front: a.place_front,
         },
     };
     let outcome = stage::start(&request, &|r| eprint!("{}", stage::line(r)))?;
