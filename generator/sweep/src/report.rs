@@ -125,6 +125,41 @@ pub fn front(results: &[PointResult], cost: Cost, constraints: &Constraints) -> 
     out
 }
 
+/// A point's device: its grid value of `target` (`""` when the grid has
+/// no such key: one device for all).
+fn target_of(r: &PointResult) -> &str {
+    r.config.get("target").map_or("", String::as_str)
+}
+
+/// Each device's points: (target, the results on it), targets in sorted order.
+fn by_target(results: &[PointResult]) -> Vec<(String, Vec<PointResult>)> {
+    let mut targets: Vec<&str> = results.iter().map(target_of).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets
+        .into_iter()
+        .map(|t| (t.to_string(), results.iter().filter(|r| target_of(r) == t).cloned().collect()))
+        .collect()
+}
+
+/// The configurations on either Pareto front among each device's points
+/// (a smaller device's best designs are never on the fronts of all
+/// points when a larger one beats them), in index order. Every point of
+/// the fronts of all points is among them.
+pub fn fronts_per_target(results: &[PointResult], constraints: &Constraints) -> Vec<usize> {
+    let mut out: Vec<usize> = by_target(results)
+        .iter()
+        .flat_map(|(_, group)| {
+            let mut both = front(group, Cost::LogicCells, constraints);
+            both.extend(front(group, Cost::Microseconds, constraints));
+            both
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// `text` for HTML text and attributes (control characters, which only a
 /// stranger's file name or error would carry, as spaces).
 fn escape(text: &str) -> String {
@@ -269,6 +304,32 @@ pub fn html(title: &str, total: usize, results: &[PointResult], constraints: &Co
         let _ = writeln!(page, "<h2>Accuracy against {}</h2>", cost.label());
         page += &plot(results, cost, constraints);
     }
+    let groups = by_target(results);
+    if groups.len() > 1 {
+        page += "<h2>Each device's fronts</h2>\n<table>\n<tr><th>target</th><th>front against logic cells: \
+                 [#] accuracy, logic cells</th><th>front against µs: [#] accuracy, µs</th></tr>\n";
+        for (target, group) in &groups {
+            let list = |cost: Cost| -> String {
+                front(group, cost, constraints)
+                    .iter()
+                    .filter_map(|i| group.iter().find(|r| r.index == *i))
+                    .map(|r| {
+                        let a = r.figures.accuracy_discrete.unwrap_or(0.0);
+                        format!("[{}] {:.2} %, {}", r.index, 100.0 * a, short(cost.of(r).unwrap_or(0.0)))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(target),
+                escape(&list(Cost::LogicCells)),
+                escape(&list(Cost::Microseconds))
+            );
+        }
+        page += "</table>\n";
+    }
     let fronts = [front(results, Cost::LogicCells, constraints), front(results, Cost::Microseconds, constraints)];
     page += "<h2>Every configuration</h2>\n<table>\n<tr><th>#</th><th>configuration</th><th>status</th>\
              <th>accuracy</th><th>logic cells</th><th>µs</th><th>inferences/s</th><th>Fmax MHz</th>\
@@ -342,6 +403,26 @@ mod tests {
         assert!(page.contains("weight-bits=&lt;3&gt;") && page.contains("-o &#39;a&amp;b&#39;"));
         assert!(!page.contains("<3>") && page.matches("<svg").count() == 2);
         assert_eq!(page, html("digits <mlp>", 8, &points, &none), "deterministic");
+    }
+
+    #[test]
+    fn each_device_has_its_fronts() {
+        let mut points = vec![
+            point(0, 0.95, 900, 20.0, "ok"),
+            point(1, 0.97, 1000, 10.0, "ok"),
+            point(2, 0.95, 3000, 90.0, "ok"),
+            point(3, 0.97, 3500, 80.0, "ok"),
+            point(4, 0.96, 4000, 95.0, "ok"),
+        ];
+        for (p, t) in points.iter_mut().zip(["big", "big", "small", "small", "small"]) {
+            p.config.insert("target".into(), t.into());
+        }
+        let none = Constraints::default();
+        // Of all points, the big device's two win everything.
+        assert_eq!(front(&points, Cost::LogicCells, &none), [0, 1]);
+        assert_eq!(fronts_per_target(&points, &none), [0, 1, 2, 3]);
+        let page = html("t", 5, &points, &none);
+        assert!(page.contains("<td>small</td><td>[2] 95.00 %, 3000; [3] 97.00 %, 3500</td>"), "{page}");
     }
 
     #[test]

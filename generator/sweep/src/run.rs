@@ -256,7 +256,7 @@ impl RunSummary {
 ///
 /// With `spec.place_front`, the configurations first run the cheap stages;
 /// then those `pick` chooses from the finished results (the ones on a
-/// Pareto front) run every stage the sweep asks for, again and again until
+/// Pareto front of their device) run every stage the sweep asks for, again and again until
 /// it picks only such configurations (placing one can move a front onto a
 /// configuration only planned so far).
 pub fn run_all(

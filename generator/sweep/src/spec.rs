@@ -46,8 +46,9 @@ pub struct Spec {
     /// The grid.
     pub grid: Vec<Axis>,
     /// `--place-front`: every configuration runs the cheap stages (convert,
-    /// sim, generate); only those on a Pareto front run the others, until
-    /// the fronts hold only configurations that ran them all.
+    /// sim, generate); only those on a Pareto front of their device run
+    /// the others, until the fronts hold only configurations that ran them
+    /// all.
     #[serde(default)]
     pub place_front: bool,
 }

@@ -165,11 +165,7 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         return Ok(Outcome::Emitted { configurations: count, file });
     }
     let constraints = r.constraints;
-    let on_a_front = move |all: &[PointResult]| {
-        let mut picked = report::front(all, Cost::LogicCells, &constraints);
-        picked.extend(report::front(all, Cost::Microseconds, &constraints));
-        picked
-    };
+    let on_a_front = move |all: &[PointResult]| report::fronts_per_target(all, &constraints);
     let (summary, results) = run::run_all(&dir, &spec, r.jobs, &on_a_front, progress)?;
     write_report(&dir, &spec, &results, &r.constraints)?;
     Ok(Outcome::Ran {

@@ -63,8 +63,9 @@ pub struct Args {
     #[command(flatten)]
     constraints: Constraints,
     /// Run cosim and synth only for the configurations on a Pareto front
-    /// of the plans (within the constraints), again until the fronts hold
-    /// only placed designs; the rest keep the plan's figures.
+    /// of the plans of their device (within the constraints), again until
+    /// the fronts hold only placed designs; the rest keep the plan's
+    /// figures.
     #[arg(long)]
     place_front: bool,
     /// Print JSON.
