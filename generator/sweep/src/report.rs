@@ -26,12 +26,26 @@ pub enum Cost {
 }
 
 impl Cost {
-    /// A point's cost, if it has one.
+    /// A point's cost as measured: the placed design's, else the plan's.
     pub fn of(self, r: &PointResult) -> Option<f64> {
+        self.placed(r).or_else(|| self.planned(r))
+    }
+
+    /// The placed design's figure (synthesis ran).
+    pub fn placed(self, r: &PointResult) -> Option<f64> {
         let f = &r.figures;
         match self {
-            Cost::LogicCells => f.logic_cells.or(f.estimated_logic_cells).map(|n| n as f64),
-            Cost::Microseconds => f.latency_us.or(f.model_latency_us),
+            Cost::LogicCells => f.logic_cells.map(|n| n as f64),
+            Cost::Microseconds => f.latency_us,
+        }
+    }
+
+    /// The plan's figure (the estimate, the cycle model at the target's clock).
+    pub fn planned(self, r: &PointResult) -> Option<f64> {
+        let f = &r.figures;
+        match self {
+            Cost::LogicCells => f.estimated_logic_cells.map(|n| n as f64),
+            Cost::Microseconds => f.model_latency_us,
         }
     }
 
@@ -40,6 +54,57 @@ impl Cost {
             Cost::LogicCells => "logic cells",
             Cost::Microseconds => "µs per inference",
         }
+    }
+}
+
+/// A cost of each point of a sweep on one scale for plans and placed
+/// designs: a placed design costs its placed figure; a configuration only
+/// planned costs its plan's figure times its device's calibration, the
+/// median ratio of placed to planned figure among that device's placed
+/// designs (1 while none is placed). The estimate and the target's nominal
+/// clock err by device (an ECP5's logic can be twice the estimate, an
+/// iCE40 closes timing above its nominal clock), and without this a plan
+/// would win a front only because its figure is a plan's.
+#[derive(Clone, Debug)]
+pub struct Costs {
+    cost: Cost,
+    ratio: std::collections::BTreeMap<String, f64>,
+}
+
+impl Costs {
+    /// The calibrations of `results`' devices for `cost`.
+    pub fn new(results: &[PointResult], cost: Cost) -> Costs {
+        let mut ratios: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for r in results.iter().filter(|r| r.status == "ok") {
+            if let (Some(placed), Some(planned)) = (cost.placed(r), cost.planned(r)) {
+                if planned > 0.0 && placed.is_finite() && placed > 0.0 {
+                    ratios.entry(target_of(r).to_string()).or_default().push(placed / planned);
+                }
+            }
+        }
+        let ratio = ratios
+            .into_iter()
+            .map(|(target, mut v)| {
+                v.sort_by(f64::total_cmp);
+                (target, v[v.len() / 2])
+            })
+            .collect();
+        Costs { cost, ratio }
+    }
+
+    /// The calibration of `target` (1 without placed designs).
+    pub fn ratio(&self, target: &str) -> f64 {
+        self.ratio.get(target).copied().unwrap_or(1.0)
+    }
+
+    /// Every device's calibration, for the report.
+    pub fn ratios(&self) -> &std::collections::BTreeMap<String, f64> {
+        &self.ratio
+    }
+
+    /// A point's cost on the common scale.
+    pub fn of(&self, r: &PointResult) -> Option<f64> {
+        self.cost.placed(r).or_else(|| Some(self.cost.planned(r)? * self.ratio(target_of(r))))
     }
 }
 
@@ -103,13 +168,15 @@ pub fn rate(r: &PointResult) -> Option<f64> {
 /// against `cost` (lower is better), by index, cheapest first: a
 /// configuration is on it when no other configuration that meets the
 /// constraints is at least as accurate and cheaper, or more accurate and
-/// as cheap. Failed configurations, those that miss a constraint and those
-/// without the figures take no part.
+/// as cheap. Costs are [`Costs`]' (plans calibrated by their device's
+/// placed designs). Failed configurations, those that miss a constraint
+/// and those without the figures take no part.
 pub fn front(results: &[PointResult], cost: Cost, constraints: &Constraints) -> Vec<usize> {
+    let costs = Costs::new(results, cost);
     let mut points: Vec<(f64, f64, usize)> = results
         .iter()
         .filter(|r| constraints.met_by(r))
-        .filter_map(|r| Some((cost.of(r)?, r.figures.accuracy_discrete?, r.index)))
+        .filter_map(|r| Some((costs.of(r)?, r.figures.accuracy_discrete?, r.index)))
         .filter(|(c, a, _)| c.is_finite() && a.is_finite())
         .collect();
     // Cheapest first; among equal costs the most accurate first.
@@ -171,10 +238,11 @@ fn escape(text: &str) -> String {
 /// constraint), the front joined by a line.
 fn plot(results: &[PointResult], cost: Cost, constraints: &Constraints) -> String {
     let front = front(results, cost, constraints);
+    let costs = Costs::new(results, cost);
     let points: Vec<(f64, f64, usize)> = results
         .iter()
         .filter(|r| r.status == "ok")
-        .filter_map(|r| Some((cost.of(r)?, r.figures.accuracy_discrete?, r.index)))
+        .filter_map(|r| Some((costs.of(r)?, r.figures.accuracy_discrete?, r.index)))
         .collect();
     let (w, h, left, bottom, top, right) = (560.0, 300.0, 60.0, 40.0, 15.0, 20.0);
     let mut svg = format!(
@@ -229,10 +297,15 @@ fn plot(results: &[PointResult], cost: Cost, constraints: &Constraints) -> Strin
     }
     for (c, a, index) in &points {
         let on = front.contains(index);
-        let meets = results.iter().find(|r| r.index == *index).is_some_and(|r| constraints.met_by(r));
+        let result = results.iter().find(|r| r.index == *index);
+        let meets = result.is_some_and(|r| constraints.met_by(r));
+        let planned = result.filter(|r| cost.placed(r).is_none()).map_or(String::new(), |r| {
+            let ratio = costs.ratio(target_of(r));
+            if ratio == 1.0 { " (plan)".into() } else { format!(" (plan × {ratio:.2})") }
+        });
         let _ = writeln!(
             svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\" fill=\"{}\" stroke=\"#7f8c8d\"><title>[{index}] {:.2} %, {}{}</title></circle>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\" fill=\"{}\" stroke=\"#7f8c8d\"><title>[{index}] {:.2} %, {}{planned}{}</title></circle>",
             x(*c),
             y(*a),
             if on { 4 } else { 3 },
@@ -300,6 +373,25 @@ pub fn html(title: &str, total: usize, results: &[PointResult], constraints: &Co
             escape(&constraints.describe())
         );
     }
+    let calibrations: Vec<String> = [Cost::LogicCells, Cost::Microseconds]
+        .iter()
+        .flat_map(|&cost| {
+            let costs = Costs::new(results, cost);
+            costs
+                .ratios()
+                .iter()
+                .map(|(t, r)| format!("{} {}: × {r:.2}", if t.is_empty() { "the device" } else { t }, cost.label()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if !calibrations.is_empty() {
+        let _ = writeln!(
+            page,
+            "<p>A configuration only planned is drawn and ranked at its plan's figure times its device's median \
+             ratio of placed to planned figure ({}).</p>",
+            escape(&calibrations.join("; "))
+        );
+    }
     for cost in [Cost::LogicCells, Cost::Microseconds] {
         let _ = writeln!(page, "<h2>Accuracy against {}</h2>", cost.label());
         page += &plot(results, cost, constraints);
@@ -315,7 +407,9 @@ pub fn html(title: &str, total: usize, results: &[PointResult], constraints: &Co
                     .filter_map(|i| group.iter().find(|r| r.index == *i))
                     .map(|r| {
                         let a = r.figures.accuracy_discrete.unwrap_or(0.0);
-                        format!("[{}] {:.2} %, {}", r.index, 100.0 * a, short(cost.of(r).unwrap_or(0.0)))
+                        let c = Costs::new(group, cost).of(r).unwrap_or(0.0);
+                        let plan = if cost.placed(r).is_none() { " (plan)" } else { "" };
+                        format!("[{}] {:.2} %, {}{plan}", r.index, 100.0 * a, short(c))
                     })
                     .collect::<Vec<_>>()
                     .join("; ")
@@ -332,7 +426,7 @@ pub fn html(title: &str, total: usize, results: &[PointResult], constraints: &Co
     }
     let fronts = [front(results, Cost::LogicCells, constraints), front(results, Cost::Microseconds, constraints)];
     page += "<h2>Every configuration</h2>\n<table>\n<tr><th>#</th><th>configuration</th><th>status</th>\
-             <th>accuracy</th><th>logic cells</th><th>µs</th><th>inferences/s</th><th>Fmax MHz</th>\
+             <th>accuracy</th><th>figures</th><th>logic cells</th><th>µs</th><th>inferences/s</th><th>Fmax MHz</th>\
              <th>command</th></tr>\n";
     for r in results {
         let f = &r.figures;
@@ -344,13 +438,14 @@ pub fn html(title: &str, total: usize, results: &[PointResult], constraints: &Co
         };
         let _ = writeln!(
             page,
-            "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+            "<tr{}><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
             if on { " class=\"front\"" } else { "" },
             r.index,
             escape(&config.join(" ")),
             escape(&status),
             f.accuracy_discrete.map_or("-".into(), |a| format!("{:.2} %", 100.0 * a)),
+            if f.logic_cells.is_some() { "placed" } else { "plan" },
             Cost::LogicCells.of(r).map_or("-".into(), |v| format!("{v:.0}")),
             Cost::Microseconds.of(r).map_or("-".into(), |v| format!("{v:.2}")),
             rate(r).map_or("-".into(), |v| format!("{v:.0}")),
@@ -422,7 +517,33 @@ mod tests {
         assert_eq!(front(&points, Cost::LogicCells, &none), [0, 1]);
         assert_eq!(fronts_per_target(&points, &none), [0, 1, 2, 3]);
         let page = html("t", 5, &points, &none);
-        assert!(page.contains("<td>small</td><td>[2] 95.00 %, 3000; [3] 97.00 %, 3500</td>"), "{page}");
+        assert!(page.contains("<td>small</td><td>[2] 95.00 %, 3000 (plan); [3] 97.00 %, 3500 (plan)</td>"), "{page}");
+    }
+
+    #[test]
+    fn plans_are_calibrated_by_their_device_placed_designs() {
+        let mut points = vec![
+            point(0, 0.95, 1000, 20.0, "ok"),
+            point(1, 0.96, 1200, 20.0, "ok"),
+            point(2, 0.97, 1500, 20.0, "ok"),
+            point(3, 0.95, 1100, 20.0, "ok"),
+        ];
+        for (p, t) in points.iter_mut().zip(["a", "a", "a", "b"]) {
+            p.config.insert("target".into(), t.into());
+        }
+        let none = Constraints::default();
+        assert_eq!(front(&points, Cost::LogicCells, &none), [0, 1, 2]);
+        // Point 0 placed at twice its estimate: device a's plans double.
+        points[0].figures.logic_cells = Some(2000);
+        let costs = Costs::new(&points, Cost::LogicCells);
+        assert_eq!((costs.ratio("a"), costs.ratio("b")), (2.0, 1.0));
+        assert_eq!(
+            (costs.of(&points[0]), costs.of(&points[1]), costs.of(&points[3])),
+            (Some(2000.0), Some(2400.0), Some(1100.0))
+        );
+        assert_eq!(front(&points, Cost::LogicCells, &none), [3, 1, 2]);
+        let page = html("t", 4, &points, &none);
+        assert!(page.contains("a logic cells: × 2.00") && page.contains("(plan × 2.00)"), "{page}");
     }
 
     #[test]
