@@ -76,10 +76,12 @@ impl Costs {
     pub fn new(results: &[PointResult], cost: Cost) -> Costs {
         let mut ratios: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
         for r in results.iter().filter(|r| r.status == "ok") {
-            if let (Some(placed), Some(planned)) = (cost.placed(r), cost.planned(r)) {
-                if planned > 0.0 && placed.is_finite() && placed > 0.0 {
-                    ratios.entry(target_of(r).to_string()).or_default().push(placed / planned);
-                }
+            if let (Some(placed), Some(planned)) = (cost.placed(r), cost.planned(r))
+                && planned > 0.0
+                && placed.is_finite()
+                && placed > 0.0
+            {
+                ratios.entry(target_of(r).to_string()).or_default().push(placed / planned);
             }
         }
         let ratio = ratios

@@ -278,9 +278,9 @@ pub fn run_all(
         .collect();
     let skipped = configs.len() - todo.len();
     let mut ran = if spec.place_front {
-        run_some(dir, &spec.cheap(), &todo, jobs, progress)?
+        run_some(dir, &spec.cheap(), &todo, jobs, Replace::Nothing, progress)?
     } else {
-        run_some(dir, spec, &todo, jobs, progress)?
+        run_some(dir, spec, &todo, jobs, Replace::Nothing, progress)?
     };
     if spec.place_front {
         loop {
@@ -294,12 +294,7 @@ pub fn run_all(
             if planned_only.is_empty() {
                 break;
             }
-            for &index in &planned_only {
-                let name = &configs[index].name();
-                std::fs::remove_file(dir.join(POINTS_DIR).join(name).join(RESULT_FILE))
-                    .with_context(|| format!("cannot replace the plan of configuration {index}"))?;
-            }
-            ran += run_some(dir, spec, &planned_only, jobs, progress)?;
+            ran += run_some(dir, spec, &planned_only, jobs, Replace::Plan, progress)?;
         }
     }
     let all = collect(dir, spec)?;
@@ -313,6 +308,15 @@ pub fn run_all(
     .with(all))
 }
 
+/// [`run_one`] after removing the configuration's earlier result when asked.
+fn replace_then_run(dir: &Path, spec: &Spec, config: &Config, replace: Replace) -> Result<Option<PointResult>> {
+    if replace == Replace::Plan {
+        let path = dir.join(POINTS_DIR).join(config.name()).join(RESULT_FILE);
+        std::fs::remove_file(&path).with_context(|| format!("cannot replace the plan in {}", path.display()))?;
+    }
+    run_one(dir, spec, config.index)
+}
+
 /// Whether `r` ran every stage `spec` asks for (a failed one counts: it
 /// will not do better the next time).
 fn ran_every_stage(r: &PointResult, spec: &Spec) -> bool {
@@ -323,6 +327,16 @@ fn ran_every_stage(r: &PointResult, spec: &Spec) -> bool {
         })
 }
 
+/// What [`run_some`] does with a configuration's earlier result.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    /// Keeps it (the configuration is skipped).
+    Nothing,
+    /// Removes it just before the configuration runs again, so that a kill
+    /// loses only the plans of the configurations running at that moment.
+    Plan,
+}
+
 /// Runs `indices` of `spec`, `jobs` at a time, appending each result to
 /// `results.jsonl` as it finishes; returns how many ran.
 fn run_some(
@@ -330,6 +344,7 @@ fn run_some(
     spec: &Spec,
     indices: &[usize],
     jobs: usize,
+    replace: Replace,
     progress: &(dyn Fn(&PointResult) + Sync),
 ) -> Result<usize> {
     let configs = spec.configs();
@@ -347,7 +362,7 @@ fn run_some(
     pool.scope(|scope| {
         for config in &todo {
             let (results, lines, errors) = (&results, &lines, &errors);
-            scope.spawn(move |_| match run_one(dir, spec, config.index) {
+            scope.spawn(move |_| match replace_then_run(dir, spec, config, replace) {
                 Ok(Some(result)) => {
                     let line = serde_json::to_string(&result).expect("a result serializes");
                     let mut file = lines.lock().expect("no worker panics holding the file");
