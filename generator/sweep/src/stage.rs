@@ -263,11 +263,15 @@ pub fn line(r: &PointResult) -> String {
     let f = &r.figures;
     let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.2} %", 100.0 * v));
     let mut text = format!("[{}] {} {}: accuracy {}", r.index, r.name, r.status, pct(f.accuracy_discrete));
-    if let Some(lc) = f.logic_cells.or(f.estimated_logic_cells) {
-        text += &format!(", {lc} logic cells");
+    match (f.logic_cells, f.estimated_logic_cells) {
+        (Some(lc), _) => text += &format!(", {lc} logic cells"),
+        (None, Some(lc)) => text += &format!(", {lc} logic cells (plan)"),
+        (None, None) => {}
     }
-    if let Some(us) = f.latency_us.or(f.model_latency_us) {
-        text += &format!(", {us:.2} µs");
+    match (f.latency_us, f.model_latency_us) {
+        (Some(us), _) => text += &format!(", {us:.2} µs"),
+        (None, Some(us)) => text += &format!(", {us:.2} µs (plan)"),
+        (None, None) => {}
     }
     if let Some(e) = &r.error {
         text += &format!(" ({})", e.lines().next().unwrap_or_default());
