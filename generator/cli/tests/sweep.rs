@@ -142,7 +142,7 @@ fn a_sweep_runs_resumes_and_runs_as_array_tasks() {
     assert!(ttfs(&emit).0);
     let script = std::fs::read_to_string(slurm.join("sweep.sbatch")).unwrap();
     assert!(script.contains("#SBATCH --array=0-5%3") && script.contains("sweep run-one"), "{script}");
-    assert!(script.contains("\"$SLURM_ARRAY_TASK_ID\""), "{script}");
+    assert!(script.contains("\"$(( ${1:-0} + SLURM_ARRAY_TASK_ID ))\""), "{script}");
     let grid_of = |dir: &Path| -> serde_json::Value {
         let spec: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
