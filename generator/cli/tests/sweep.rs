@@ -219,7 +219,7 @@ fn models_in_the_grid_constraints_and_placing_only_the_front() {
     let data = ["--data", &test, "--labels", &labels, "--calib", &train, "--count", "40"];
     let mut args = vec!["sweep", "-j", "2", "-o", d, "--grid", &models, "--grid", "weight-bits=4,8"];
     args.extend(data);
-    args.extend(["--stages", "generate,cosim", "--place-front"]);
+    args.extend(["--stages", "generate,cosim", "--place-front", "--place-resolution", "0"]);
     let (ok, stdout, stderr) = ttfs(&args);
     assert!(ok && stdout.contains("4 configurations"), "{stdout}{stderr}");
     let all = results(&dir);

@@ -78,6 +78,7 @@ mod tests {
             stages: ttfs_flow::pipeline::Stages::parse("sim").unwrap(),
             grid: vec![grid::parse_axis("seed=1,2,3").unwrap()],
             place_front: false,
+            place_resolution: crate::spec::default_place_resolution(),
         };
         let small = slurm(Path::new("/bin/ttfs"), Path::new("/s"), &spec, 4);
         assert!(small.contains("#SBATCH --array=0-2%4\n") && small.contains("#   sbatch /s/sweep.sbatch\n"), "{small}");

@@ -51,6 +51,15 @@ pub struct Spec {
     /// all.
     #[serde(default)]
     pub place_front: bool,
+    /// With `place_front`: the accuracy resolution of the fronts that pick
+    /// what to place, in points (%) ([`crate::report::coarse_front`]).
+    #[serde(default = "default_place_resolution")]
+    pub place_resolution: f64,
+}
+
+/// [`Spec::place_resolution`]'s default: a tenth of a point of accuracy.
+pub fn default_place_resolution() -> f64 {
+    0.1
 }
 
 impl Spec {
@@ -62,6 +71,9 @@ impl Spec {
                 self.format.escape_debug().to_string(),
                 self.version
             ));
+        }
+        if !(0.0..=100.0).contains(&self.place_resolution) {
+            return Err(format!("its place_resolution {} is not from 0 to 100 points", self.place_resolution));
         }
         for axis in &self.grid {
             for value in &axis.values {
@@ -212,6 +224,7 @@ mod tests {
             stages: Stages::parse("sim,generate").unwrap(),
             grid: vec![grid::parse_axis("weight-bits=4,8").unwrap(), grid::parse_axis("lanes=2/1,auto").unwrap()],
             place_front: false,
+            place_resolution: default_place_resolution(),
         }
     }
 

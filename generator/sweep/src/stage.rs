@@ -54,6 +54,8 @@ pub struct Request {
     /// Run the expensive stages only for configurations on a front
     /// ([`Spec::place_front`]).
     pub place_front: bool,
+    /// With `place_front`: the fronts' accuracy resolution, in points (%).
+    pub place_resolution: f64,
 }
 
 /// What a sweep did.
@@ -133,6 +135,7 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         stages: r.stages,
         grid: axes,
         place_front: r.place_front,
+        place_resolution: r.place_resolution,
     };
     let dir = run::absolute(&r.output)?;
     if r.emit.is_some() && r.place_front {
@@ -165,7 +168,8 @@ pub fn start(r: &Request, progress: &(dyn Fn(&PointResult) + Sync)) -> Result<Ou
         return Ok(Outcome::Emitted { configurations: count, file });
     }
     let constraints = r.constraints;
-    let on_a_front = move |all: &[PointResult]| report::fronts_per_target(all, &constraints);
+    let resolution = spec.place_resolution / 100.0;
+    let on_a_front = move |all: &[PointResult]| report::fronts_per_target(all, &constraints, resolution);
     let (summary, results) = run::run_all(&dir, &spec, r.jobs, &on_a_front, progress)?;
     write_report(&dir, &spec, &results, &r.constraints)?;
     Ok(Outcome::Ran {

@@ -68,6 +68,11 @@ pub struct Args {
     /// figures.
     #[arg(long)]
     place_front: bool,
+    /// With --place-front: place a configuration only when it is more
+    /// accurate than the cheaper ones placed by more than PCT points (the
+    /// test set's sampling error; 0: the exact fronts).
+    #[arg(long, value_name = "PCT", default_value_t = 0.1, value_parser = resolution)]
+    place_resolution: f64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -104,6 +109,13 @@ fn percent(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 100.0 => Ok(v),
         _ => Err(format!("{text}: not a percentage more than 0 and at most 100")),
+    }
+}
+
+fn resolution(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text}: not a number of points from 0 to 100")),
     }
 }
 
@@ -167,6 +179,7 @@ pub fn run(a: Args) -> Result<String> {
             ttfs: std::env::current_exe().context("cannot find this ttfs")?,
             constraints: a.constraints.get(),
             place_front: a.place_front,
+            place_resolution: a.place_resolution,
         },
     };
     let outcome = stage::start(&request, &|r| eprint!("{}", stage::line(r)))?;
