@@ -174,6 +174,33 @@ impl Constraints {
     }
 }
 
+/// Parsers of the constraint options' values, for the command line.
+pub mod values {
+    /// A percentage more than 0 and at most 100.
+    pub fn percent(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(v) if v > 0.0 && v <= 100.0 => Ok(v),
+            _ => Err(format!("{text}: not a percentage more than 0 and at most 100")),
+        }
+    }
+
+    /// A finite number more than 0.
+    pub fn positive(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+            _ => Err(format!("{text}: not a number more than 0")),
+        }
+    }
+
+    /// Points of accuracy from 0 to 100.
+    pub fn resolution(text: &str) -> Result<f64, String> {
+        match text.parse::<f64>() {
+            Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+            _ => Err(format!("{text}: not a number of points from 0 to 100")),
+        }
+    }
+}
+
 /// Inferences per second streaming: the placed design's, else the cycle
 /// model's at the target's clock.
 pub fn rate(r: &PointResult) -> Option<f64> {

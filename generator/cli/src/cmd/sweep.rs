@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use ttfs_sweep::grid::{self, Axis};
+use ttfs_sweep::report::values;
 use ttfs_sweep::stage;
 
 /// Sweep the flow over a grid of options: `--grid weight-bits=4,6,8 --grid
@@ -71,7 +72,7 @@ pub struct Args {
     /// With --place-front: place a configuration only when it is more
     /// accurate than the cheaper ones placed by more than PCT points (the
     /// test set's sampling error; 0: the exact fronts).
-    #[arg(long, value_name = "PCT", default_value_t = 0.1, value_parser = resolution)]
+    #[arg(long, value_name = "PCT", default_value_t = 0.1, value_parser = values::resolution)]
     place_resolution: f64,
     /// Print JSON.
     #[arg(long)]
@@ -84,14 +85,14 @@ struct Constraints {
     /// Only designs using at most PCT % of their device's logic cells
     /// (placed, else estimated). The grid key `budget` is another thing:
     /// it steers what lanes=auto picks.
-    #[arg(long = "budget", value_name = "PCT", value_parser = percent)]
+    #[arg(long = "budget", value_name = "PCT", value_parser = values::percent)]
     budget: Option<f64>,
     /// Only designs doing at least N inferences per second, streaming
     /// (routed clock, else the cycle model at the target's clock).
-    #[arg(long, value_name = "N", value_parser = positive)]
+    #[arg(long, value_name = "N", value_parser = values::positive)]
     rate: Option<f64>,
     /// Only designs at least PCT % accurate (the integer network's).
-    #[arg(long, value_name = "PCT", value_parser = percent)]
+    #[arg(long, value_name = "PCT", value_parser = values::percent)]
     min_accuracy: Option<f64>,
 }
 
@@ -102,27 +103,6 @@ impl Constraints {
             rate: self.rate,
             min_accuracy_percent: self.min_accuracy,
         }
-    }
-}
-
-fn percent(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 100.0 => Ok(v),
-        _ => Err(format!("{text}: not a percentage more than 0 and at most 100")),
-    }
-}
-
-fn resolution(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text}: not a number of points from 0 to 100")),
-    }
-}
-
-fn positive(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("{text}: not a number more than 0")),
     }
 }
 
